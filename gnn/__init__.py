@@ -1,0 +1,1 @@
+"""Placeholder package: gnn arrives with its issue; kept so the layout is stable."""

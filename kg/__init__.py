@@ -1,0 +1,1 @@
+"""Knowledge-graph vocabulary shared by every stage: table schemas, relation types, errors."""

@@ -1,0 +1,37 @@
+"""One exception hierarchy for the whole project.
+
+Every error names the input it is about (a file, a config key, an id), so that the person
+reading the message knows what to fix without reading a traceback.
+"""
+
+from __future__ import annotations
+
+
+class KgrecError(Exception):
+    """Root of every error kgrec raises on purpose."""
+
+
+class ConfigError(KgrecError):
+    """A configuration value is missing or invalid; the message names the key and its source."""
+
+    def __init__(self, message: str, *, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class InputDataError(KgrecError):
+    """An input file or directory cannot be used at all (not a row-level problem)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class StageOutputError(KgrecError):
+    """A stage's output directory is missing or was left incomplete by an interrupted run."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

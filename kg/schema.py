@@ -1,0 +1,142 @@
+"""The shared vocabulary: canonical tables every stage reads and writes.
+
+The pydantic models here are the one definition of each table. Arrow/Parquet schemas are
+derived from them (`kg.arrow_schema.arrow_schema_of`) and `docs/data-model.md` documents
+them field by field (a unit test keeps the two in step). Times are timezone-aware UTC;
+on disk they are Arrow `timestamp[ms, UTC]`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class KgrecModel(BaseModel):
+    """Base for every boundary model: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventType(StrEnum):
+    """Kinds of user behaviour the canonical events table holds."""
+
+    VIEW = "view"
+    CLICK = "click"
+    ADD_TO_CART = "add_to_cart"
+    PURCHASE = "purchase"
+    RATING = "rating"
+    REVIEW = "review"
+
+
+class Event(KgrecModel):
+    """One user-item interaction (table `events`)."""
+
+    user_id: str = Field(description="Stable user identifier from the source.")
+    item_id: str = Field(description="Item identifier; matches `items.item_id`.")
+    event_type: EventType = Field(description="What the user did (see EventType).")
+    ts: datetime = Field(description="When it happened, UTC, millisecond precision.")
+    session_id: str | None = Field(
+        default=None, description="Session or basket (e.g. invoice) the event belongs to."
+    )
+    query: str | None = Field(
+        default=None, description="Search query that led to this event, when there was one."
+    )
+
+
+class Item(KgrecModel):
+    """One catalog entry (table `items`); what a source lacks is null."""
+
+    item_id: str = Field(description="Item identifier, unique in the table.")
+    title: str | None = Field(default=None, description="Short product title.")
+    text: str | None = Field(default=None, description="Longer description text.")
+    category: str | None = Field(default=None, description="Category path, ' > '-separated.")
+    brand: str | None = Field(default=None, description="Brand or maker.")
+    price: float | None = Field(default=None, description="Typical unit price, source currency.")
+
+
+class QuarantinedRow(KgrecModel):
+    """A source row (or a whole unreadable file) that could not become a canonical row."""
+
+    source: str = Field(description="Path or URI of the file the row came from.")
+    row_number: int | None = Field(
+        default=None, description="0-based row (or line) number within the source file, if known."
+    )
+    table: str = Field(description="Canonical table the row was meant for: events or items.")
+    reason: str = Field(description="Why the row was set aside, e.g. 'unparseable ts'.")
+    raw: str = Field(description="The raw row as JSON text, so nothing is lost.")
+
+
+class ItemPair(KgrecModel):
+    """Behavioural evidence that two items go together (table `candidates/pairs`).
+
+    Pairs are unordered: `item_a < item_b`. Counts are of baskets (sessions, invoices or
+    user time windows, per config), each item counted once per basket.
+    """
+
+    item_a: str = Field(description="The lexicographically smaller item id.")
+    item_b: str = Field(description="The larger item id.")
+    n_ab: int = Field(description="Baskets holding both items.")
+    n_a: int = Field(description="Baskets holding item_a.")
+    n_b: int = Field(description="Baskets holding item_b.")
+    n_baskets: int = Field(description="All baskets in the input (the support denominator).")
+    support: float = Field(description="n_ab / n_baskets.")
+    confidence_ab: float = Field(description="P(b | a) = n_ab / n_a.")
+    confidence_ba: float = Field(description="P(a | b) = n_ab / n_b.")
+    lift: float = Field(description="n_ab * n_baskets / (n_a * n_b); 1 means independent.")
+    pmi: float = Field(description="ln(lift): pointwise mutual information in nats.")
+    npmi: float = Field(description="pmi / -ln(support), in [-1, 1]; 1 means always together.")
+    score: float = Field(
+        description="Ranking score for the LLM budget: npmi * n_ab / (n_ab + shrinkage)."
+    )
+    rank_a: int = Field(description="Rank of this pair by score among item_a's pairs (1 = best).")
+    rank_b: int = Field(description="Rank of this pair by score among item_b's pairs (1 = best).")
+    first_seen: datetime = Field(description="Earliest basket holding both items.")
+    last_seen: datetime = Field(description="Latest basket holding both items.")
+
+
+class LlmQueueEntry(ItemPair):
+    """A pair selected for the LLM stage under the global budget (table `candidates/llm_queue`)."""
+
+    llm_rank: int = Field(description="Global rank by score (1 = asked first).")
+
+
+class QueryItemPair(KgrecModel):
+    """Evidence that a search query leads to an item (table `candidates/query_items`)."""
+
+    query: str = Field(description="Normalized query text (lower-case, single spaces).")
+    item_id: str = Field(description="Item the query led to.")
+    n_qi: int = Field(description="Events with this query on this item.")
+    n_q: int = Field(description="Events with this query.")
+    n_i: int = Field(description="Query-led events on this item.")
+    n_events: int = Field(description="All query-led events (the lift denominator).")
+    confidence: float = Field(description="P(item | query) = n_qi / n_q.")
+    lift: float = Field(description="n_qi * n_events / (n_q * n_i).")
+    rank: int = Field(description="Rank of the item among the query's items by n_qi (1 = best).")
+    first_seen: datetime = Field(description="Earliest such event.")
+    last_seen: datetime = Field(description="Latest such event.")
+
+
+class GroundTruthRelation(KgrecModel):
+    """A relation the synthetic generator built into the data, for scoring later stages."""
+
+    head: str = Field(description="Item id.")
+    relation: str = Field(
+        description="complement, substitute, variant_of, used_for, used_by, used_in, "
+        "capable_of or is_a."
+    )
+    tail: str = Field(description="Item id (item-item relations) or concept text.")
+    tail_kind: str = Field(description="'item' or 'concept'.")
+
+
+TABLE_MODELS: dict[str, type[KgrecModel]] = {
+    "events": Event,
+    "items": Item,
+    "quarantine": QuarantinedRow,
+    "pairs": ItemPair,
+    "llm_queue": LlmQueueEntry,
+    "query_items": QueryItemPair,
+    "ground_truth": GroundTruthRelation,
+}

@@ -1,0 +1,1 @@
+"""Ray Data jobs: synthetic data, ingest, candidate mining, and the `kgrec` command line."""

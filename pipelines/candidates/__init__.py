@@ -1,0 +1,1 @@
+"""Mining item pairs and query->item pairs from behaviour, with co-occurrence statistics."""

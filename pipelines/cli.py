@@ -1,0 +1,141 @@
+"""The `kgrec` command line. Every stage is a subcommand, so each works under `ray job submit`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.markdown import Markdown
+
+from kg.errors import KgrecError
+from pipelines.config import IngestFormat, Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Behaviour logs -> knowledge graph -> embeddings for rankers.")
+config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
+data_app = typer.Typer(no_args_is_help=True, help="Generate data.")
+app.add_typer(config_app, name="config")
+app.add_typer(data_app, name="data")
+
+console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML config (presets: infra/configs/).")
+]
+
+
+def _settings(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    return load_settings(config, overrides)
+
+
+def _fail(error: KgrecError) -> None:
+    console.print(f"[bold red]error:[/] {error}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run every stage end to end into a new run directory (runs/<run_id>/)."""
+    from pipelines.run import run_pipeline
+    from pipelines.summary import render
+
+    try:
+        result = run_pipeline(_settings(config))
+    except KgrecError as e:
+        _fail(e)
+        return
+    console.print(Markdown(render(result)))
+    typer.echo(str(result.path))
+
+
+@config_app.command("show")
+def config_show(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML.")] = False,
+) -> None:
+    """Print the effective configuration (defaults, then file, then environment)."""
+    try:
+        settings = _settings(config)
+    except KgrecError as e:
+        _fail(e)
+        return
+    data = settings.model_dump(mode="json")
+    typer.echo(json.dumps(data, indent=2) if as_json else yaml.safe_dump(data, sort_keys=False))
+
+
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write into.")],
+    events: Annotated[int | None, typer.Option("--events", help="Events to generate.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a synthetic log (events/, items.parquet) and its ground truth."""
+    from pipelines.synth.job import generate
+
+    overrides = {k: v for k, v in {"events": events, "seed": seed}.items() if v is not None}
+    try:
+        settings = _settings(config, {"synth": overrides})
+    except KgrecError as e:
+        _fail(e)
+        return
+    result = generate(settings.synth, out)
+    typer.echo(result.model_dump_json(indent=2))
+
+
+@app.command()
+def ingest(
+    events: Annotated[str, typer.Option("--events", help="Events file, directory or URI.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    items: Annotated[str | None, typer.Option("--items", help="Items file, directory or URI.")] = None,
+    fmt: Annotated[IngestFormat | None, typer.Option("--format", help="Source format.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read raw logs into canonical events/items tables and a quarantine."""
+    from pipelines.ingest.job import run_ingest
+    from pipelines.ray_runtime import ensure_ray
+
+    overrides: dict[str, Any] = {"events_path": events, "items_path": items}
+    if fmt is not None:
+        overrides["format"] = fmt
+    try:
+        settings = _settings(config, {"ingest": overrides})
+        ensure_ray(settings.ray)
+        report = run_ingest(settings.ingest, out)
+    except KgrecError as e:
+        _fail(e)
+        return
+    typer.echo(report.model_dump_json(indent=2))
+
+
+@app.command()
+def candidates(
+    in_dir: Annotated[Path, typer.Option("--in", help="An ingest output directory.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    budget: Annotated[int | None, typer.Option("--budget", help="Pairs for the LLM stage.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Mine co-occurring item pairs and query->item pairs from ingested events."""
+    from pipelines.candidates.job import run_candidates
+    from pipelines.ray_runtime import ensure_ray
+
+    try:
+        settings = _settings(config, {"candidates": {"llm_budget": budget}} if budget is not None else None)
+        ensure_ray(settings.ray)
+        report = run_candidates(settings.candidates, in_dir, out)
+    except KgrecError as e:
+        _fail(e)
+        return
+    typer.echo(report.model_dump_json(indent=2))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Raw logs in, canonical `events` and `items` tables plus a quarantine out."""

@@ -1,0 +1,35 @@
+"""Which reader and which row mapping each `--format` uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+from pipelines.config import IngestFormat, IngestSection
+from pipelines.ingest import amazon, generic, online_retail
+from pipelines.ingest.sources import FileFormat
+
+StageFn = Callable[[pl.DataFrame, str, IngestSection], pa.Table]
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How one source format becomes staged events and items."""
+
+    file_format: FileFormat | None  # None: decide per file by extension
+    stage_events: StageFn
+    stage_items: StageFn
+    items_from_events: bool  # the events files also describe the items
+
+
+ADAPTERS: dict[IngestFormat, Adapter] = {
+    "auto": Adapter(None, generic.stage_events, generic.stage_items, False),
+    "parquet": Adapter("parquet", generic.stage_events, generic.stage_items, False),
+    "csv": Adapter("csv", generic.stage_events, generic.stage_items, False),
+    "jsonl": Adapter("jsonl", generic.stage_events, generic.stage_items, False),
+    "online-retail": Adapter(None, online_retail.stage_events, online_retail.stage_items, True),
+    "amazon": Adapter("jsonl", amazon.stage_events, amazon.stage_items, False),
+}

@@ -1,0 +1,35 @@
+"""Progress display for long steps: a rich bar on a terminal, periodic log lines otherwise."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+log = logging.getLogger("kgrec")
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """Yield an `advance(n)` callback; shows a bar on a TTY and logs every 10 s elsewhere."""
+    if sys.stderr.isatty():
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), transient=False) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda n: bar.advance(task, n)
+        return
+    done = 0
+    last = time.monotonic()
+
+    def advance(n: int) -> None:
+        nonlocal done, last
+        done += n
+        if time.monotonic() - last > 10 or done >= total:
+            log.info("%s: %d/%d", label, done, total)
+            last = time.monotonic()
+
+    yield advance

@@ -1,0 +1,55 @@
+"""The short report at the end of a run: `report.md` in the run directory, echoed to the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.manifest import RunDirectory
+
+TOP_PAIRS = 10
+
+
+def _top_pairs(candidates_dir: Path, items_dir: Path) -> list[str]:
+    """The LLM queue's head with titles, so a reader sees what will be asked about first."""
+    queue_dir = candidates_dir / "llm_queue"
+    if not any(queue_dir.glob("*.parquet")):
+        return []
+    queue = pl.read_parquet(queue_dir).sort("llm_rank").head(TOP_PAIRS)
+    titles = (pl.read_parquet(items_dir, columns=["item_id", "title"])
+              if any(items_dir.glob("*.parquet")) else pl.DataFrame(
+                  {"item_id": [], "title": []}, schema={"item_id": pl.String, "title": pl.String}))
+    named = queue.join(titles.rename({"item_id": "item_a", "title": "title_a"}), on="item_a", how="left") \
+        .join(titles.rename({"item_id": "item_b", "title": "title_b"}), on="item_b", how="left") \
+        .sort("llm_rank")
+    return [
+        f"| {r['llm_rank']} | {r['title_a'] or r['item_a']} | {r['title_b'] or r['item_b']} "
+        f"| {r['n_ab']} | {r['lift']:.1f} | {r['score']:.3f} |"
+        for r in named.iter_rows(named=True)
+    ]
+
+
+def render(run: RunDirectory) -> str:
+    """Markdown: stages with rows and times, refused rows by reason, the top of the LLM queue."""
+    lines = [f"# kgrec run {run.run_id}", "", "| stage | rows | wall s |", "| --- | --- | --- |"]
+    for stage in run.manifest.stages:
+        rows = ", ".join(f"{k}={v:,}" for k, v in stage.rows.items())
+        lines.append(f"| {stage.name} | {rows} | {stage.wall_s:.1f} |")
+    refused = {f"{s.name}/{k}": v for s in run.manifest.stages for k, v in s.bad_rows.items()}
+    if refused:
+        lines += ["", "## Quarantined rows", "", "| reason | rows |", "| --- | --- |"]
+        lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
+    pairs = _top_pairs(run.stage_dir("candidates"), run.stage_dir("ingest") / "items")
+    if pairs:
+        lines += ["", f"## First {len(pairs)} pairs for the LLM stage", "",
+                  "| rank | item a | item b | baskets | lift | score |",
+                  "| --- | --- | --- | --- | --- | --- |", *pairs]
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(run: RunDirectory) -> Path:
+    """Write `report.md` and return its path."""
+    path = run.path / "report.md"
+    path.write_text(render(run))
+    return path

@@ -1,0 +1,1 @@
+"""Synthetic behaviour logs with a known knowledge structure, for machines without data."""

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.11) and install kgrec into it from this checkout.
+#   scripts/setup.sh        what `kgrec run` needs
+#   scripts/setup.sh dev    plus the test and lint tools
+# Safe to re-run: pip only installs what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python_bin="${PYTHON:-python3.11}"
+if [ ! -x .venv/bin/python ]; then
+  "$python_bin" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+case "${1:-run}" in
+  run) target="." ;;
+  dev) target=".[dev]" ;;
+  *) echo "usage: scripts/setup.sh [run|dev]" >&2; exit 2 ;;
+esac
+.venv/bin/python -m pip install --quiet --editable "$target"

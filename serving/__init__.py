@@ -1,0 +1,1 @@
+"""Placeholder package: serving arrives with its issue; kept so the layout is stable."""
