@@ -67,4 +67,4 @@ def write_table(table: pa.Table, path: Path) -> int:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     pq.write_table(table, path / "part-00000.parquet")
-    return table.num_rows
+    return int(table.num_rows)

@@ -18,6 +18,7 @@ def ensure_ray(settings: RaySection) -> None:
     """
     import ray
     from ray.data import DataContext
+    from ray.data.context import ShuffleStrategy
 
     if not ray.is_initialized():
         address = settings.address or os.environ.get("RAY_ADDRESS")
@@ -27,6 +28,7 @@ def ensure_ray(settings: RaySection) -> None:
         else:
             memory = settings.object_store_memory_mb
             ray.init(
+                address="local",  # always a new cluster, never another process's by accident
                 num_cpus=settings.num_cpus,
                 object_store_memory=memory * 1024 * 1024 if memory else None,
                 include_dashboard=False,
@@ -35,10 +37,12 @@ def ensure_ray(settings: RaySection) -> None:
     context = DataContext.get_current()
     context.enable_progress_bars = settings.progress_bars
     context.print_on_execution_start = False
+    context.shuffle_strategy = ShuffleStrategy(settings.shuffle_strategy)
 
 
 def cluster_cpus() -> int:
     """CPUs the connected cluster offers (at least 1), for sizing shuffles."""
     import ray
 
-    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    return max(1, int(resources.get("CPU", 1)))

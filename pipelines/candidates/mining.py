@@ -120,7 +120,8 @@ def mine_with_ray(events_dir: Path, config: CandidatesSection, partitions: int) 
     # exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
     totals = (
         events.repartition(partitions, keys=[basket_column])
-        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)
+        # Ray's stub types UDFs as one-argument callables; fn_kwargs fills the rest.
+        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)  # type: ignore[arg-type]
         .repartition(partitions, keys=["item_a"])
         .map_batches(_sum_partials_udf, **map_kwargs)
         .materialize()

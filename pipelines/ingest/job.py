@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.arrow_schema import arrow_schema_of, conform
+from kg.errors import ConfigError
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
@@ -120,7 +121,8 @@ def _staged_dataset(files: list[str], kind: TableKind, settings: IngestSection,
     import ray.data
 
     return ray.data.from_items([{"path": f} for f in files], override_num_blocks=len(files)).map_batches(
-        _stage_file, batch_size=1, batch_format="pyarrow",
+        _stage_file,  # type: ignore[arg-type]  # Ray's stub: one-argument UDFs; fn_kwargs fills the rest
+        batch_size=1, batch_format="pyarrow",
         fn_kwargs={"kind": kind, "settings": settings, "known_items": known_items},
     ).materialize()
 
@@ -139,7 +141,8 @@ def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
     """Ingest `settings.events_path` (and `items_path`) into `out_dir`; see module docstring."""
     import ray
 
-    assert settings.events_path, "ingest.events_path is required"
+    if not settings.events_path:
+        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH)")
     timer = Timer()
     adapter: Adapter = ADAPTERS[settings.format]
     begin_stage(out_dir)

@@ -8,7 +8,6 @@ that does not parse, becomes a `ReadFailure` naming the file and line; the rest 
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -74,8 +73,7 @@ def list_files(path: str) -> list[str]:
     Raises:
         InputDataError: nothing exists at `path`, or a directory holds no files.
     """
-    filesystem, root = pafs.FileSystem.from_uri(path) if "://" in path else (
-        pafs.LocalFileSystem(), path)
+    filesystem, root = _filesystem(path)
     info = filesystem.get_file_info(root)
     if info.type == pafs.FileType.NotFound:
         raise InputDataError(path, "no such file or directory")
@@ -95,11 +93,17 @@ def list_files(path: str) -> list[str]:
     return files
 
 
-def _open(path: str) -> io.IOBase:
-    filesystem, inner = pafs.FileSystem.from_uri(path) if "://" in path else (
-        pafs.LocalFileSystem(), path)
-    stream = filesystem.open_input_stream(inner)
-    return gzip.open(stream) if path.endswith(".gz") else stream  # type: ignore[return-value]
+def _filesystem(path: str) -> tuple[pafs.FileSystem, str]:
+    if "://" in path:
+        filesystem, inner = pafs.FileSystem.from_uri(path)
+        return filesystem, str(inner)
+    return pafs.LocalFileSystem(), path
+
+
+def _open(path: str) -> pa.NativeFile:
+    """A sequential byte stream; Arrow decompresses by extension (.gz, .bz2, .zst, ...)."""
+    filesystem, inner = _filesystem(path)
+    return filesystem.open_input_stream(inner, compression="detect")
 
 
 def read_chunks(path: str, fmt: FileFormat, rows_per_batch: int) -> Iterator[Chunk | ReadFailure]:
@@ -116,7 +120,8 @@ def read_chunks(path: str, fmt: FileFormat, rows_per_batch: int) -> Iterator[Chu
 
 
 def _parquet_chunks(path: str, rows_per_batch: int) -> Iterator[Chunk | ReadFailure]:
-    with _open(path) as stream:
+    filesystem, inner = _filesystem(path)
+    with filesystem.open_input_file(inner) as stream:  # Parquet needs random access
         parquet = pq.ParquetFile(stream)
         first = 0
         for batch in parquet.iter_batches(batch_size=rows_per_batch):
@@ -164,7 +169,7 @@ def _jsonl_chunks(path: str, rows_per_batch: int) -> Iterator[Chunk | ReadFailur
     """Parse batches of lines; a bad line becomes a ReadFailure, its neighbours are kept."""
     with _open(path) as stream:
         lines: list[tuple[int, bytes]] = []
-        for number, line in enumerate(io.BufferedReader(stream)):  # type: ignore[arg-type]
+        for number, line in enumerate(io.BufferedReader(stream)):
             if line.strip():
                 lines.append((number, line))
             if len(lines) >= rows_per_batch:

@@ -14,11 +14,12 @@ import polars as pl
 import pyarrow as pa
 
 from kg.arrow_schema import arrow_schema_of
-from kg.schema import Event, Item
+from kg.schema import Event, Item, KgrecModel
+from pipelines.config import TimeUnit
 from pipelines.ingest.sources import ROW_COLUMN, ReadFailure
 
 TableKind = Literal["events", "items"]
-MODELS = {"events": Event, "items": Item}
+MODELS: dict[TableKind, type[KgrecModel]] = {"events": Event, "items": Item}
 SOURCE, REASON, RAW = "_source", "_reason", "_raw"
 
 # Timestamp text layouts tried in order; the first that parses wins, per value.
@@ -44,7 +45,7 @@ def first_reason(*checks: tuple[pl.Expr, str | pl.Expr]) -> pl.Expr:
     return expr.alias(REASON)
 
 
-def to_utc(column: str, dtype: pl.DataType, unit: str, source_tz: str) -> pl.Expr:
+def to_utc(column: str, dtype: pl.DataType, unit: TimeUnit, source_tz: str) -> pl.Expr:
     """Any timestamp representation -> Datetime(ms, UTC); unparseable values become null.
 
     Integers (and digit strings) are epochs in `unit`; naive text and naive datetimes are
@@ -58,16 +59,16 @@ def to_utc(column: str, dtype: pl.DataType, unit: str, source_tz: str) -> pl.Exp
     if dtype.is_numeric():
         return pl.from_epoch(col.cast(pl.Int64, strict=False), time_unit=unit).dt.replace_time_zone(
             "UTC").dt.cast_time_unit("ms")
-    text = col.cast(pl.String).str.strip_chars()
+    text = col.cast(pl.String).str.strip_chars().str.replace(r"[Zz]$", "+00:00")
     epoch = pl.from_epoch(
         text.str.extract(r"^(\d{9,19})$").cast(pl.Int64, strict=False), time_unit=unit
     ).dt.replace_time_zone("UTC")
-    aware = [text.str.to_datetime(f, strict=False, time_unit="ms", time_zone="UTC")
-             for f in _AWARE_FORMATS]
+    with_offset = [text.str.to_datetime(f, strict=False, time_unit="ms", time_zone="UTC")
+                   for f in _AWARE_FORMATS]
     naive = [text.str.to_datetime(f, strict=False, time_unit="ms").dt.replace_time_zone(
         source_tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
         for f in _NAIVE_FORMATS]
-    return pl.coalesce([epoch.dt.cast_time_unit("ms"), *aware, *naive])
+    return pl.coalesce([epoch.dt.cast_time_unit("ms"), *with_offset, *naive])
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:

@@ -89,7 +89,8 @@ def _pick_from_padded(rng: np.random.Generator, table: np.ndarray, counts: np.nd
                       rows: np.ndarray) -> np.ndarray:
     """For each row index, a uniform pick among that row's valid (non-padding) entries."""
     column = (rng.random(len(rows)) * counts[rows]).astype(np.int64)
-    return table[rows, column]
+    picked: np.ndarray = table[rows, column]
+    return picked
 
 
 def generate_chunk(catalog: Catalog, users: Users, n_events: int, days: int,

@@ -42,7 +42,8 @@ class Catalog:
 
     def item_index(self, type_idx: np.ndarray, line: np.ndarray, variant: np.ndarray) -> np.ndarray:
         """Grid position of (type, line, variant), vectorized."""
-        return (type_idx * self.lines_per_type + line) * self.variants_per_line + variant
+        index: np.ndarray = (type_idx * self.lines_per_type + line) * self.variants_per_line + variant
+        return index
 
 
 def _line_names(rng: np.random.Generator, n_types: int, lines: int) -> list[list[tuple[str, str]]]:
@@ -121,8 +122,8 @@ def _ground_truth(
             for relation in COMMONSENSE_RELATIONS:
                 add(item, relation, getattr(ptype, relation), "concept")
     for ta, tb in complement_types:
-        for a in _items_of_type(item_ids, ta, per_type):
-            for b in _items_of_type(item_ids, tb, per_type):
-                low, high = sorted((a, b))
+        for a_item in _items_of_type(item_ids, ta, per_type):
+            for other in _items_of_type(item_ids, tb, per_type):
+                low, high = sorted((a_item, other))
                 add(low, "complement", high, "item")
     return pa.Table.from_pylist(rows, schema=arrow_schema_of(GroundTruthRelation))

@@ -1,0 +1,63 @@
+"""Run a callable in a child process and report wall time and peak memory of its process tree."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def measure(target: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
+    """(wall seconds, peak RSS bytes summed over the child's process tree, target's result).
+
+    Summed RSS counts pages shared between processes (Ray's object store) once per process,
+    so for the Ray path it is an upper bound.
+    """
+    context = mp.get_context("spawn")
+    queue: mp.Queue[Any] = context.Queue()
+    child = context.Process(target=_run, args=(queue, target, args))
+    start = time.perf_counter()
+    child.start()
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        handle = psutil.Process(child.pid)
+        while not done.is_set():
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, _tree_rss(handle))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    result = queue.get()
+    child.join()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if isinstance(result, BaseException):
+        raise result
+    return wall, peak, result
+
+
+def _run(queue: Any, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        queue.put(target(*args))
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, which re-raises
+        queue.put(e)

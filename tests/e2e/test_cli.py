@@ -1,0 +1,76 @@
+"""The `kgrec` command line, run as users run it: a fresh process per command."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+KGREC = [sys.executable, "-m", "pipelines.cli"]
+
+
+def _kgrec(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*KGREC, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> None:
+    config = tmp_path / "small.yaml"
+    config.write_text(yaml.safe_dump({
+        "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
+        "run": {"runs_dir": str(tmp_path / "runs")},
+        "synth": {"events": 20_000, "corrupt_fraction": 0.01},
+        "candidates": {"llm_budget": 50},
+    }))
+    result = _kgrec("run", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates"]
+    ingest = manifest["stages"][1]
+    assert ingest["rows"]["events"] + ingest["rows"]["quarantined_events"] == 20_000
+    assert sum(ingest["bad_rows"].values()) == ingest["rows"]["quarantined_events"] > 0
+    assert manifest["config"]["synth"]["events"] == 20_000
+    assert manifest["packages"]["ray"] != "not installed"
+    assert all(s["wall_s"] > 0 for s in manifest["stages"])
+    assert pl.read_parquet(run_dir / "candidates" / "llm_queue").height == 50
+    report = (run_dir / "report.md").read_text()
+    assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
+
+
+def test_stage_commands_chain_like_ray_job_entry_points(tmp_path: Path) -> None:
+    env = {"KGREC_RAY__NUM_CPUS": "2", "KGREC_RAY__OBJECT_STORE_MEMORY_MB": "500",
+           "KGREC_RAY__PROGRESS_BARS": "false"}
+    synth = _kgrec("data", "synth", "--events", "5000", "--seed", "3", "--out", "raw", cwd=tmp_path, env=env)
+    assert synth.returncode == 0, synth.stderr[-2000:]
+    assert json.loads(synth.stdout)["events"] == 5000
+    ingest = _kgrec("ingest", "--format", "parquet", "--events", "raw/events", "--items", "raw/items.parquet",
+                    "--out", "ingested", cwd=tmp_path, env=env)
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    assert json.loads(ingest.stdout)["rows"]["events"] == 5000
+    mined = _kgrec("candidates", "--in", "ingested", "--out", "mined", "--budget", "7", cwd=tmp_path, env=env)
+    assert mined.returncode == 0, mined.stderr[-2000:]
+    assert json.loads(mined.stdout)["rows"]["llm_queue"] == 7
+
+
+def test_config_show_prints_effective_values_and_names_bad_keys(tmp_path: Path) -> None:
+    shown = _kgrec("config", "show", cwd=tmp_path, env={"KGREC_CANDIDATES__LLM_BUDGET": "123"})
+    assert shown.returncode == 0, shown.stderr
+    assert yaml.safe_load(shown.stdout)["candidates"]["llm_budget"] == 123
+    bad = _kgrec("config", "show", cwd=tmp_path, env={"KGREC_SYNTH__EVENTS": "-5"})
+    assert bad.returncode == 2
+    assert "synth.events" in bad.stderr and "KGREC_SYNTH__EVENTS" in bad.stderr
+
+
+def test_candidates_on_a_missing_ingest_is_a_clear_error(tmp_path: Path) -> None:
+    result = _kgrec("candidates", "--in", "nowhere", "--out", "out", cwd=tmp_path,
+                    env={"KGREC_RAY__NUM_CPUS": "1"})
+    assert result.returncode == 2
+    assert "no ingest output here" in result.stderr

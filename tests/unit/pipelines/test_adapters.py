@@ -1,0 +1,137 @@
+"""Row mapping of each source format: canonical values for good rows, a reason for bad ones."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pyarrow as pa
+
+from pipelines.config import IngestSection
+from pipelines.ingest import amazon, generic, online_retail
+from pipelines.ingest.sources import ROW_COLUMN
+from pipelines.ingest.staging import RAW, REASON, staged_schema
+
+
+def _raw(columns: dict[str, list[object]]) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame({**columns, ROW_COLUMN: list(range(n))}, strict=False)
+
+
+def _rows(table: pa.Table) -> list[dict[str, object]]:
+    return table.to_pylist()
+
+
+def test_generic_events_reasons_name_column_and_value() -> None:
+    raw = _raw({
+        "user_id": ["u1", " ", "u3", "u4", "u5", "u6"],
+        "item_id": ["i1", "i2", None, "i4", "i5", "i6"],
+        "event_type": ["VIEW", "view", "view", "teleport", "view", "purchase"],
+        "ts": ["2026-01-02T03:04:05Z", "2026-01-01", "2026-01-01", "2026-01-01", "yesterday", None],
+    })
+    table = generic.stage_events(raw, "f.csv", IngestSection())
+    assert table.schema == staged_schema("events")
+    reasons = table.column(REASON).to_pylist()
+    assert reasons == [None, "missing user_id", "missing item_id", "unknown event_type 'teleport'",
+                       "unparseable ts 'yesterday'", "missing ts"]
+    good = _rows(table)[0]
+    assert good["event_type"] == "view"
+    assert good["ts"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert good[RAW] is None
+    assert '"ts":"yesterday"' in _rows(table)[4][RAW]
+
+
+def test_timestamps_in_many_forms_become_utc() -> None:
+    raw = _raw({"user_id": ["u"] * 5, "item_id": ["i"] * 5,
+                "ts": ["1767225600", "2026-01-01 00:00:00", "2026-01-01T01:00:00+01:00",
+                       "2026-07-01 12:00", "2026-01-01T00:00:00.250"]})
+    settings = IngestSection(source_timezone="Europe/London")
+    times = generic.stage_events(raw, "f", settings).column("ts").to_pylist()
+    assert times[0] == datetime(2026, 1, 1, tzinfo=UTC)  # epoch seconds
+    assert times[1] == datetime(2026, 1, 1, tzinfo=UTC)  # London is UTC in winter
+    assert times[2] == datetime(2026, 1, 1, tzinfo=UTC)  # explicit offset honoured
+    assert times[3] == datetime(2026, 7, 1, 11, 0, tzinfo=UTC)  # British summer time
+    assert times[4] == datetime(2026, 1, 1, 0, 0, 0, 250_000, tzinfo=UTC)
+
+
+def test_generic_column_mapping_default_event_type_and_query_normalization() -> None:
+    raw = _raw({"customer": ["c1"], "sku": ["s1"], "when": [1_767_225_600_000],
+                "q": ["  Camping   TENT "]})
+    settings = IngestSection(columns={"user_id": "customer", "item_id": "sku", "ts": "when",
+                                      "query": "q"}, ts_unit="ms")
+    row = _rows(generic.stage_events(raw, "f", settings))[0]
+    assert (row["user_id"], row["item_id"], row["event_type"], row["query"]) == (
+        "c1", "s1", "view", "camping tent")
+    assert row["ts"] == datetime(2026, 1, 1, tzinfo=UTC)
+    assert row[REASON] is None
+
+
+def test_generic_items_parse_prices_and_refuse_missing_ids() -> None:
+    raw = _raw({"item_id": ["a", None], "title": ["Tent", "x"], "price": ["$1,234.50", "1"]})
+    rows = _rows(generic.stage_items(raw, "items.csv", IngestSection()))
+    assert rows[0]["price"] == 1234.5 and rows[0][REASON] is None and rows[0]["brand"] is None
+    assert rows[1][REASON] == "missing item_id"
+
+
+ONLINE_RETAIL = {
+    "InvoiceNo": ["536365", "C536379", "536370", "536370", "536371", "536372", "536373", "536374"],
+    "StockCode": ["85123a", "22086", "POST", "22326", "22327", "22328", "22329", "22330"],
+    "Description": ["WHITE HANGING HEART T-LIGHT HOLDER", "PAPER CHAIN KIT", "POSTAGE",
+                    "ROUND SNACK BOXES", "X", "Y", "Z", "W"],
+    "Quantity": [6, -1, 3, 24, -12, 4, 4, 4],
+    "InvoiceDate": ["2010-12-01 08:26:00", "2010-12-01 09:41:00", "2010-12-01 08:45:00",
+                    "2010-12-01 08:45:00", "2010-12-01 08:50:00", "2010-12-01 09:00:00",
+                    "2010-12-01 09:01:00", "not a date"],
+    "UnitPrice": [2.55, 2.1, 18.0, 2.95, 1.0, 0.0, 1.0, 1.0],
+    "CustomerID": [17850.0, 14527.0, 12583.0, 12583.0, 1.0, 2.0, None, 3.0],
+    "Country": ["United Kingdom"] * 8,
+}
+
+
+def test_online_retail_lines_become_purchases_or_reasons() -> None:
+    table = online_retail.stage_events(_raw(ONLINE_RETAIL), "or.parquet", IngestSection())
+    assert table.column(REASON).to_pylist() == [
+        None, "cancellation invoice", "non-product stock code 'POST'", None,
+        "non-positive Quantity (return or adjustment)", "non-positive UnitPrice",
+        "missing CustomerID", "unparseable InvoiceDate 'not a date'",
+    ]
+    first = _rows(table)[0]
+    assert (first["user_id"], first["item_id"], first["event_type"], first["session_id"]) == (
+        "17850", "85123A", "purchase", "536365")
+    assert first["ts"] == datetime(2010, 12, 1, 8, 26, tzinfo=UTC)  # GMT in December
+
+
+def test_online_retail_guest_lines_kept_when_asked() -> None:
+    table = online_retail.stage_events(_raw(ONLINE_RETAIL), "or", IngestSection(keep_guest_events=True))
+    guest = _rows(table)[6]
+    assert guest[REASON] is None and guest["user_id"] == "guest-536373"
+
+
+def test_online_retail_items_only_from_valid_lines() -> None:
+    table = online_retail.stage_items(_raw(ONLINE_RETAIL), "or", IngestSection())
+    assert table.column("item_id").to_pylist() == ["85123A", "22326"]
+    assert table.column("price").to_pylist() == [2.55, 2.95]
+
+
+def test_amazon_metadata_lists_prices_and_html_titles() -> None:
+    raw = _raw({
+        "asin": ["B001", "B002"],
+        "title": ["Reason Magazine", '<span class="a-size-medium a-color-secondary"'],
+        "description": ['["Edited for people ", "who read."]', None],
+        "category": ['["Magazine Subscriptions", "News"]', "[]"],
+        "brand": ["Reason", ""],
+        "price": ["$12.99", "unknown"],
+    })
+    rows = _rows(amazon.stage_items(raw, "meta.json.gz", IngestSection()))
+    assert rows[0]["title"] == "Reason Magazine"
+    assert rows[0]["text"] == "Edited for people who read."
+    assert rows[0]["category"] == "Magazine Subscriptions > News"
+    assert rows[0]["price"] == 12.99
+    assert rows[1]["title"] is None and rows[1]["category"] is None and rows[1]["price"] is None
+    assert rows[1]["brand"] is None
+
+
+def test_amazon_reviews_become_review_events() -> None:
+    raw = _raw({"reviewerID": ["A1", None], "asin": ["B001", "B002"],
+                "unixReviewTime": ["1767225600", "1767225600"], "overall": ["5.0", "1.0"]})
+    rows = _rows(amazon.stage_events(raw, "reviews.json", IngestSection()))
+    assert rows[0]["event_type"] == "review" and rows[0]["ts"] == datetime(2026, 1, 1, tzinfo=UTC)
+    assert rows[1][REASON] == "missing reviewerID"
