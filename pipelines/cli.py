@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,9 +38,14 @@ def _settings(config: Path | None, overrides: dict[str, Any] | None = None) -> S
     return load_settings(config, overrides)
 
 
-def _fail(error: KgrecError) -> None:
-    console.print(f"[bold red]error:[/] {error}")
-    raise typer.Exit(code=2)
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn kgrec's own errors (bad config, bad input) into a one-line message and exit code 2."""
+    try:
+        yield
+    except KgrecError as e:
+        console.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(code=2) from e
 
 
 @app.command()
@@ -47,11 +54,8 @@ def run(config: ConfigOption = None) -> None:
     from pipelines.run import run_pipeline
     from pipelines.summary import render
 
-    try:
+    with _user_errors():
         result = run_pipeline(_settings(config))
-    except KgrecError as e:
-        _fail(e)
-        return
     console.print(Markdown(render(result)))
     typer.echo(str(result.path))
 
@@ -62,11 +66,8 @@ def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML.")] = False,
 ) -> None:
     """Print the effective configuration (defaults, then file, then environment)."""
-    try:
+    with _user_errors():
         settings = _settings(config)
-    except KgrecError as e:
-        _fail(e)
-        return
     data = settings.model_dump(mode="json")
     typer.echo(json.dumps(data, indent=2) if as_json else yaml.safe_dump(data, sort_keys=False))
 
@@ -82,11 +83,8 @@ def data_synth(
     from pipelines.synth.job import generate
 
     overrides = {k: v for k, v in {"events": events, "seed": seed}.items() if v is not None}
-    try:
+    with _user_errors():
         settings = _settings(config, {"synth": overrides})
-    except KgrecError as e:
-        _fail(e)
-        return
     result = generate(settings.synth, out)
     typer.echo(result.model_dump_json(indent=2))
 
@@ -101,18 +99,17 @@ def ingest(
 ) -> None:
     """Read raw logs into canonical events/items tables and a quarantine."""
     from pipelines.ingest.job import run_ingest
+    from pipelines.ingest.sources import list_files
     from pipelines.ray_runtime import ensure_ray
 
     overrides: dict[str, Any] = {"events_path": events, "items_path": items}
     if fmt is not None:
         overrides["format"] = fmt
-    try:
+    with _user_errors():
         settings = _settings(config, {"ingest": overrides})
+        list_files(events)  # fail fast on a wrong path, before paying for Ray's start-up
         ensure_ray(settings.ray)
         report = run_ingest(settings.ingest, out)
-    except KgrecError as e:
-        _fail(e)
-        return
     typer.echo(report.model_dump_json(indent=2))
 
 
@@ -125,15 +122,14 @@ def candidates(
 ) -> None:
     """Mine co-occurring item pairs and query->item pairs from ingested events."""
     from pipelines.candidates.job import run_candidates
+    from pipelines.outputs import require_complete
     from pipelines.ray_runtime import ensure_ray
 
-    try:
+    with _user_errors():
         settings = _settings(config, {"candidates": {"llm_budget": budget}} if budget is not None else None)
+        require_complete(in_dir, "ingest")  # fail fast, before paying for Ray's start-up
         ensure_ray(settings.ray)
         report = run_candidates(settings.candidates, in_dir, out)
-    except KgrecError as e:
-        _fail(e)
-        return
     typer.echo(report.model_dump_json(indent=2))
 
 

@@ -45,9 +45,13 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path) -> St
         for name in OUTPUT_TABLES:
             report.rows[name] = write_table(_empty(name), out_dir / name)
     else:
-        partitions = config.shuffle_partitions or shuffle_partitions(n_events, cluster_cpus())
-        log.info("candidates: %d events, %d shuffle partitions", n_events, partitions)
-        result = mine_with_ray(events_dir, config, partitions)
+        cpus = cluster_cpus()
+
+        def partitions_for(rows: int) -> int:
+            return config.shuffle_partitions or shuffle_partitions(rows, cpus)
+
+        log.info("candidates: %d events, %d CPUs", n_events, cpus)
+        result = mine_with_ray(events_dir, n_events, config, partitions_for)
         report.rows["pairs"] = write_dataset(result.pairs, out_dir / "pairs")
         report.rows["llm_queue"] = write_table(result.llm_queue, out_dir / "llm_queue")
         report.rows["query_items"] = (
@@ -56,7 +60,7 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path) -> St
             else write_table(_empty("query_items"), out_dir / "query_items")
         )
         report.details.update({"baskets": result.n_baskets, "capped_baskets": result.capped_baskets,
-                               "shuffle_partitions": partitions})
+                               "event_shuffle_partitions": partitions_for(n_events)})
     report.wall_s = timer.elapsed()
     report.outputs = {name: str(out_dir / name) for name in OUTPUT_TABLES}
     mark_complete(out_dir, report.model_dump())

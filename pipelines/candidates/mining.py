@@ -6,12 +6,16 @@ pair of an item (for item_a, then for item_b) and every event of a query into on
 per task is bounded by the partition size; nothing is collected on the driver except
 per-item counts and the LLM budget's rows.
 
+(The `type: ignore[arg-type]` marks below are for Ray's stub, which types UDFs as
+one-argument callables; `fn_kwargs` supplies the rest.)
+
 `mine_locally` runs the same functions on one polars frame in one process: the baseline the
 benchmark compares against, and a reference the tests compare the Ray plan with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +46,14 @@ def _frame(batch: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _pair_partials_udf(batch: pa.Table, config: CandidatesSection) -> pa.Table:
+def _basket_items_udf(batch: pa.Table, config: CandidatesSection) -> pa.Table:
     baskets = stats.basket_events(_frame(batch), config.basket_by, config.window_seconds)
     assert isinstance(baskets, pl.DataFrame)
-    return stats.pair_partials(baskets, config.max_basket_items).to_arrow()
+    return stats.first_seen_in_basket(baskets).to_arrow()
+
+
+def _pair_partials_udf(batch: pa.Table, config: CandidatesSection) -> pa.Table:
+    return stats.pair_partials(_frame(batch), config.max_basket_items).to_arrow()
 
 
 def _sum_partials_udf(batch: pa.Table) -> pa.Table:
@@ -107,22 +115,33 @@ def _split_totals(totals: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
     return items.select(pl.col("item_a").alias("item_id"), "n"), n_baskets, capped
 
 
-def mine_with_ray(events_dir: Path, config: CandidatesSection, partitions: int) -> MiningResult:
-    """Build and run the Ray Data plan; returns lazy pair and query datasets."""
+def mine_with_ray(events_dir: Path, n_events: int, config: CandidatesSection,
+                  partitions_for: Callable[[int], int]) -> MiningResult:
+    """Build and run the Ray Data plan; returns lazy pair and query datasets.
+
+    `partitions_for(rows)` sizes each shuffle by the rows it moves, which shrink from events
+    to basket items to pair partials to pairs.
+    """
     import ray
     import ray.data
 
     map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
-    basket_column = "session_id" if config.basket_by == "session" else "user_id"
-    # Read only what each branch needs: the shuffles move every byte that is read.
-    events = ray.data.read_parquet(str(events_dir), columns=[basket_column, "item_id", "ts"])
+    basket_columns = ["session_id"] if config.basket_by == "session" else ["user_id"]
+    # Read only what is needed, and drop repeat (basket, item) rows before the shuffle: the
+    # shuffle moves every byte that reaches it.
+    basket_items = ray.data.read_parquet(
+        str(events_dir), columns=[*basket_columns, "item_id", "ts"]
+    ).map_batches(_basket_items_udf, fn_kwargs={"config": config},  # type: ignore[arg-type]
+                  batch_format="pyarrow")
+    partials = (
+        basket_items.repartition(partitions_for(n_events), keys=["basket"])
+        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)  # type: ignore[arg-type]
+        .materialize()
+    )
     # Partials of a pair share item_a (a <= b), so partitioning by item_a alone both sums them
     # exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
     totals = (
-        events.repartition(partitions, keys=[basket_column])
-        # Ray's stub types UDFs as one-argument callables; fn_kwargs fills the rest.
-        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)  # type: ignore[arg-type]
-        .repartition(partitions, keys=["item_a"])
+        partials.repartition(partitions_for(partials.count()), keys=["item_a"])
         .map_batches(_sum_partials_udf, **map_kwargs)
         .materialize()
     )
@@ -134,7 +153,7 @@ def mine_with_ray(events_dir: Path, config: CandidatesSection, partitions: int) 
                        "config": config},
             **map_kwargs,
         )
-        .repartition(partitions, keys=["item_b"])
+        .repartition(partitions_for(totals.count()), keys=["item_b"])
         .map_batches(_rank_udf, fn_kwargs={"key": "item_b", "partner": "item_a",
                                            "rank_column": "rank_b"}, **map_kwargs)
         .map_batches(_top_k_udf, fn_kwargs={"k": config.top_k_per_item}, **map_kwargs)
@@ -143,28 +162,32 @@ def mine_with_ray(events_dir: Path, config: CandidatesSection, partitions: int) 
     block_tops = _collect(pairs.map_batches(_budget_udf, fn_kwargs={"budget": config.llm_budget},
                                             **map_kwargs))
     queue = stats.top_by_score(block_tops, config.llm_budget) if block_tops.height else None
-    query_items = _mine_queries_with_ray(events_dir, config, partitions)
+    query_items = _mine_queries_with_ray(events_dir, config, partitions_for)
     return MiningResult(pairs, _queue_table(queue), query_items, n_baskets, capped)
 
 
-def _mine_queries_with_ray(events_dir: Path, config: CandidatesSection, partitions: int) -> Any:
+def _mine_queries_with_ray(events_dir: Path, config: CandidatesSection,
+                           partitions_for: Callable[[int], int]) -> Any:
     import ray
     from ray.data.expressions import col
 
     map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
-    partials = (
-        # Drop rows without a query before the shuffle (no null-key skew); Ray pushes the
-        # predicate into the Parquet reader.
+    # Drop rows without a query before the shuffle (no null-key skew, fewer bytes moved).
+    led = (
         ray.data.read_parquet(str(events_dir), columns=["query", "item_id", "ts"])
         .filter(expr=col("query").is_not_null())
-        .repartition(partitions, keys=["query"])
+        .materialize()
+    )
+    n_led = led.count()
+    if n_led == 0:
+        return None
+    partials = (
+        led.repartition(partitions_for(n_led), keys=["query"])
         .map_batches(_query_partials_udf, **map_kwargs)
         .materialize()
     )
-    per_item = _collect(partials.select_columns(["item_id", "n_qi"]))
-    if per_item.height == 0:
-        return None
-    counts = per_item.group_by("item_id").agg(pl.col("n_qi").sum().alias("n"))
+    counts = _collect(partials.select_columns(["item_id", "n_qi"])).group_by("item_id").agg(
+        pl.col("n_qi").sum().alias("n"))
     return partials.map_batches(
         _query_statistics_udf,
         fn_kwargs={"item_counts": ray.put(counts.to_arrow()), "n_events": int(counts["n"].sum()),

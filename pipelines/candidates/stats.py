@@ -35,6 +35,15 @@ def basket_events(events: pl.DataFrame | pl.LazyFrame, basket_by: str,
         pl.col("basket").is_not_null())
 
 
+def first_seen_in_basket(baskets: pl.DataFrame) -> pl.DataFrame:
+    """One row per (basket, item) with its earliest time; exact on any subset of rows.
+
+    Applied before a shuffle it only shrinks the data; `pair_partials` applies it again to
+    whole baskets.
+    """
+    return baskets.group_by("basket", "item_id").agg(pl.col("ts").min())
+
+
 def pair_partials(baskets: pl.DataFrame, max_basket_items: int) -> pl.DataFrame:
     """Count pairs, items and baskets in whole baskets (every event of a basket present).
 
@@ -43,7 +52,7 @@ def pair_partials(baskets: pl.DataFrame, max_basket_items: int) -> pl.DataFrame:
     per basket. The column `capped` on the BASKETS row counts baskets that were cut.
     """
     items = (
-        baskets.group_by("basket", "item_id").agg(pl.col("ts").min())
+        first_seen_in_basket(baskets)
         .sort("basket", "ts", "item_id")
         .with_columns(pl.int_range(pl.len()).over("basket").alias("position"))
     )
