@@ -35,3 +35,20 @@ class StageOutputError(KgrecError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class StoreUnavailable(KgrecError):
+    """The graph store cannot be reached (after retries, where retrying makes sense)."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(f"{store}: {reason}")
+        self.store = store
+        self.reason = reason
+
+
+class UnknownRelationError(KgrecError):
+    """Curation named relation ids the graph does not hold."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(f"no such relation(s): {', '.join(ids)}")
+        self.ids = ids

@@ -8,6 +8,7 @@ on disk they are Arrow `timestamp[ms, UTC]`.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -140,3 +141,106 @@ TABLE_MODELS: dict[str, type[KgrecModel]] = {
     "query_items": QueryItemPair,
     "ground_truth": GroundTruthRelation,
 }
+
+
+class RelationType(StrEnum):
+    """Edge types of the knowledge graph (also the Cypher relationship types)."""
+
+    COMPLEMENTS = "COMPLEMENTS"
+    SUBSTITUTES = "SUBSTITUTES"
+    VARIANT_OF = "VARIANT_OF"
+    CO_PURCHASED = "CO_PURCHASED"
+    USED_FOR = "USED_FOR"
+    USED_BY = "USED_BY"
+    USED_IN = "USED_IN"
+    CAPABLE_OF = "CAPABLE_OF"
+    IS_A = "IS_A"
+    USED_WITH = "USED_WITH"
+
+
+ITEM_RELATIONS = frozenset({RelationType.COMPLEMENTS, RelationType.SUBSTITUTES,
+                            RelationType.VARIANT_OF, RelationType.CO_PURCHASED})
+# Item-item relations without a direction: stored once, head < tail.
+SYMMETRIC_RELATIONS = frozenset({RelationType.SUBSTITUTES, RelationType.VARIANT_OF,
+                                 RelationType.CO_PURCHASED})
+# What a concept at the tail of each commonsense relation is (COSMO's relation set).
+CONCEPT_KINDS: dict[RelationType, str] = {
+    RelationType.USED_FOR: "function",
+    RelationType.USED_BY: "audience",
+    RelationType.USED_IN: "location",
+    RelationType.CAPABLE_OF: "capability",
+    RelationType.IS_A: "category",
+    RelationType.USED_WITH: "companion",
+}
+
+
+class CurationStatus(StrEnum):
+    """Where a relation stands with curators. Only curators move it off `proposed`."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Relation(KgrecModel):
+    """One relation to load (table `relations`): evidence and provenance, no curation state.
+
+    The store adds `status`, `status_by`, `status_at`, `created_at` and `updated_at`; a load
+    never writes those after creation, so a curator's decision survives every re-run.
+    """
+
+    id: str = Field(description="Deterministic: relation_id(head, type, tail).")
+    head: str = Field(description="Item id.")
+    type: RelationType = Field(description="Relation type (Cypher relationship type).")
+    tail: str = Field(description="Item id, or concept id for commonsense relations.")
+    tail_text: str | None = Field(
+        default=None, description="Concept relations: the tail as the extractor phrased it."
+    )
+    confidence: float = Field(ge=0.0, le=1.0, description="Extractor's (or statistic's) confidence.")
+    support: int = Field(ge=0, description="Baskets (or mentions) of evidence in this batch.")
+    lift: float | None = Field(default=None, description="Co-occurrence lift, when behavioural.")
+    first_seen: datetime | None = Field(default=None, description="Earliest evidence, UTC.")
+    last_seen: datetime | None = Field(default=None, description="Latest evidence, UTC.")
+    model: str = Field(description="Model or method that proposed it, e.g. 'cooccurrence'.")
+    prompt_version: str = Field(description="Prompt version, or 'n/a' for statistics.")
+    rationale: str | None = Field(default=None, description="Why, in the proposer's words.")
+    run_id: str = Field(description="Run that produced this batch of evidence.")
+
+
+class Concept(KgrecModel):
+    """A canonical commonsense concept (node `Concept`)."""
+
+    id: str = Field(description="Canonical id: kind + ':' + normalized text.")
+    text: str = Field(description="Canonical text.")
+    kind: str = Field(description="function, audience, location, capability, category, ...")
+    aliases: list[str] = Field(default_factory=list, description="Other phrasings merged into it.")
+
+
+def relation_id(head: str, relation: RelationType, tail: str) -> str:
+    """Stable id of (head, type, tail): the same triple always gets the same id.
+
+    The id starts with the type (`COMPLEMENTS:3fa2...`), so a curator's id alone finds the
+    relation through the per-type index. Symmetric types are ordered first, so (a, b) and
+    (b, a) are one relation.
+    """
+    if relation in SYMMETRIC_RELATIONS and tail < head:
+        head, tail = tail, head
+    digest = hashlib.sha256(f"{head}\x1f{relation.value}\x1f{tail}".encode()).hexdigest()
+    return f"{relation.value}:{digest[:24]}"
+
+
+def relation_type_of(relation_id_: str) -> RelationType:
+    """The type encoded in a relation id; ValueError names the id when it has none."""
+    prefix = relation_id_.split(":", 1)[0]
+    try:
+        return RelationType(prefix)
+    except ValueError as e:
+        raise ValueError(f"{relation_id_!r} is not a relation id (no known type prefix)") from e
+
+
+def concept_id(kind: str, text: str) -> str:
+    """Canonical concept id: kind and lower-cased, single-spaced text."""
+    return f"{kind}:{' '.join(text.lower().split())}"
+
+
+TABLE_MODELS["relations"] = Relation

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 from rich.markdown import Markdown
 
-from kg.errors import KgrecError
-from pipelines.config import IngestFormat, Settings, load_settings
+from pipelines.cli_common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli_graph import curate_app, graph_app
+from pipelines.config import IngestFormat
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Behaviour logs -> knowledge graph -> embeddings for rankers.")
@@ -24,29 +20,8 @@ config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration."
 data_app = typer.Typer(no_args_is_help=True, help="Generate data.")
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
-
-console = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML config (presets: infra/configs/).")
-]
-
-
-def _settings(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        stream=sys.stderr)
-    return load_settings(config, overrides)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn kgrec's own errors (bad config, bad input) into a one-line message and exit code 2."""
-    try:
-        yield
-    except KgrecError as e:
-        console.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(code=2) from e
-
+app.add_typer(graph_app, name="graph")
+app.add_typer(curate_app, name="curate")
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
@@ -54,8 +29,8 @@ def run(config: ConfigOption = None) -> None:
     from pipelines.run import run_pipeline
     from pipelines.summary import render
 
-    with _user_errors():
-        result = run_pipeline(_settings(config))
+    with user_errors():
+        result = run_pipeline(settings_from(config))
     console.print(Markdown(render(result)))
     typer.echo(str(result.path))
 
@@ -66,8 +41,8 @@ def config_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML.")] = False,
 ) -> None:
     """Print the effective configuration (defaults, then file, then environment)."""
-    with _user_errors():
-        settings = _settings(config)
+    with user_errors():
+        settings = settings_from(config)
     data = settings.model_dump(mode="json")
     typer.echo(json.dumps(data, indent=2) if as_json else yaml.safe_dump(data, sort_keys=False))
 
@@ -83,8 +58,8 @@ def data_synth(
     from pipelines.synth.job import generate
 
     overrides = {k: v for k, v in {"events": events, "seed": seed}.items() if v is not None}
-    with _user_errors():
-        settings = _settings(config, {"synth": overrides})
+    with user_errors():
+        settings = settings_from(config, {"synth": overrides})
     result = generate(settings.synth, out)
     typer.echo(result.model_dump_json(indent=2))
 
@@ -105,8 +80,8 @@ def ingest(
     overrides: dict[str, Any] = {"events_path": events, "items_path": items}
     if fmt is not None:
         overrides["format"] = fmt
-    with _user_errors():
-        settings = _settings(config, {"ingest": overrides})
+    with user_errors():
+        settings = settings_from(config, {"ingest": overrides})
         list_files(events)  # fail fast on a wrong path, before paying for Ray's start-up
         ensure_ray(settings.ray)
         report = run_ingest(settings.ingest, out)
@@ -125,8 +100,9 @@ def candidates(
     from pipelines.outputs import require_complete
     from pipelines.ray_runtime import ensure_ray
 
-    with _user_errors():
-        settings = _settings(config, {"candidates": {"llm_budget": budget}} if budget is not None else None)
+    with user_errors():
+        overrides = {"candidates": {"llm_budget": budget}} if budget is not None else None
+        settings = settings_from(config, overrides)
         require_complete(in_dir, "ingest")  # fail fast, before paying for Ray's start-up
         ensure_ray(settings.ray)
         report = run_candidates(settings.candidates, in_dir, out)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kg.errors import ConfigError
-from kg.schema import EventType
+from kg.schema import CurationStatus, EventType
 
 ENV_PREFIX = "KGREC_"
 
@@ -184,6 +184,45 @@ class CandidatesSection(Section):
     )
 
 
+class GraphSection(Section):
+    """The knowledge-graph store: embedded FalkorDB by default, Neo4j in production."""
+
+    backend: Literal["falkordb", "neo4j"] = Field(
+        default="falkordb", description="Where the graph lives; curators use Neo4j Browser on neo4j."
+    )
+    graph_name: str = Field(default="kgrec", description="FalkorDB graph (key) name.")
+    falkordb_url: str | None = Field(
+        default=None,
+        description="An external FalkorDB (redis://host:port). Unset: the embedded server in state_dir.",
+    )
+    state_dir: Path = Field(
+        default=Path(".kgrec/falkordb"),
+        description="Embedded server's data, log and pid file (`kgrec graph start|stop|status`).",
+    )
+    port: int | None = Field(default=None, ge=1, le=65535,
+                             description="Embedded server port; unset picks a free one at start.")
+    neo4j_uri: str | None = Field(default=None, description="bolt:// or neo4j:// URI (backend neo4j).")
+    neo4j_user: str = Field(default="neo4j", description="Neo4j user.")
+    neo4j_password: SecretStr | None = Field(default=None, description="Neo4j password (env only).")
+    neo4j_database: str = Field(default="neo4j", description="Neo4j database name.")
+    batch_size: int = Field(default=5_000, ge=1,
+                            description="Rows per UNWIND batch: larger is faster, up to memory.")
+    max_retries: int = Field(default=5, ge=0,
+                             description="Retries of a batch when the store is unreachable.")
+    retry_backoff_s: float = Field(default=0.5, gt=0,
+                                   description="First retry delay; doubles on every retry.")
+    snapshot_statuses: list[CurationStatus] = Field(
+        default_factory=lambda: [CurationStatus.ACCEPTED, CurationStatus.PROPOSED],
+        description="Curation states a snapshot (and so the GNN) includes.",
+    )
+
+    @model_validator(mode="after")
+    def _neo4j_needs_uri(self) -> GraphSection:
+        if self.backend == "neo4j" and not self.neo4j_uri:
+            raise ValueError("graph.backend is 'neo4j' but graph.neo4j_uri is not set")
+        return self
+
+
 class RunSection(Section):
     """The end-to-end job (`kgrec run`)."""
 
@@ -206,6 +245,7 @@ class Settings(BaseSettings):
     synth: SynthSection = Field(default_factory=SynthSection)
     ingest: IngestSection = Field(default_factory=IngestSection)
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
+    graph: GraphSection = Field(default_factory=GraphSection)
     run: RunSection = Field(default_factory=RunSection)
 
     @model_validator(mode="after")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.candidates.job import run_candidates
 from pipelines.config import Settings
+from pipelines.graph import build_graph_input, embedded_server_for_run, load_step, snapshot_step
 from pipelines.ingest.job import run_ingest
 from pipelines.manifest import RunDirectory
 from pipelines.ray_runtime import ensure_ray
@@ -32,8 +34,22 @@ def _synth_stage(settings: Settings, run: RunDirectory) -> Settings:
     return settings.model_copy(update={"ingest": ingest})
 
 
+def _graph_stages(settings: Settings, run: RunDirectory) -> None:
+    """Behavioural relations into the graph store, then a snapshot of it for the GNN."""
+    timer = Timer()
+    counts = build_graph_input(run.stage_dir("ingest"), run.stage_dir("candidates"), run.run_id,
+                               run.stage_dir("graph_input"))
+    run.record(StageReport(name="graph_input", rows=counts, wall_s=timer.elapsed(),
+                           outputs={"dir": str(run.stage_dir("graph_input"))}))
+    with embedded_server_for_run(settings.graph):
+        run.record(load_step(settings.graph, run.stage_dir("graph_input")))
+        run.record(snapshot_step(settings.graph, datetime.now(UTC), run.stage_dir("snapshot")))
+
+
 def run_pipeline(settings: Settings) -> RunDirectory:
-    """Run synth (if configured), ingest and candidates; the manifest records each stage.
+    """Run synth (if configured), ingest, candidates, graph load and snapshot.
+
+    The manifest records each stage as it finishes.
 
     A failing stage marks the manifest failed with the error and re-raises it.
     """
@@ -46,6 +62,7 @@ def run_pipeline(settings: Settings) -> RunDirectory:
         run.record(run_ingest(settings.ingest, run.stage_dir("ingest")))
         run.record(run_candidates(settings.candidates, run.stage_dir("ingest"),
                                   run.stage_dir("candidates")))
+        _graph_stages(settings, run)
         write_summary(run)
     except BaseException as e:
         run.finish(e)

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -16,8 +17,17 @@ KGREC = [sys.executable, "-m", "pipelines.cli"]
 
 
 def _kgrec(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KGREC, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
+    """Run kgrec and return its exit code and output.
+
+    Output goes through files, not pipes: Ray's daemons inherit the command's stdout and
+    stderr and may outlive it by minutes, and a pipe reader would wait for them too.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        completed = subprocess.run([*KGREC, *args], cwd=cwd, stdout=out, stderr=err, text=True,
+                                   timeout=600, env={**os.environ, **(env or {})})
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(completed.args, completed.returncode, out.read(), err.read())
 
 
 def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""GraphStore implementations: the only place backend-specific code lives."""

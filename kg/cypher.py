@@ -1,0 +1,139 @@
+"""Every Cypher statement kgrec sends, as pure functions of (dialect, relation type).
+
+Data never enters a statement's text: rows travel as parameters (`$rows`, `$ids`, ...).
+The only things formatted into text are relationship types and labels, and those come from
+the `RelationType` enum, never from input. Statements are shared where Neo4j 5 and FalkorDB
+agree; where they differ (schema setup) the variants sit side by side. Times are epoch
+milliseconds in both dialects.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from kg.schema import ITEM_RELATIONS, RelationType
+
+Dialect = Literal["neo4j", "falkordb"]
+
+
+def tail_label(relation: RelationType) -> str:
+    """Label of the tail node: Item for item-item relations, Concept otherwise."""
+    return "Item" if relation in ITEM_RELATIONS else "Concept"
+
+
+def schema_statements(dialect: Dialect) -> list[str]:
+    """Uniqueness and lookup indexes; safe to run again (Neo4j: IF NOT EXISTS)."""
+    if dialect == "neo4j":
+        statements = [
+            "CREATE CONSTRAINT item_id IF NOT EXISTS FOR (n:Item) REQUIRE n.id IS UNIQUE",
+            "CREATE CONSTRAINT concept_id IF NOT EXISTS FOR (n:Concept) REQUIRE n.id IS UNIQUE",
+        ]
+        for relation in RelationType:
+            name, pattern = relation.value.lower(), f"()-[r:{relation.value}]-()"
+            statements.append(f"CREATE INDEX {name}_id IF NOT EXISTS FOR {pattern} ON (r.id)")
+            statements.append(f"CREATE INDEX {name}_status IF NOT EXISTS FOR {pattern} ON (r.status)")
+        return statements
+    # FalkorDB: an index that exists already is reported as an error the store tolerates;
+    # unique constraints are created through the client (GRAPH.CONSTRAINT) on these indexes.
+    statements = ["CREATE INDEX FOR (n:Item) ON (n.id)", "CREATE INDEX FOR (n:Concept) ON (n.id)"]
+    statements += [f"CREATE INDEX FOR ()-[r:{relation.value}]-() ON (r.id, r.status)"
+                   for relation in RelationType]
+    return statements
+
+
+UPSERT_ITEMS = """UNWIND $rows AS row
+MERGE (n:Item {id: row.id})
+ON CREATE SET n.created_at = $now
+SET n.title = row.title, n.category = row.category, n.brand = row.brand"""
+
+UPSERT_CONCEPTS = """UNWIND $rows AS row
+MERGE (c:Concept {id: row.id})
+ON CREATE SET c.created_at = $now, c.text = row.text, c.kind = row.kind, c.aliases = []
+SET c.aliases = c.aliases + [a IN row.aliases WHERE NOT a IN c.aliases]"""
+
+EXISTING_NODES = """UNWIND $ids AS id
+MATCH (n:{label} {{id: id}})
+RETURN n.id AS id"""
+
+
+def existing_nodes(label: Literal["Item", "Concept"]) -> str:
+    """Which of `$ids` exist as nodes of `label` (the loader refuses rows naming others)."""
+    return EXISTING_NODES.format(label=label)
+
+
+def upsert_relations(relation: RelationType) -> str:
+    """MERGE one batch of relations of one type; a no-op for rows of a run already loaded.
+
+    New edges start `proposed`. An edge that exists keeps its curation fields untouched;
+    its support adds this run's support, first/last seen widen, and provenance moves to the
+    latest run. `evidence_runs` remembers which runs were counted, which is what makes
+    re-loading the same batch leave the graph identical.
+    """
+    return f"""UNWIND $rows AS row
+MATCH (h:Item {{id: row.head}})
+MATCH (t:{tail_label(relation)} {{id: row.tail}})
+MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
+ON CREATE SET r.status = 'proposed', r.created_at = $now, r.support = 0, r.evidence_runs = [],
+  r.first_seen = row.first_seen, r.last_seen = row.last_seen
+WITH r, row
+WHERE NOT row.run_id IN r.evidence_runs
+SET r.support = r.support + row.support,
+  r.evidence_runs = r.evidence_runs + [row.run_id],
+  r.first_seen = CASE WHEN r.first_seen IS NULL OR row.first_seen < r.first_seen
+    THEN row.first_seen ELSE r.first_seen END,
+  r.last_seen = CASE WHEN r.last_seen IS NULL OR row.last_seen > r.last_seen
+    THEN row.last_seen ELSE r.last_seen END,
+  r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
+  r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
+  r.run_id = row.run_id, r.updated_at = $now
+RETURN count(r) AS written"""
+
+
+def set_status(relation: RelationType) -> str:
+    """Record a curator's decision on relations of one type; returns the ids found."""
+    return f"""UNWIND $ids AS id
+MATCH ()-[r:{relation.value} {{id: id}}]->()
+SET r.status = $status, r.status_by = $by, r.status_at = $now
+RETURN r.id AS id"""
+
+
+REVIEW_QUEUE = """MATCH (h:Item)-[r]->(t)
+WHERE r.status = $status
+RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
+  coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
+  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status
+ORDER BY r.confidence DESC, r.support DESC, r.id
+LIMIT $limit"""
+
+CURATED_LABELS = """MATCH (h:Item)-[r]->(t)
+WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after
+RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
+  r.status_by AS status_by, r.status_at AS status_at, r.model AS model,
+  r.prompt_version AS prompt_version, r.confidence AS confidence
+ORDER BY r.id
+LIMIT $limit"""
+
+SNAPSHOT_RELATIONS = """MATCH (h:Item)-[r]->(t)
+WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $as_of
+  AND (r.first_seen IS NULL OR r.first_seen <= $as_of)
+RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
+  r.confidence AS confidence, r.support AS support, r.lift AS lift,
+  r.first_seen AS first_seen, r.last_seen AS last_seen, r.model AS model
+ORDER BY r.id
+LIMIT $limit"""
+
+SNAPSHOT_ITEMS = """MATCH (n:Item)
+WHERE n.id > $after AND n.created_at <= $as_of
+RETURN n.id AS id, n.title AS title, n.category AS category, n.brand AS brand
+ORDER BY n.id
+LIMIT $limit"""
+
+SNAPSHOT_CONCEPTS = """MATCH (n:Concept)
+WHERE n.id > $after AND n.created_at <= $as_of
+RETURN n.id AS id, n.text AS text, n.kind AS kind
+ORDER BY n.id
+LIMIT $limit"""
+
+COUNTS = """MATCH (n) WITH count(n) AS nodes
+OPTIONAL MATCH ()-[r]->()
+RETURN nodes, count(r) AS relations"""

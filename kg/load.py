@@ -1,0 +1,201 @@
+"""Idempotent, resumable loading of relation files into a GraphStore.
+
+Input: a directory with `relations/` (Parquet, the `relations` table), and optionally
+`items/` and `concepts/`. Relations are read in bounded batches. Each batch is validated
+(pydantic), its endpoints checked (a relation naming a missing item or concept is refused,
+not silently skipped by a MATCH), and written per type with UNWIND ... MERGE. Refused rows
+go to `<in>/_load/quarantine.parquet` with the reason.
+
+A batch that fails on a transient error (the store went away) is retried with exponential
+backoff; when retries run out, the load stops with StoreUnavailable saying how far it got.
+`<in>/_load/state.json` records finished batches, so the same command resumes where it
+stopped; a batch re-sent after a crash is harmless, since relations count a run's evidence
+once (`evidence_runs`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+from pydantic import BaseModel, Field, ValidationError
+
+from kg.errors import StoreUnavailable
+from kg.schema import ITEM_RELATIONS, Relation, RelationType
+from kg.store import GraphStore, Row
+
+log = logging.getLogger("kgrec")
+T = TypeVar("T")
+STATE_DIR = "_load"
+
+
+class RetryPolicy(BaseModel):
+    """How long to keep trying a store that went away."""
+
+    max_retries: int = 5
+    backoff_s: float = 0.5
+
+
+class LoadReport(BaseModel):
+    """What a load did."""
+
+    items: int = 0
+    concepts: int = 0
+    relations_read: int = 0
+    relations_counted: int = Field(default=0, description="Relations whose evidence this load added.")
+    quarantined: dict[str, int] = Field(default_factory=dict)
+    batches: int = 0
+    resumed_after_batch: int = 0
+    wall_s: float = 0.0
+
+
+def with_retries(store: GraphStore, policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
+    """Run `call`, retrying transient store errors with doubling delays."""
+    delay = policy.backoff_s
+    for attempt in range(policy.max_retries + 1):
+        try:
+            return call()
+        except Exception as e:
+            if not store.is_transient(e) or attempt == policy.max_retries:
+                if store.is_transient(e):
+                    raise StoreUnavailable(store.name, f"{what} failed after {attempt + 1} tries: {e}") from e
+                raise
+            log.warning("%s: %s failed (%s); retry %d/%d in %.1f s", store.name, what, e,
+                        attempt + 1, policy.max_retries, delay)
+            time.sleep(delay)
+            try:  # the connection may need re-opening after the store came back
+                store.close()
+                store.connect()
+            except StoreUnavailable:
+                pass
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _batches(directory: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
+    if not directory.exists() or not any(directory.glob("*.parquet")):
+        return
+    yield from pads.dataset(str(directory), format="parquet").to_batches(batch_size=batch_size)
+
+
+def _fingerprint(store: GraphStore, in_dir: Path) -> str:
+    files = sorted((str(p.relative_to(in_dir)), p.stat().st_size, p.stat().st_mtime_ns)
+                   for p in (in_dir / "relations").glob("*.parquet"))
+    return hashlib.sha256(json.dumps([store.name, files]).encode()).hexdigest()[:16]
+
+
+def _millis(value: Any) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def _validate(rows: list[dict[str, Any]], first: int) -> tuple[list[Relation], list[Row]]:
+    good: list[Relation] = []
+    bad: list[Row] = []
+    for offset, row in enumerate(rows):
+        try:
+            good.append(Relation.model_validate(row))
+        except ValidationError as e:
+            problem = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+            bad.append({"row_number": first + offset, "reason": f"invalid relation: {problem}",
+                        "raw": json.dumps(row, default=str)})
+    return good, bad
+
+
+def _check_endpoints(store: GraphStore, relations: list[Relation], first: int,
+                     policy: RetryPolicy) -> tuple[list[Relation], list[Row]]:
+    heads = {r.head for r in relations} | {r.tail for r in relations if r.type in ITEM_RELATIONS}
+    concepts = {r.tail for r in relations if r.type not in ITEM_RELATIONS}
+    known_items = with_retries(store, policy, "endpoint check", lambda: store.existing("Item", sorted(heads)))
+    known_concepts = with_retries(store, policy, "endpoint check",
+                                  lambda: store.existing("Concept", sorted(concepts))) if concepts else set()
+    good, bad = [], []
+    for offset, r in enumerate(relations):
+        tail_known = r.tail in (known_items if r.type in ITEM_RELATIONS else known_concepts)
+        if r.head not in known_items:
+            bad.append({"row_number": first + offset, "reason": f"unknown head item '{r.head}'",
+                        "raw": r.model_dump_json()})
+        elif not tail_known:
+            bad.append({"row_number": first + offset, "reason": f"unknown tail '{r.tail}'",
+                        "raw": r.model_dump_json()})
+        else:
+            good.append(r)
+    return good, bad
+
+
+def _write_relations(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> int:
+    by_type: dict[RelationType, list[Row]] = {}
+    for r in sorted(relations, key=lambda r: (r.type.value, r.head, r.tail)):  # stable lock order
+        row = r.model_dump(mode="python")
+        row["first_seen"], row["last_seen"] = _millis(r.first_seen), _millis(r.last_seen)
+        row["type"] = r.type.value
+        by_type.setdefault(r.type, []).append(row)
+    written = 0
+    for relation, rows in by_type.items():
+        written += with_retries(store, policy, f"write {relation.value}",
+                                functools.partial(store.upsert_relations, relation, rows))
+    return written
+
+
+def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
+                report: LoadReport) -> None:
+    for batch in _batches(in_dir / "items", batch_size):
+        rows = [{"id": r["item_id"], "title": r.get("title"), "category": r.get("category"),
+                 "brand": r.get("brand")} for r in batch.to_pylist()]
+        with_retries(store, policy, "write items", functools.partial(store.upsert_items, rows))
+        report.items += len(rows)
+    for batch in _batches(in_dir / "concepts", batch_size):
+        rows = batch.to_pylist()
+        with_retries(store, policy, "write concepts", functools.partial(store.upsert_concepts, rows))
+        report.concepts += len(rows)
+
+
+def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
+                   progress: Callable[[int], None] | None = None) -> LoadReport:
+    """Load `in_dir` into `store`; see the module docstring for the guarantees."""
+    started = time.perf_counter()
+    report = LoadReport()
+    state_dir = in_dir / STATE_DIR
+    state_dir.mkdir(exist_ok=True)
+    state_path = state_dir / "state.json"
+    fingerprint = _fingerprint(store, in_dir)
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    done = state.get("batches_done", 0) if state.get("fingerprint") == fingerprint else 0
+    report.resumed_after_batch = done
+    with_retries(store, policy, "schema setup", store.ensure_schema)
+    _load_nodes(store, in_dir, batch_size, policy, report)
+    refused: list[Row] = list(state.get("refused", [])) if done else []
+    first = 0
+    for number, batch in enumerate(_batches(in_dir / "relations", batch_size)):
+        rows = batch.to_pylist()
+        report.relations_read += len(rows)
+        if number >= done:
+            valid, invalid = _validate(rows, first)
+            writable, unknown = _check_endpoints(store, valid, first, policy)
+            report.relations_counted += _write_relations(store, writable, policy)
+            refused += invalid + unknown
+            state = {"fingerprint": fingerprint, "batches_done": number + 1, "refused": refused}
+            state_path.write_text(json.dumps(state))
+        if progress:
+            progress(len(rows))
+        first += len(rows)
+        report.batches = number + 1
+    _write_quarantine(state_dir / "quarantine.parquet", refused)
+    for row in refused:
+        reason = row["reason"].split(" '")[0].split(":")[0]
+        report.quarantined[reason] = report.quarantined.get(reason, 0) + 1
+    report.wall_s = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _write_quarantine(path: Path, rows: list[Row]) -> None:
+    schema = pa.schema([("row_number", pa.int64()), ("reason", pa.string()), ("raw", pa.string())])
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)

@@ -1,0 +1,134 @@
+"""One GraphStore interface over Neo4j and FalkorDB.
+
+Backends implement how a statement is sent (`_write`, `_read`), how schema setup tolerates
+what already exists, and which errors are worth retrying. Everything else (the statements,
+batching, the curation rules) is shared here and in `kg.cypher`, so the two backends cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any, Literal
+
+from kg import cypher
+from kg.cypher import Dialect
+from kg.errors import UnknownRelationError
+from kg.schema import CurationStatus, RelationType, relation_type_of
+
+Row = dict[str, Any]
+
+
+def now_ms() -> int:
+    """Wall-clock time as epoch milliseconds: the time format both dialects share."""
+    return int(time.time() * 1000)
+
+
+class GraphStore(ABC):
+    """A connected knowledge-graph store. Use as a context manager, or connect()/close()."""
+
+    dialect: Dialect
+    name: str
+
+    def __enter__(self) -> GraphStore:
+        self.connect()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open connections; raises StoreUnavailable when the store cannot be reached."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    def _write(self, query: str, params: Row) -> list[Row]:
+        """Run a write statement in one transaction; rows as dicts."""
+
+    @abstractmethod
+    def _read(self, query: str, params: Row) -> list[Row]:
+        """Run a read-only statement; rows as dicts."""
+
+    @abstractmethod
+    def _apply_schema(self, statement: str) -> None:
+        """Run one schema statement, tolerating 'already exists'."""
+
+    @abstractmethod
+    def is_transient(self, error: BaseException) -> bool:
+        """Whether retrying the same call may succeed (connection lost, deadlock, ...)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete the whole graph (tests and benchmarks only)."""
+
+    def ensure_schema(self) -> None:
+        """Constraints and indexes; MERGE without them is a label scan."""
+        for statement in cypher.schema_statements(self.dialect):
+            self._apply_schema(statement)
+
+    def upsert_items(self, rows: Sequence[Row]) -> None:
+        """MERGE items by id; their descriptive fields follow the latest load."""
+        self._write(cypher.UPSERT_ITEMS, {"rows": list(rows), "now": now_ms()})
+
+    def upsert_concepts(self, rows: Sequence[Row]) -> None:
+        """MERGE concepts by id, accumulating aliases."""
+        self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
+
+    def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> int:
+        """MERGE relations of one type whose endpoints exist; returns rows newly counted."""
+        result = self._write(cypher.upsert_relations(relation), {"rows": list(rows), "now": now_ms()})
+        return int(result[0]["written"]) if result else 0
+
+    def existing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
+        """The subset of `ids` present as nodes of `label`."""
+        return {row["id"] for row in self._read(cypher.existing_nodes(label), {"ids": list(ids)})}
+
+    def set_status(self, ids: Sequence[str], status: CurationStatus, by: str) -> list[str]:
+        """Record a curator's decision on every id, or on none if any id is unknown.
+
+        Raises:
+            UnknownRelationError: ids that name no relation (nothing is changed then).
+            ValueError: an id without a relation-type prefix.
+        """
+        by_type: dict[RelationType, list[str]] = {}
+        for relation_id in ids:
+            by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
+        found: set[str] = set()
+        for relation, members in by_type.items():
+            found |= {r["id"] for r in self._read(
+                f"UNWIND $ids AS id MATCH ()-[r:{relation.value} {{id: id}}]->() RETURN r.id AS id",
+                {"ids": members})}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise UnknownRelationError(missing)
+        params: Row = {"status": status.value, "by": by, "now": now_ms()}
+        for relation, members in by_type.items():
+            self._write(cypher.set_status(relation), {**params, "ids": members})
+        return list(ids)
+
+    def review_queue(self, status: CurationStatus, limit: int) -> list[Row]:
+        """Relations in `status`, most confident and best supported first."""
+        return self._read(cypher.REVIEW_QUEUE, {"status": status.value, "limit": limit})
+
+    def pages(self, query: str, params: Row, page_size: int = 10_000) -> Iterator[list[Row]]:
+        """Keyset-paginate a statement ordered by `id` with `$after` and `$limit`."""
+        after = ""
+        while True:
+            rows = self._read(query, {**params, "after": after, "limit": page_size})
+            if not rows:
+                return
+            yield rows
+            after = rows[-1]["id"]
+
+    def counts(self) -> Row:
+        """Total nodes and relations."""
+        rows = self._read(cypher.COUNTS, {})
+        return rows[0] if rows else {"nodes": 0, "relations": 0}
