@@ -97,6 +97,13 @@ SET r.status = $status, r.status_by = $by, r.status_at = $now
 RETURN r.id AS id"""
 
 
+def relation_exists(relation: RelationType) -> str:
+    """Which of `$ids` name relations of one type."""
+    return f"""UNWIND $ids AS id
+MATCH ()-[r:{relation.value} {{id: id}}]->()
+RETURN r.id AS id"""
+
+
 REVIEW_QUEUE = """MATCH (h:Item)-[r]->(t)
 WHERE r.status = $status
 RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,

@@ -59,25 +59,30 @@ class LoadReport(BaseModel):
 
 
 def with_retries(store: GraphStore, policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
-    """Run `call`, retrying transient store errors with doubling delays."""
+    """Run `call`, retrying transient store errors with doubling delays and a fresh connection.
+
+    Raises:
+        StoreUnavailable: still failing after `policy.max_retries` retries.
+    """
     delay = policy.backoff_s
+    reconnect = False
     for attempt in range(policy.max_retries + 1):
         try:
+            if reconnect:  # the store may have come back on a new connection
+                store.close()
+                store.connect()
             return call()
         except Exception as e:
-            if not store.is_transient(e) or attempt == policy.max_retries:
-                if store.is_transient(e):
-                    raise StoreUnavailable(store.name, f"{what} failed after {attempt + 1} tries: {e}") from e
+            transient = isinstance(e, StoreUnavailable) or store.is_transient(e)
+            if not transient:
                 raise
+            if attempt == policy.max_retries:
+                raise StoreUnavailable(store.name, f"{what} failed after {attempt + 1} tries: {e}") from e
             log.warning("%s: %s failed (%s); retry %d/%d in %.1f s", store.name, what, e,
                         attempt + 1, policy.max_retries, delay)
             time.sleep(delay)
-            try:  # the connection may need re-opening after the store came back
-                store.close()
-                store.connect()
-            except StoreUnavailable:
-                pass
             delay *= 2
+            reconnect = True
     raise AssertionError("unreachable")
 
 
@@ -90,7 +95,7 @@ def _batches(directory: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
 def _fingerprint(store: GraphStore, in_dir: Path) -> str:
     files = sorted((str(p.relative_to(in_dir)), p.stat().st_size, p.stat().st_mtime_ns)
                    for p in (in_dir / "relations").glob("*.parquet"))
-    return hashlib.sha256(json.dumps([store.name, files]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([store.identity, files]).encode()).hexdigest()[:16]
 
 
 def _millis(value: Any) -> int | None:

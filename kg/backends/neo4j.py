@@ -21,6 +21,7 @@ class Neo4jStore(GraphStore):
         self.uri = uri
         self.database = database
         self.name = f"Neo4j {uri} database {database!r}"
+        self.identity = f"neo4j:{uri}:{database}"
         self._auth = (user, password)
         self._driver: Any = None
 

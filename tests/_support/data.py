@@ -14,3 +14,14 @@ def shared_data(relative: str) -> Path:
         pytest.skip(f"SKIPPED LOUDLY: {path} is absent. This test needs the shared datasets beside "
                     f"the checkout (../shared/data, see its README); a plain user clone has none.")
     return path
+
+
+def neo4j_settings() -> tuple[str, str, str]:
+    """(uri, user, password) of a test Neo4j, or skip naming the variables to set."""
+    import os
+
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        pytest.skip("SKIPPED LOUDLY: Neo4j contract tests need a Neo4j 5 server: set NEO4J_URI "
+                    "(and NEO4J_USER, NEO4J_PASSWORD). None can be installed on the CI machine.")
+    return uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "")

@@ -1,0 +1,104 @@
+"""Cypher builders: exact strings, no data in statement text, and Neo4j's front end accepts them."""
+
+import re
+
+import pytest
+
+from kg import cypher
+from kg.schema import RelationType, relation_id, relation_type_of
+
+ROW_PARAMS = {"rows": [], "now": 0}
+
+
+def test_upsert_relations_exact_text_for_an_item_relation() -> None:
+    assert cypher.upsert_relations(RelationType.COMPLEMENTS) == """UNWIND $rows AS row
+MATCH (h:Item {id: row.head})
+MATCH (t:Item {id: row.tail})
+MERGE (h)-[r:COMPLEMENTS {id: row.id}]->(t)
+ON CREATE SET r.status = 'proposed', r.created_at = $now, r.support = 0, r.evidence_runs = [],
+  r.first_seen = row.first_seen, r.last_seen = row.last_seen
+WITH r, row
+WHERE NOT row.run_id IN r.evidence_runs
+SET r.support = r.support + row.support,
+  r.evidence_runs = r.evidence_runs + [row.run_id],
+  r.first_seen = CASE WHEN r.first_seen IS NULL OR row.first_seen < r.first_seen
+    THEN row.first_seen ELSE r.first_seen END,
+  r.last_seen = CASE WHEN r.last_seen IS NULL OR row.last_seen > r.last_seen
+    THEN row.last_seen ELSE r.last_seen END,
+  r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
+  r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
+  r.run_id = row.run_id, r.updated_at = $now
+RETURN count(r) AS written"""
+
+
+def test_commonsense_relations_point_at_concepts_and_never_touch_status_on_match() -> None:
+    statement = cypher.upsert_relations(RelationType.USED_FOR)
+    assert "MATCH (t:Concept {id: row.tail})" in statement
+    after_create = statement.split("WITH r, row", 1)[1]
+    assert "status" not in after_create  # a curator's decision is never overwritten by a load
+
+
+def test_set_status_exact_text() -> None:
+    assert cypher.set_status(RelationType.VARIANT_OF) == """UNWIND $ids AS id
+MATCH ()-[r:VARIANT_OF {id: id}]->()
+SET r.status = $status, r.status_by = $by, r.status_at = $now
+RETURN r.id AS id"""
+
+
+def test_schema_statements_side_by_side() -> None:
+    neo4j = cypher.schema_statements("neo4j")
+    falkordb = cypher.schema_statements("falkordb")
+    assert neo4j[0] == "CREATE CONSTRAINT item_id IF NOT EXISTS FOR (n:Item) REQUIRE n.id IS UNIQUE"
+    assert falkordb[0] == "CREATE INDEX FOR (n:Item) ON (n.id)"
+    assert len(neo4j) == 2 + 2 * len(RelationType) and len(falkordb) == 2 + len(RelationType)
+
+
+def test_relation_ids_are_stable_typed_and_symmetric_where_meaningful() -> None:
+    forward = relation_id("P1", RelationType.VARIANT_OF, "P2")
+    assert forward == relation_id("P2", RelationType.VARIANT_OF, "P1")
+    assert forward.startswith("VARIANT_OF:") and len(forward) == len("VARIANT_OF:") + 24
+    assert relation_id("P1", RelationType.COMPLEMENTS, "P2") != relation_id("P2", RelationType.COMPLEMENTS, "P1")
+    assert relation_type_of(forward) is RelationType.VARIANT_OF
+    with pytest.raises(ValueError, match="not a relation id"):
+        relation_type_of("nonsense")
+
+
+def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
+    statements: list[tuple[str, dict[str, object]]] = [(s, {}) for s in cypher.schema_statements("neo4j")]
+    statements += [(cypher.UPSERT_ITEMS, ROW_PARAMS), (cypher.UPSERT_CONCEPTS, ROW_PARAMS),
+                   (cypher.existing_nodes("Item"), {"ids": []}), (cypher.existing_nodes("Concept"), {"ids": []}),
+                   (cypher.REVIEW_QUEUE, {"status": "", "limit": 1}),
+                   (cypher.CURATED_LABELS, {"after": "", "limit": 1}),
+                   (cypher.SNAPSHOT_RELATIONS, {"after": "", "limit": 1, "statuses": [], "as_of": 0}),
+                   (cypher.SNAPSHOT_ITEMS, {"after": "", "limit": 1, "as_of": 0}),
+                   (cypher.SNAPSHOT_CONCEPTS, {"after": "", "limit": 1, "as_of": 0}),
+                   (cypher.COUNTS, {})]
+    for relation in RelationType:
+        statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
+        statements.append((cypher.set_status(relation), {"ids": [], "status": "", "by": "", "now": 0}))
+        statements.append((cypher.relation_exists(relation), {"ids": []}))
+    from kg.backends.neo4j import CLEAR
+
+    statements.append((CLEAR, {}))
+    return statements
+
+
+def test_every_neo4j_statement_passes_neo4js_own_front_end(cypher_linter) -> None:  # noqa: ANN001
+    problems = {}
+    for statement, parameters in _all_neo4j_statements():
+        diagnostics = [d for d in cypher_linter.diagnostics(statement, parameters) if d["severity"] == 1]
+        if diagnostics:
+            problems[statement] = diagnostics
+    assert not problems
+
+
+def test_the_linter_does_catch_errors(cypher_linter) -> None:  # noqa: ANN001
+    assert cypher_linter.diagnostics("MATCH (n) RETURN m", {})
+    assert cypher_linter.diagnostics("UNWIND $rows AS row RETURN row", {})  # undeclared parameter
+
+
+def test_no_statement_formats_data_into_its_text() -> None:
+    """Only enum-derived names are formatted in; every value is a $parameter."""
+    for statement, _ in _all_neo4j_statements():
+        for literal in re.findall(r"'([^']*)'", statement):
+            assert literal in {"proposed", "accepted", "rejected"}, statement
