@@ -51,41 +51,54 @@ MERGE (c:Concept {id: row.id})
 ON CREATE SET c.created_at = $now, c.text = row.text, c.kind = row.kind, c.aliases = []
 SET c.aliases = c.aliases + [a IN row.aliases WHERE NOT a IN c.aliases]"""
 
-EXISTING_NODES = """UNWIND $ids AS id
-MATCH (n:{label} {{id: id}})
-RETURN n.id AS id"""
+MISSING_NODES = """UNWIND $ids AS id
+OPTIONAL MATCH (n:{label} {{id: id}})
+WITH id, n
+WHERE n IS NULL
+RETURN id"""
 
 
-def existing_nodes(label: Literal["Item", "Concept"]) -> str:
-    """Which of `$ids` exist as nodes of `label` (the loader refuses rows naming others)."""
-    return EXISTING_NODES.format(label=label)
+def missing_nodes(label: Literal["Item", "Concept"]) -> str:
+    """Which of `$ids` are not nodes of `label` (usually none, so the answer is short)."""
+    return MISSING_NODES.format(label=label)
 
 
 def upsert_relations(relation: RelationType) -> str:
     """MERGE one batch of relations of one type; a no-op for rows of a run already loaded.
 
-    New edges start `proposed`. An edge that exists keeps its curation fields untouched;
-    its support adds this run's support, first/last seen widen, and provenance moves to the
-    latest run. `evidence_runs` remembers which runs were counted, which is what makes
-    re-loading the same batch leave the graph identical.
+    New edges start `proposed` with this run's evidence, all set in one pass. An edge that
+    exists keeps its curation fields untouched; unless this run was counted already, its
+    support adds this run's support, first/last seen widen, and provenance moves to this
+    run. `evidence_runs` remembers the runs counted, which is what makes re-loading the same
+    batch leave the graph identical. `written` counts rows whose evidence was added (their
+    `updated_at` is this load's `$now`).
     """
+    seen = "row.run_id IN r.evidence_runs"  # this run's evidence is already counted
     return f"""UNWIND $rows AS row
 MATCH (h:Item {{id: row.head}})
 MATCH (t:{tail_label(relation)} {{id: row.tail}})
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
-ON CREATE SET r.status = 'proposed', r.created_at = $now, r.support = 0, r.evidence_runs = [],
-  r.first_seen = row.first_seen, r.last_seen = row.last_seen
-WITH r, row
-WHERE NOT row.run_id IN r.evidence_runs
-SET r.support = r.support + row.support,
-  r.evidence_runs = r.evidence_runs + [row.run_id],
-  r.first_seen = CASE WHEN r.first_seen IS NULL OR row.first_seen < r.first_seen
-    THEN row.first_seen ELSE r.first_seen END,
-  r.last_seen = CASE WHEN r.last_seen IS NULL OR row.last_seen > r.last_seen
-    THEN row.last_seen ELSE r.last_seen END,
+ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
+  r.support = row.support, r.evidence_runs = [row.run_id],
+  r.first_seen = row.first_seen, r.last_seen = row.last_seen,
   r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
   r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
-  r.run_id = row.run_id, r.updated_at = $now
+  r.run_id = row.run_id
+ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.support END,
+  r.first_seen = CASE WHEN {seen} OR row.first_seen >= r.first_seen
+    THEN r.first_seen ELSE coalesce(row.first_seen, r.first_seen) END,
+  r.last_seen = CASE WHEN {seen} OR row.last_seen <= r.last_seen
+    THEN r.last_seen ELSE coalesce(row.last_seen, r.last_seen) END,
+  r.confidence = CASE WHEN {seen} THEN r.confidence ELSE row.confidence END,
+  r.lift = CASE WHEN {seen} THEN r.lift ELSE row.lift END,
+  r.tail_text = CASE WHEN {seen} THEN r.tail_text ELSE row.tail_text END,
+  r.model = CASE WHEN {seen} THEN r.model ELSE row.model END,
+  r.prompt_version = CASE WHEN {seen} THEN r.prompt_version ELSE row.prompt_version END,
+  r.rationale = CASE WHEN {seen} THEN r.rationale ELSE row.rationale END,
+  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,
+  r.updated_at = CASE WHEN {seen} THEN r.updated_at ELSE $now END,
+  r.evidence_runs = CASE WHEN {seen} THEN r.evidence_runs ELSE r.evidence_runs + [row.run_id] END
+WITH r WHERE r.updated_at = $now
 RETURN count(r) AS written"""
 
 

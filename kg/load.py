@@ -119,13 +119,14 @@ def _check_endpoints(store: GraphStore, relations: list[Relation], first: int,
                      policy: RetryPolicy) -> tuple[list[Relation], list[Row]]:
     heads = {r.head for r in relations} | {r.tail for r in relations if r.type in ITEM_RELATIONS}
     concepts = {r.tail for r in relations if r.type not in ITEM_RELATIONS}
-    known_items = with_retries(store, policy, "endpoint check", lambda: store.existing("Item", sorted(heads)))
-    known_concepts = with_retries(store, policy, "endpoint check",
-                                  lambda: store.existing("Concept", sorted(concepts))) if concepts else set()
+    missing_items = with_retries(store, policy, "endpoint check",
+                                 functools.partial(store.missing, "Item", sorted(heads)))
+    missing_concepts = with_retries(store, policy, "endpoint check",
+                                    functools.partial(store.missing, "Concept", sorted(concepts)))
     good, bad = [], []
     for offset, r in enumerate(relations):
-        tail_known = r.tail in (known_items if r.type in ITEM_RELATIONS else known_concepts)
-        if r.head not in known_items:
+        tail_known = r.tail not in (missing_items if r.type in ITEM_RELATIONS else missing_concepts)
+        if r.head in missing_items:
             bad.append({"row_number": first + offset, "reason": f"unknown head item '{r.head}'",
                         "raw": r.model_dump_json()})
         elif not tail_known:
@@ -139,9 +140,13 @@ def _check_endpoints(store: GraphStore, relations: list[Relation], first: int,
 def _write_relations(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> int:
     by_type: dict[RelationType, list[Row]] = {}
     for r in sorted(relations, key=lambda r: (r.type.value, r.head, r.tail)):  # stable lock order
-        row = r.model_dump(mode="python")
-        row["first_seen"], row["last_seen"] = _millis(r.first_seen), _millis(r.last_seen)
-        row["type"] = r.type.value
+        # Absent keys read as null in Cypher: leaving out nulls (and the type, which the
+        # statement names) shortens every parameter payload.
+        row = r.model_dump(exclude_none=True, exclude={"type", "first_seen", "last_seen"})
+        if r.first_seen is not None:
+            row["first_seen"] = _millis(r.first_seen)
+        if r.last_seen is not None:
+            row["last_seen"] = _millis(r.last_seen)
         by_type.setdefault(r.type, []).append(row)
     written = 0
     for relation, rows in by_type.items():

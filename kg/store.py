@@ -88,9 +88,9 @@ class GraphStore(ABC):
         result = self._write(cypher.upsert_relations(relation), {"rows": list(rows), "now": now_ms()})
         return int(result[0]["written"]) if result else 0
 
-    def existing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
-        """The subset of `ids` present as nodes of `label`."""
-        return {row["id"] for row in self._read(cypher.existing_nodes(label), {"ids": list(ids)})}
+    def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
+        """The subset of `ids` that are not nodes of `label`."""
+        return {row["id"] for row in self._read(cypher.missing_nodes(label), {"ids": list(ids)})}
 
     def set_status(self, ids: Sequence[str], status: CurationStatus, by: str) -> list[str]:
         """Record a curator's decision on every id, or on none if any id is unknown.

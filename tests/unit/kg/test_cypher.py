@@ -1,6 +1,7 @@
 """Cypher builders: exact strings, no data in statement text, and Neo4j's front end accepts them."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,27 +16,35 @@ def test_upsert_relations_exact_text_for_an_item_relation() -> None:
 MATCH (h:Item {id: row.head})
 MATCH (t:Item {id: row.tail})
 MERGE (h)-[r:COMPLEMENTS {id: row.id}]->(t)
-ON CREATE SET r.status = 'proposed', r.created_at = $now, r.support = 0, r.evidence_runs = [],
-  r.first_seen = row.first_seen, r.last_seen = row.last_seen
-WITH r, row
-WHERE NOT row.run_id IN r.evidence_runs
-SET r.support = r.support + row.support,
-  r.evidence_runs = r.evidence_runs + [row.run_id],
-  r.first_seen = CASE WHEN r.first_seen IS NULL OR row.first_seen < r.first_seen
-    THEN row.first_seen ELSE r.first_seen END,
-  r.last_seen = CASE WHEN r.last_seen IS NULL OR row.last_seen > r.last_seen
-    THEN row.last_seen ELSE r.last_seen END,
+ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
+  r.support = row.support, r.evidence_runs = [row.run_id],
+  r.first_seen = row.first_seen, r.last_seen = row.last_seen,
   r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
   r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
-  r.run_id = row.run_id, r.updated_at = $now
+  r.run_id = row.run_id
+ON MATCH SET r.support = CASE WHEN row.run_id IN r.evidence_runs THEN r.support ELSE r.support + row.support END,
+  r.first_seen = CASE WHEN row.run_id IN r.evidence_runs OR row.first_seen >= r.first_seen
+    THEN r.first_seen ELSE coalesce(row.first_seen, r.first_seen) END,
+  r.last_seen = CASE WHEN row.run_id IN r.evidence_runs OR row.last_seen <= r.last_seen
+    THEN r.last_seen ELSE coalesce(row.last_seen, r.last_seen) END,
+  r.confidence = CASE WHEN row.run_id IN r.evidence_runs THEN r.confidence ELSE row.confidence END,
+  r.lift = CASE WHEN row.run_id IN r.evidence_runs THEN r.lift ELSE row.lift END,
+  r.tail_text = CASE WHEN row.run_id IN r.evidence_runs THEN r.tail_text ELSE row.tail_text END,
+  r.model = CASE WHEN row.run_id IN r.evidence_runs THEN r.model ELSE row.model END,
+  r.prompt_version = CASE WHEN row.run_id IN r.evidence_runs THEN r.prompt_version ELSE row.prompt_version END,
+  r.rationale = CASE WHEN row.run_id IN r.evidence_runs THEN r.rationale ELSE row.rationale END,
+  r.run_id = CASE WHEN row.run_id IN r.evidence_runs THEN r.run_id ELSE row.run_id END,
+  r.updated_at = CASE WHEN row.run_id IN r.evidence_runs THEN r.updated_at ELSE $now END,
+  r.evidence_runs = CASE WHEN row.run_id IN r.evidence_runs THEN r.evidence_runs ELSE r.evidence_runs + [row.run_id] END
+WITH r WHERE r.updated_at = $now
 RETURN count(r) AS written"""
 
 
 def test_commonsense_relations_point_at_concepts_and_never_touch_status_on_match() -> None:
     statement = cypher.upsert_relations(RelationType.USED_FOR)
     assert "MATCH (t:Concept {id: row.tail})" in statement
-    after_create = statement.split("WITH r, row", 1)[1]
-    assert "status" not in after_create  # a curator's decision is never overwritten by a load
+    on_match = statement.split("ON MATCH SET", 1)[1]
+    assert "status" not in on_match  # a curator's decision is never overwritten by a load
 
 
 def test_set_status_exact_text() -> None:
@@ -66,7 +75,7 @@ def test_relation_ids_are_stable_typed_and_symmetric_where_meaningful() -> None:
 def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
     statements: list[tuple[str, dict[str, object]]] = [(s, {}) for s in cypher.schema_statements("neo4j")]
     statements += [(cypher.UPSERT_ITEMS, ROW_PARAMS), (cypher.UPSERT_CONCEPTS, ROW_PARAMS),
-                   (cypher.existing_nodes("Item"), {"ids": []}), (cypher.existing_nodes("Concept"), {"ids": []}),
+                   (cypher.missing_nodes("Item"), {"ids": []}), (cypher.missing_nodes("Concept"), {"ids": []}),
                    (cypher.REVIEW_QUEUE, {"status": "", "limit": 1}),
                    (cypher.CURATED_LABELS, {"after": "", "limit": 1}),
                    (cypher.SNAPSHOT_RELATIONS, {"after": "", "limit": 1, "statuses": [], "as_of": 0}),
@@ -102,3 +111,14 @@ def test_no_statement_formats_data_into_its_text() -> None:
     for statement, _ in _all_neo4j_statements():
         for literal in re.findall(r"'([^']*)'", statement):
             assert literal in {"proposed", "accepted", "rejected"}, statement
+
+
+SAVED = sorted((Path(__file__).resolve().parents[3] / "infra" / "neo4j").glob("*.cypher"))
+SAVED_PARAMS = {"limit": 1, "id": "", "ids": [], "by": "", "item": ""}
+
+
+@pytest.mark.parametrize("path", SAVED, ids=[p.name for p in SAVED])
+def test_saved_browser_queries_pass_neo4js_front_end(path: Path, cypher_linter) -> None:  # noqa: ANN001
+    query = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("//"))
+    errors = [d for d in cypher_linter.diagnostics(query, SAVED_PARAMS) if d["severity"] == 1]
+    assert not errors

@@ -1,0 +1,111 @@
+"""Graph load: kgrec's writer vs. a bare UNWIND ... MERGE of the same rows, same server, same run.
+
+    python benchmarks/graph_load.py --relations 1000000
+
+Both write CO_PURCHASED relations between existing items into fresh graphs of one embedded
+FalkorDB server, with the same indexes and batch size. The writer also validates every row,
+checks endpoints, merges evidence and checkpoints; the baseline only MERGEs and SETs. Peak
+memory is this process's (the client side); the server's RSS is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import psutil
+
+from kg.backends import falkordb_server
+from kg.backends.falkordb import FalkorDBStore
+from kg.load import RetryPolicy, load_directory
+from kg.schema import RelationType, relation_id
+
+# What a loader without provenance rules would send: the same rows, every property copied.
+RAW_MERGE = """UNWIND $rows AS row
+MATCH (h:Item {id: row.head})
+MATCH (t:Item {id: row.tail})
+MERGE (h)-[r:CO_PURCHASED {id: row.id}]->(t)
+SET r += row"""
+
+
+def _make_input(directory: Path, n_relations: int, n_items: int, seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    items = [f"I{i:07d}" for i in range(n_items)]
+    (directory / "items").mkdir(parents=True)
+    (directory / "relations").mkdir()
+    pl.DataFrame({"item_id": items, "title": items}).with_columns(
+        pl.lit(None, pl.String).alias("category"), pl.lit(None, pl.String).alias("brand")
+    ).write_parquet(directory / "items" / "part.parquet")
+    heads = rng.integers(0, n_items, n_relations * 2)
+    tails = rng.integers(0, n_items, n_relations * 2)
+    pairs = pl.DataFrame({"a": heads, "b": tails}).filter(pl.col("a") < pl.col("b")).unique().head(n_relations)
+    head = [items[i] for i in pairs["a"]]
+    tail = [items[i] for i in pairs["b"]]
+    frame = pl.DataFrame({
+        "id": [relation_id(h, RelationType.CO_PURCHASED, t) for h, t in zip(head, tail, strict=True)],
+        "head": head, "type": RelationType.CO_PURCHASED.value, "tail": tail,
+        "confidence": rng.random(len(head)), "support": rng.integers(1, 50, len(head)),
+        "lift": rng.random(len(head)) * 10, "model": "cooccurrence", "prompt_version": "n/a",
+        "run_id": "bench",
+    }).with_columns(pl.lit(None, pl.String).alias("tail_text"), pl.lit(None, pl.String).alias("rationale"),
+                    pl.lit(None, pl.Datetime("ms", "UTC")).alias("first_seen"),
+                    pl.lit(None, pl.Datetime("ms", "UTC")).alias("last_seen"))
+    frame.write_parquet(directory / "relations" / "part.parquet")
+    return frame
+
+
+def _raw(url: str, directory: Path, frame: pl.DataFrame, batch: int) -> float:
+    store = FalkorDBStore(url, "raw")
+    with store:
+        store.clear()
+        store.ensure_schema()
+        items = pl.read_parquet(directory / "items").rename({"item_id": "id"}).to_dicts()
+        for start in range(0, len(items), batch):
+            store.upsert_items(items[start:start + batch])
+        rows = [{k: v for k, v in row.items() if v is not None} for row in frame.drop("type").to_dicts()]
+        started = time.perf_counter()
+        for start in range(0, len(rows), batch):
+            store._write(RAW_MERGE, {"rows": rows[start:start + batch]})
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    """Parse flags, run both loads, print the side-by-side figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--relations", type=int, default=1_000_000)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kgrec-graph-bench-"))
+    info = falkordb_server.start(work / "state")
+    try:
+        frame = _make_input(work / "in", args.relations, args.items, seed=1)
+        n = frame.height
+        with FalkorDBStore(info.url, "kgrec") as store:
+            store.clear()
+            started = time.perf_counter()
+            report = load_directory(store, work / "in", args.batch, RetryPolicy())
+            writer_s = time.perf_counter() - started
+            assert report.relations_counted == n, report
+        raw_s = _raw(info.url, work / "in", frame, args.batch)
+        server_rss = psutil.Process(info.pid).memory_info().rss
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(f"relations: {n:,}   items: {args.items:,}   batch: {args.batch:,}")
+        print(f"{'path':<32}{'wall s':>9}{'relations/s':>14}")
+        print(f"{'kgrec writer (items + relations)':<32}{writer_s:>9.1f}{n / writer_s:>14,.0f}")
+        print(f"{'bare UNWIND MERGE (relations)':<32}{raw_s:>9.1f}{n / raw_s:>14,.0f}")
+        print(f"peak RSS: client {peak / 2**30:.2f} GiB, server {server_rss / 2**30:.2f} GiB")
+        print(f"ratio writer/raw rate: {raw_s / writer_s:.2f}x")
+    finally:
+        falkordb_server.stop(work / "state")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
