@@ -44,7 +44,8 @@ def _make_input(directory: Path, n_relations: int, n_items: int, seed: int) -> p
     ).write_parquet(directory / "items" / "part.parquet")
     heads = rng.integers(0, n_items, n_relations * 2)
     tails = rng.integers(0, n_items, n_relations * 2)
-    pairs = pl.DataFrame({"a": heads, "b": tails}).filter(pl.col("a") < pl.col("b")).unique().head(n_relations)
+    pairs = pl.DataFrame({"a": heads, "b": tails}).filter(pl.col("a") < pl.col("b"))
+    pairs = pairs.unique(maintain_order=True).head(n_relations)
     head = [items[i] for i in pairs["a"]]
     tail = [items[i] for i in pairs["b"]]
     frame = pl.DataFrame({
@@ -52,7 +53,7 @@ def _make_input(directory: Path, n_relations: int, n_items: int, seed: int) -> p
         "head": head, "type": RelationType.CO_PURCHASED.value, "tail": tail,
         "confidence": rng.random(len(head)), "support": rng.integers(1, 50, len(head)),
         "lift": rng.random(len(head)) * 10, "model": "cooccurrence", "prompt_version": "n/a",
-        "run_id": "bench",
+        "run_id": "bench", "evidence_id": "bench",
     }).with_columns(pl.lit(None, pl.String).alias("tail_text"), pl.lit(None, pl.String).alias("rationale"),
                     pl.lit(None, pl.Datetime("ms", "UTC")).alias("first_seen"),
                     pl.lit(None, pl.Datetime("ms", "UTC")).alias("last_seen"))

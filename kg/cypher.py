@@ -67,19 +67,19 @@ def upsert_relations(relation: RelationType) -> str:
     """MERGE one batch of relations of one type; a no-op for rows of a run already loaded.
 
     New edges start `proposed` with this run's evidence, all set in one pass. An edge that
-    exists keeps its curation fields untouched; unless this run was counted already, its
-    support adds this run's support, first/last seen widen, and provenance moves to this
-    run. `evidence_runs` remembers the runs counted, which is what makes re-loading the same
-    batch leave the graph identical. `written` counts rows whose evidence was added (their
-    `updated_at` is this load's `$now`).
+    exists keeps its curation fields untouched; unless this evidence was counted already, its
+    support adds this row's support, first/last seen widen, and provenance moves to this
+    run. `evidence_ids` remembers the evidence counted, which is what makes re-loading the
+    same batch (or re-running on the same data) leave the graph identical. `written` counts
+    rows whose evidence was added (their `updated_at` is this load's `$now`).
     """
-    seen = "row.run_id IN r.evidence_runs"  # this run's evidence is already counted
+    seen = "row.evidence_id IN r.evidence_ids"  # this evidence is already counted
     return f"""UNWIND $rows AS row
 MATCH (h:Item {{id: row.head}})
 MATCH (t:{tail_label(relation)} {{id: row.tail}})
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
 ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
-  r.support = row.support, r.evidence_runs = [row.run_id],
+  r.support = row.support, r.evidence_ids = [row.evidence_id],
   r.first_seen = row.first_seen, r.last_seen = row.last_seen,
   r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
   r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
@@ -97,7 +97,7 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
   r.rationale = CASE WHEN {seen} THEN r.rationale ELSE row.rationale END,
   r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,
   r.updated_at = CASE WHEN {seen} THEN r.updated_at ELSE $now END,
-  r.evidence_runs = CASE WHEN {seen} THEN r.evidence_runs ELSE r.evidence_runs + [row.run_id] END
+  r.evidence_ids = CASE WHEN {seen} THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 WITH r WHERE r.updated_at = $now
 RETURN count(r) AS written"""
 

@@ -10,7 +10,7 @@ A batch that fails on a transient error (the store went away) is retried with ex
 backoff; when retries run out, the load stops with StoreUnavailable saying how far it got.
 `<in>/_load/state.json` records finished batches, so the same command resumes where it
 stopped; a batch re-sent after a crash is harmless, since relations count a run's evidence
-once (`evidence_runs`).
+once (`evidence_ids`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import hashlib
 import json
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,18 +61,17 @@ class LoadReport(BaseModel):
 
 
 def with_retries(store: GraphStore, policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
-    """Run `call`, retrying transient store errors with doubling delays and a fresh connection.
+    """Run `call`, retrying transient store errors with doubling delays.
+
+    Both clients reconnect by themselves on the next call once the server is back, so a
+    retry is just the same call again (safe from several writer threads at once).
 
     Raises:
         StoreUnavailable: still failing after `policy.max_retries` retries.
     """
     delay = policy.backoff_s
-    reconnect = False
     for attempt in range(policy.max_retries + 1):
         try:
-            if reconnect:  # the store may have come back on a new connection
-                store.close()
-                store.connect()
             return call()
         except Exception as e:
             transient = isinstance(e, StoreUnavailable) or store.is_transient(e)
@@ -82,7 +83,6 @@ def with_retries(store: GraphStore, policy: RetryPolicy, what: str, call: Callab
                         attempt + 1, policy.max_retries, delay)
             time.sleep(delay)
             delay *= 2
-            reconnect = True
     raise AssertionError("unreachable")
 
 
@@ -137,7 +137,25 @@ def _check_endpoints(store: GraphStore, relations: list[Relation], first: int,
     return good, bad
 
 
-def _write_relations(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> int:
+def _write_relations(store: GraphStore, relations: list[Relation], policy: RetryPolicy,
+                     writers: int) -> int:
+    """Write a batch, split across `writers` threads by head item.
+
+    Each writer owns the relations of its heads, so no two writers create relationships on
+    the same head node; rows are sorted by (type, head, tail) so any shared tail nodes are
+    locked in the same order by everyone. (Neo4j's managed transactions also retry the
+    deadlocks that remain possible on shared tails.)
+    """
+    partitions: list[list[Relation]] = [[] for _ in range(writers)]
+    for r in relations:
+        partitions[zlib.crc32(r.head.encode()) % writers].append(r)
+    if writers == 1:
+        return _write_partition(store, partitions[0], policy)
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kgrec-writer") as pool:
+        return sum(pool.map(functools.partial(_write_partition, store, policy=policy), partitions))
+
+
+def _write_partition(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> int:
     by_type: dict[RelationType, list[Row]] = {}
     for r in sorted(relations, key=lambda r: (r.type.value, r.head, r.tail)):  # stable lock order
         # Absent keys read as null in Cypher: leaving out nulls (and the type, which the
@@ -169,8 +187,8 @@ def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryP
 
 
 def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
-                   progress: Callable[[int], None] | None = None) -> LoadReport:
-    """Load `in_dir` into `store`; see the module docstring for the guarantees."""
+                   progress: Callable[[int], None] | None = None, writers: int = 1) -> LoadReport:
+    """Load `in_dir` into `store` with `writers` parallel writers; see the module docstring."""
     started = time.perf_counter()
     report = LoadReport()
     state_dir = in_dir / STATE_DIR
@@ -190,7 +208,7 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
         if number >= done:
             valid, invalid = _validate(rows, first)
             writable, unknown = _check_endpoints(store, valid, first, policy)
-            report.relations_counted += _write_relations(store, writable, policy)
+            report.relations_counted += _write_relations(store, writable, policy, writers)
             refused += invalid + unknown
             state = {"fingerprint": fingerprint, "batches_done": number + 1, "refused": refused}
             state_path.write_text(json.dumps(state))

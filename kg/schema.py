@@ -205,6 +205,10 @@ class Relation(KgrecModel):
     prompt_version: str = Field(description="Prompt version, or 'n/a' for statistics.")
     rationale: str | None = Field(default=None, description="Why, in the proposer's words.")
     run_id: str = Field(description="Run that produced this batch of evidence.")
+    evidence_id: str = Field(
+        description="Identifies the evidence this row carries (e.g. a content hash of the mined "
+        "pairs). The same evidence loaded again, by any run, is counted once."
+    )
 
 
 class Concept(KgrecModel):

@@ -207,6 +207,11 @@ class GraphSection(Section):
     neo4j_database: str = Field(default="neo4j", description="Neo4j database name.")
     batch_size: int = Field(default=5_000, ge=1,
                             description="Rows per UNWIND batch: larger is faster, up to memory.")
+    writers: int = Field(
+        default=1, ge=1, le=64,
+        description="Parallel writer threads, partitioned by head item. Helps Neo4j; FalkorDB "
+        "runs one write query per graph at a time, so 1 is right there.",
+    )
     max_retries: int = Field(default=5, ge=0,
                              description="Retries of a batch when the store is unreachable.")
     retry_backoff_s: float = Field(default=0.5, gt=0,

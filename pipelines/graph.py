@@ -7,6 +7,7 @@ snapshot steps for the CLI and `kgrec run`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -70,10 +71,18 @@ def embedded_server_for_run(settings: GraphSection) -> Iterator[None]:
         falkordb_server.stop(settings.state_dir)
 
 
+def _evidence_id(pairs: pl.DataFrame) -> str:
+    """A content hash of the mined pairs: mining the same data again yields the same id."""
+    columns = pairs.select("item_a", "item_b", "n_ab", "first_seen", "last_seen").sort("item_a", "item_b")
+    return "pairs:" + hashlib.sha256(columns.write_csv().encode()).hexdigest()[:24]
+
+
 def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir: Path) -> dict[str, int]:
     """Items and behavioural CO_PURCHASED relations (from mined pairs), ready for `graph load`.
 
     Behavioural confidence is the pair's NPMI clipped to [0, 1]; support is its basket count.
+    The evidence id is a content hash of the pairs, so re-running on the same data adds no
+    support twice, while a run over new data does.
     """
     require_complete(ingest_dir, "ingest")
     require_complete(candidates_dir, "candidates")
@@ -102,6 +111,7 @@ def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_d
         pl.format("together in {} baskets, lift {}", pl.col("n_ab"), pl.col("lift").round(1))
         .alias("rationale"),
         pl.lit(run_id).alias("run_id"),
+        pl.lit(_evidence_id(pairs)).alias("evidence_id"),
     )
     relations.write_parquet(out_dir / "relations" / "part-00000.parquet")
     return {"items": pl.scan_parquet(out_dir / "items" / "*.parquet").select(pl.len()).collect().item(),
@@ -115,7 +125,7 @@ def load_step(settings: GraphSection, in_dir: Path) -> StageReport:
     total = count_rows(relations_dir) if relations_dir.exists() else 0
     policy = RetryPolicy(max_retries=settings.max_retries, backoff_s=settings.retry_backoff_s)
     with make_store(settings) as store, progress_bar("graph load", total=total) as advance:
-        report = load_directory(store, in_dir, settings.batch_size, policy, advance)
+        report = load_directory(store, in_dir, settings.batch_size, policy, advance, settings.writers)
         counts = store.counts()
     return StageReport(
         name="graph_load",

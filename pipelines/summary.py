@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -30,6 +31,23 @@ def _top_pairs(candidates_dir: Path, items_dir: Path) -> list[str]:
     ]
 
 
+def _graph_statistics(snapshot_dir: Path) -> list[str]:
+    """The snapshot's networkx statistics, as a short list."""
+    path = snapshot_dir / "manifest.json"
+    if not path.exists():
+        return []
+    stats = json.loads(path.read_text())["statistics"]
+    by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(stats["relations_by_type"].items()))
+    lines = ["", "## Knowledge graph (snapshot)", "",
+             f"- {stats['nodes']:,} connected nodes, {stats['edges']:,} edges ({by_type or 'none'})",
+             f"- degree: max {stats['degree_max']}, median {stats['degree_median']}",
+             f"- {stats['components']:,} components, the largest with {stats['largest_component']:,} nodes"]
+    if stats["top_concepts"]:
+        lines.append("- most connected concepts: "
+                     + ", ".join(f"{c} ({n})" for c, n in stats["top_concepts"]))
+    return lines
+
+
 def render(run: RunDirectory) -> str:
     """Markdown: stages with rows and times, refused rows by reason, the top of the LLM queue."""
     lines = [f"# kgrec run {run.run_id}", "", "| stage | rows | wall s |", "| --- | --- | --- |"]
@@ -40,6 +58,7 @@ def render(run: RunDirectory) -> str:
     if refused:
         lines += ["", "## Quarantined rows", "", "| reason | rows |", "| --- | --- |"]
         lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
+    lines += _graph_statistics(run.stage_dir("snapshot"))
     pairs = _top_pairs(run.stage_dir("candidates"), run.stage_dir("ingest") / "items")
     if pairs:
         lines += ["", f"## First {len(pairs)} pairs for the LLM stage", "",

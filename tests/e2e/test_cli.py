@@ -35,6 +35,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     config.write_text(yaml.safe_dump({
         "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
         "run": {"runs_dir": str(tmp_path / "runs")},
+        "graph": {"state_dir": str(tmp_path / "falkordb")},
         "synth": {"events": 20_000, "corrupt_fraction": 0.01},
         "candidates": {"llm_budget": 50},
     }))
@@ -43,7 +44,10 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
-    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates"]
+    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "graph_input",
+                                                        "graph_load", "snapshot"]
+    load = manifest["stages"][4]
+    assert load["rows"]["relations_counted"] == manifest["stages"][2]["rows"]["pairs"] > 0
     ingest = manifest["stages"][1]
     assert ingest["rows"]["events"] + ingest["rows"]["quarantined_events"] == 20_000
     assert sum(ingest["bad_rows"].values()) == ingest["rows"]["quarantined_events"] > 0
@@ -53,6 +57,8 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert pl.read_parquet(run_dir / "candidates" / "llm_queue").height == 50
     report = (run_dir / "report.md").read_text()
     assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
+    assert "## Knowledge graph (snapshot)" in report
+    assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
 
 
 def test_stage_commands_chain_like_ray_job_entry_points(tmp_path: Path) -> None:

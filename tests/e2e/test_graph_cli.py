@@ -24,7 +24,8 @@ def _graph_input(directory: Path) -> list[str]:
     pl.DataFrame({"id": ids, "head": [a for a, _ in pairs], "type": "CO_PURCHASED",
                   "tail": [b for _, b in pairs], "tail_text": None, "confidence": [0.9, 0.4],
                   "support": [12, 3], "lift": [40.0, 3.0], "first_seen": None, "last_seen": None,
-                  "model": "cooccurrence", "prompt_version": "n/a", "rationale": None, "run_id": "r1"},
+                  "model": "cooccurrence", "prompt_version": "n/a", "rationale": None, "run_id": "r1",
+                  "evidence_id": "e1"},
                  schema_overrides={"tail_text": pl.String, "first_seen": pl.Datetime("ms", "UTC"),
                                    "last_seen": pl.Datetime("ms", "UTC"), "rationale": pl.String}
                  ).write_parquet(directory / "relations" / "part.parquet")

@@ -30,6 +30,7 @@ def _input(directory: Path, n_items: int, run_id: str = "run1") -> Path:
         "head": heads, "type": RelationType.CO_PURCHASED.value, "tail": tails, "tail_text": None,
         "confidence": 0.5, "support": 2, "lift": 3.0, "first_seen": None, "last_seen": None,
         "model": "cooccurrence", "prompt_version": "n/a", "rationale": None, "run_id": run_id,
+        "evidence_id": f"ev-{run_id}",
     }, schema_overrides={"tail_text": pl.String, "first_seen": pl.Datetime("ms", "UTC"),
                          "last_seen": pl.Datetime("ms", "UTC"), "rationale": pl.String}
     ).write_parquet(directory / "relations" / "part.parquet")

@@ -40,7 +40,8 @@ def _relation(head: str, relation: RelationType, tail: str, run_id: str, **extra
     row = {"id": relation_id(head, relation, tail), "head": head, "type": relation.value, "tail": tail,
            "tail_text": None, "confidence": 0.8, "support": 3, "lift": 4.5,
            "first_seen": datetime(2026, 1, 10, tzinfo=UTC), "last_seen": datetime(2026, 2, 1, tzinfo=UTC),
-           "model": "test-model", "prompt_version": "v1", "rationale": "because", "run_id": run_id}
+           "model": "test-model", "prompt_version": "v1", "rationale": "because", "run_id": run_id,
+           "evidence_id": f"evidence-of-{run_id}"}
     return {**row, **extra}
 
 
@@ -81,6 +82,9 @@ def test_loading_twice_leaves_the_graph_identical(store: GraphStore, tmp_path: P
 def test_evidence_from_new_runs_merges(store: GraphStore, tmp_path: Path) -> None:
     load_directory(store, _write_input(tmp_path / "a", [_relation("A", RelationType.COMPLEMENTS, "B", "run1")],
                                        items=["A", "B"]), 100, POLICY)
+    same_evidence_new_run = _relation("A", RelationType.COMPLEMENTS, "B", "run9", evidence_id="evidence-of-run1")
+    load_directory(store, _write_input(tmp_path / "rerun", [same_evidence_new_run]), 100, POLICY)
+    assert _edges(store, tmp_path / "s0").row(0, named=True)["support"] == 3  # re-run on the same data
     later = _relation("A", RelationType.COMPLEMENTS, "B", "run2", support=2,
                       first_seen=datetime(2026, 1, 1, tzinfo=UTC), last_seen=datetime(2026, 1, 20, tzinfo=UTC))
     load_directory(store, _write_input(tmp_path / "b", [later]), 100, POLICY)
@@ -96,7 +100,8 @@ def test_curators_decisions_survive_reloads(store: GraphStore, tmp_path: Path) -
     load_directory(store, _write_input(tmp_path / "a", [kept, dropped], items=["A", "B", "C"]), 100, POLICY)
     store.set_status([kept["id"]], CurationStatus.ACCEPTED, "ann")
     store.set_status([dropped["id"]], CurationStatus.REJECTED, "ann")
-    rerun = [{**kept, "run_id": "run2", "confidence": 0.1}, {**dropped, "run_id": "run2"}]
+    rerun = [{**kept, "run_id": "run2", "evidence_id": "ev2", "confidence": 0.1},
+             {**dropped, "run_id": "run2", "evidence_id": "ev2"}]
     load_directory(store, _write_input(tmp_path / "b", rerun), 100, POLICY)
     assert store.review_queue(CurationStatus.PROPOSED, 10) == []
     statuses = dict(_edges(store, tmp_path / "s").select("id", "status").iter_rows())
@@ -152,3 +157,15 @@ def test_snapshot_is_point_in_time_and_filters_status(store: GraphStore, tmp_pat
     accepted_only = write_snapshot(store, datetime(2100, 1, 1, tzinfo=UTC), [CurationStatus.ACCEPTED],
                                    tmp_path / "accepted")
     assert accepted_only["relations"] == 0 and accepted_only["items"] == 3
+
+
+def test_parallel_writers_give_the_same_graph(store: GraphStore, tmp_path: Path) -> None:
+    items = [f"I{i:03d}" for i in range(60)]
+    relations = [_relation(items[i], RelationType.COMPLEMENTS, items[(i * 7 + 3) % 60], "run1", support=i + 1)
+                 for i in range(60) if items[i] != items[(i * 7 + 3) % 60]]
+    source = _write_input(tmp_path / "a", relations, items=items)
+    report = load_directory(store, source, 25, POLICY, writers=4)
+    assert report.relations_counted == len(relations)
+    edges = _edges(store, tmp_path / "s")
+    assert edges.height == len(relations)
+    assert sorted(edges["support"].to_list()) == sorted(r["support"] for r in relations)

@@ -17,25 +17,25 @@ MATCH (h:Item {id: row.head})
 MATCH (t:Item {id: row.tail})
 MERGE (h)-[r:COMPLEMENTS {id: row.id}]->(t)
 ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
-  r.support = row.support, r.evidence_runs = [row.run_id],
+  r.support = row.support, r.evidence_ids = [row.evidence_id],
   r.first_seen = row.first_seen, r.last_seen = row.last_seen,
   r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
   r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
   r.run_id = row.run_id
-ON MATCH SET r.support = CASE WHEN row.run_id IN r.evidence_runs THEN r.support ELSE r.support + row.support END,
-  r.first_seen = CASE WHEN row.run_id IN r.evidence_runs OR row.first_seen >= r.first_seen
+ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.support ELSE r.support + row.support END,
+  r.first_seen = CASE WHEN row.evidence_id IN r.evidence_ids OR row.first_seen >= r.first_seen
     THEN r.first_seen ELSE coalesce(row.first_seen, r.first_seen) END,
-  r.last_seen = CASE WHEN row.run_id IN r.evidence_runs OR row.last_seen <= r.last_seen
+  r.last_seen = CASE WHEN row.evidence_id IN r.evidence_ids OR row.last_seen <= r.last_seen
     THEN r.last_seen ELSE coalesce(row.last_seen, r.last_seen) END,
-  r.confidence = CASE WHEN row.run_id IN r.evidence_runs THEN r.confidence ELSE row.confidence END,
-  r.lift = CASE WHEN row.run_id IN r.evidence_runs THEN r.lift ELSE row.lift END,
-  r.tail_text = CASE WHEN row.run_id IN r.evidence_runs THEN r.tail_text ELSE row.tail_text END,
-  r.model = CASE WHEN row.run_id IN r.evidence_runs THEN r.model ELSE row.model END,
-  r.prompt_version = CASE WHEN row.run_id IN r.evidence_runs THEN r.prompt_version ELSE row.prompt_version END,
-  r.rationale = CASE WHEN row.run_id IN r.evidence_runs THEN r.rationale ELSE row.rationale END,
-  r.run_id = CASE WHEN row.run_id IN r.evidence_runs THEN r.run_id ELSE row.run_id END,
-  r.updated_at = CASE WHEN row.run_id IN r.evidence_runs THEN r.updated_at ELSE $now END,
-  r.evidence_runs = CASE WHEN row.run_id IN r.evidence_runs THEN r.evidence_runs ELSE r.evidence_runs + [row.run_id] END
+  r.confidence = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.confidence ELSE row.confidence END,
+  r.lift = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.lift ELSE row.lift END,
+  r.tail_text = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.tail_text ELSE row.tail_text END,
+  r.model = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.model ELSE row.model END,
+  r.prompt_version = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.prompt_version ELSE row.prompt_version END,
+  r.rationale = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.rationale ELSE row.rationale END,
+  r.run_id = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.run_id ELSE row.run_id END,
+  r.updated_at = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.updated_at ELSE $now END,
+  r.evidence_ids = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 WITH r WHERE r.updated_at = $now
 RETURN count(r) AS written"""
 
