@@ -41,7 +41,8 @@ def _graph_statistics(snapshot_dir: Path) -> list[str]:
     lines = ["", "## Knowledge graph (snapshot)", "",
              f"- {stats['nodes']:,} connected nodes, {stats['edges']:,} edges ({by_type or 'none'})",
              f"- degree: max {stats['degree_max']}, median {stats['degree_median']}",
-             f"- {stats['components']:,} components, the largest with {stats['largest_component']:,} nodes"]
+             f"- connected components: {stats['components']:,}; the largest has "
+             f"{stats['largest_component']:,} nodes"]
     if stats["top_concepts"]:
         lines.append("- most connected concepts: "
                      + ", ".join(f"{c} ({n})" for c, n in stats["top_concepts"]))
