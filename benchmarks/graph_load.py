@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--relations", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--writers", type=int, default=1, help="kgrec writer threads (graph.writers).")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kgrec-graph-bench-"))
     info = falkordb_server.start(work / "state")
@@ -91,13 +92,13 @@ def main() -> None:
         with FalkorDBStore(info.url, "kgrec") as store:
             store.clear()
             started = time.perf_counter()
-            report = load_directory(store, work / "in", args.batch, RetryPolicy())
+            report = load_directory(store, work / "in", args.batch, RetryPolicy(), writers=args.writers)
             writer_s = time.perf_counter() - started
             assert report.relations_counted == n, report
         raw_s = _raw(info.url, work / "in", frame, args.batch)
         server_rss = psutil.Process(info.pid).memory_info().rss
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        print(f"relations: {n:,}   items: {args.items:,}   batch: {args.batch:,}")
+        print(f"relations: {n:,}   items: {args.items:,}   batch: {args.batch:,}   writers: {args.writers}")
         print(f"{'path':<32}{'wall s':>9}{'relations/s':>14}")
         print(f"{'kgrec writer (items + relations)':<32}{writer_s:>9.1f}{n / writer_s:>14,.0f}")
         print(f"{'bare UNWIND MERGE (relations)':<32}{raw_s:>9.1f}{n / raw_s:>14,.0f}")

@@ -70,8 +70,10 @@ def upsert_relations(relation: RelationType) -> str:
     exists keeps its curation fields untouched; unless this evidence was counted already, its
     support adds this row's support, first/last seen widen, and provenance moves to this
     run. `evidence_ids` remembers the evidence counted, which is what makes re-loading the
-    same batch (or re-running on the same data) leave the graph identical. `written` counts
-    rows whose evidence was added (their `updated_at` is this load's `$now`).
+    same batch (or re-running on the same data) leave the graph identical. `matched` counts
+    rows whose endpoints exist (the others are skipped by the MATCH; the loader then finds
+    out which, and quarantines them); `written` counts rows whose evidence was added (their
+    `updated_at` is this load's `$now`).
     """
     seen = "row.evidence_id IN r.evidence_ids"  # this evidence is already counted
     return f"""UNWIND $rows AS row
@@ -98,8 +100,7 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
   r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,
   r.updated_at = CASE WHEN {seen} THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN {seen} THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
-WITH r WHERE r.updated_at = $now
-RETURN count(r) AS written"""
+RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
 
 
 def set_status(relation: RelationType) -> str:

@@ -2,8 +2,10 @@
 
 Input: a directory with `relations/` (Parquet, the `relations` table), and optionally
 `items/` and `concepts/`. Relations are read in bounded batches. Each batch is validated
-(pydantic), its endpoints checked (a relation naming a missing item or concept is refused,
-not silently skipped by a MATCH), and written per type with UNWIND ... MERGE. Refused rows
+(pydantic) and written per type with UNWIND ... MERGE. A relation naming a missing item or
+concept is skipped by the statement's MATCH; the write reports how many rows matched, and
+when that falls short the loader looks up which endpoints are missing and refuses those rows,
+so nothing is skipped silently. Refused rows
 go to `<in>/_load/quarantine.parquet` with the reason.
 
 A batch that fails on a transient error (the store went away) is retried with exponential
@@ -33,7 +35,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kg.errors import StoreUnavailable
 from kg.schema import ITEM_RELATIONS, Relation, RelationType
-from kg.store import GraphStore, Row
+from kg.store import GraphStore, Row, WriteCount
 
 log = logging.getLogger("kgrec")
 T = TypeVar("T")
@@ -102,12 +104,13 @@ def _millis(value: Any) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def _validate(rows: list[dict[str, Any]], first: int) -> tuple[list[Relation], list[Row]]:
-    good: list[Relation] = []
+def _validate(rows: list[dict[str, Any]], first: int) -> tuple[list[tuple[int, Relation]], list[Row]]:
+    """(row number, relation) for valid rows; quarantine rows for the others."""
+    good: list[tuple[int, Relation]] = []
     bad: list[Row] = []
     for offset, row in enumerate(rows):
         try:
-            good.append(Relation.model_validate(row))
+            good.append((first + offset, Relation.model_validate(row)))
         except ValidationError as e:
             problem = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
             bad.append({"row_number": first + offset, "reason": f"invalid relation: {problem}",
@@ -115,30 +118,33 @@ def _validate(rows: list[dict[str, Any]], first: int) -> tuple[list[Relation], l
     return good, bad
 
 
-def _check_endpoints(store: GraphStore, relations: list[Relation], first: int,
-                     policy: RetryPolicy) -> tuple[list[Relation], list[Row]]:
-    heads = {r.head for r in relations} | {r.tail for r in relations if r.type in ITEM_RELATIONS}
-    concepts = {r.tail for r in relations if r.type not in ITEM_RELATIONS}
+def _unknown_endpoints(store: GraphStore, relations: list[tuple[int, Relation]],
+                       policy: RetryPolicy) -> list[Row]:
+    """Quarantine rows for relations naming an item or concept the graph lacks.
+
+    Only asked when a write matched fewer rows than it was sent, so the common case (every
+    endpoint exists) costs no extra query.
+    """
+    items = {r.head for _, r in relations} | {r.tail for _, r in relations if r.type in ITEM_RELATIONS}
+    concepts = {r.tail for _, r in relations if r.type not in ITEM_RELATIONS}
     missing_items = with_retries(store, policy, "endpoint check",
-                                 functools.partial(store.missing, "Item", sorted(heads)))
+                                 functools.partial(store.missing, "Item", sorted(items)))
     missing_concepts = with_retries(store, policy, "endpoint check",
                                     functools.partial(store.missing, "Concept", sorted(concepts)))
-    good, bad = [], []
-    for offset, r in enumerate(relations):
-        tail_known = r.tail not in (missing_items if r.type in ITEM_RELATIONS else missing_concepts)
+    refused = []
+    for number, r in relations:
+        tail_missing = r.tail in (missing_items if r.type in ITEM_RELATIONS else missing_concepts)
         if r.head in missing_items:
-            bad.append({"row_number": first + offset, "reason": f"unknown head item '{r.head}'",
-                        "raw": r.model_dump_json()})
-        elif not tail_known:
-            bad.append({"row_number": first + offset, "reason": f"unknown tail '{r.tail}'",
-                        "raw": r.model_dump_json()})
-        else:
-            good.append(r)
-    return good, bad
+            refused.append({"row_number": number, "reason": f"unknown head item '{r.head}'",
+                            "raw": r.model_dump_json()})
+        elif tail_missing:
+            refused.append({"row_number": number, "reason": f"unknown tail '{r.tail}'",
+                            "raw": r.model_dump_json()})
+    return refused
 
 
 def _write_relations(store: GraphStore, relations: list[Relation], policy: RetryPolicy,
-                     writers: int) -> int:
+                     writers: int) -> WriteCount:
     """Write a batch, split across `writers` threads by head item.
 
     Each writer owns the relations of its heads, so no two writers create relationships on
@@ -150,12 +156,14 @@ def _write_relations(store: GraphStore, relations: list[Relation], policy: Retry
     for r in relations:
         partitions[zlib.crc32(r.head.encode()) % writers].append(r)
     if writers == 1:
-        return _write_partition(store, partitions[0], policy)
-    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kgrec-writer") as pool:
-        return sum(pool.map(functools.partial(_write_partition, store, policy=policy), partitions))
+        counts = [_write_partition(store, partitions[0], policy)]
+    else:
+        with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kgrec-writer") as pool:
+            counts = list(pool.map(functools.partial(_write_partition, store, policy=policy), partitions))
+    return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
 
 
-def _write_partition(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> int:
+def _write_partition(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> WriteCount:
     by_type: dict[RelationType, list[Row]] = {}
     for r in sorted(relations, key=lambda r: (r.type.value, r.head, r.tail)):  # stable lock order
         # Absent keys read as null in Cypher: leaving out nulls (and the type, which the
@@ -166,11 +174,10 @@ def _write_partition(store: GraphStore, relations: list[Relation], policy: Retry
         if r.last_seen is not None:
             row["last_seen"] = _millis(r.last_seen)
         by_type.setdefault(r.type, []).append(row)
-    written = 0
-    for relation, rows in by_type.items():
-        written += with_retries(store, policy, f"write {relation.value}",
-                                functools.partial(store.upsert_relations, relation, rows))
-    return written
+    counts = [with_retries(store, policy, f"write {relation.value}",
+                           functools.partial(store.upsert_relations, relation, rows))
+              for relation, rows in by_type.items()]
+    return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
 
 
 def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
@@ -207,8 +214,9 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
         report.relations_read += len(rows)
         if number >= done:
             valid, invalid = _validate(rows, first)
-            writable, unknown = _check_endpoints(store, valid, first, policy)
-            report.relations_counted += _write_relations(store, writable, policy, writers)
+            count = _write_relations(store, [r for _, r in valid], policy, writers)
+            report.relations_counted += count.written
+            unknown = _unknown_endpoints(store, valid, policy) if count.matched < len(valid) else []
             refused += invalid + unknown
             state = {"fingerprint": fingerprint, "batches_done": number + 1, "refused": refused}
             state_path.write_text(json.dumps(state))

@@ -12,7 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from kg import cypher
 from kg.cypher import Dialect
@@ -20,6 +20,13 @@ from kg.errors import UnknownRelationError
 from kg.schema import CurationStatus, RelationType, relation_type_of
 
 Row = dict[str, Any]
+
+
+class WriteCount(NamedTuple):
+    """Rows of a relation batch whose endpoints existed, and rows whose evidence was added."""
+
+    matched: int
+    written: int
 
 
 def now_ms() -> int:
@@ -83,10 +90,12 @@ class GraphStore(ABC):
         """MERGE concepts by id, accumulating aliases."""
         self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
 
-    def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> int:
-        """MERGE relations of one type whose endpoints exist; returns rows newly counted."""
+    def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> WriteCount:
+        """MERGE relations of one type whose endpoints exist; see `cypher.upsert_relations`."""
         result = self._write(cypher.upsert_relations(relation), {"rows": list(rows), "now": now_ms()})
-        return int(result[0]["written"]) if result else 0
+        if not result:
+            return WriteCount(0, 0)
+        return WriteCount(int(result[0]["matched"]), int(result[0]["written"] or 0))
 
     def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
         """The subset of `ids` that are not nodes of `label`."""

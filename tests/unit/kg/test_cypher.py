@@ -36,8 +36,7 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
   r.run_id = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.run_id ELSE row.run_id END,
   r.updated_at = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
-WITH r WHERE r.updated_at = $now
-RETURN count(r) AS written"""
+RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
 
 
 def test_commonsense_relations_point_at_concepts_and_never_touch_status_on_match() -> None:

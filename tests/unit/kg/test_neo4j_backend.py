@@ -67,9 +67,9 @@ def _store(answer: Callable[[str], list[dict[str, Any]]] = lambda q: []) -> tupl
 
 
 def test_relation_batches_go_through_managed_write_transactions() -> None:
-    store, driver = _store(lambda q: [{"written": 2}])
+    store, driver = _store(lambda q: [{"matched": 2, "written": 2}])
     rows = [{"id": "x", "head": "a", "tail": "b"}, {"id": "y", "head": "a", "tail": "c"}]
-    assert store.upsert_relations(RelationType.COMPLEMENTS, rows) == 2
+    assert store.upsert_relations(RelationType.COMPLEMENTS, rows) == (2, 2)
     mode, query, params = driver.log[0]
     assert mode == "write" and query == cypher.upsert_relations(RelationType.COMPLEMENTS)
     assert params["rows"] == rows and isinstance(params["now"], int)
