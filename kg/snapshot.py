@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,8 @@ CONCEPT_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("kind",
 
 
 def _write_pages(store: GraphStore, query: str, params: dict[str, Any], schema: pa.Schema,
-                 path: Path) -> list[dict[str, Any]]:
-    """Stream pages to Parquet; returns the rows only for relations (for statistics)."""
-    kept: list[dict[str, Any]] = []
+                 path: Path, on_page: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
+    """Stream a paginated statement's rows to one Parquet file (times: epoch ms -> UTC)."""
     with pq.ParquetWriter(path, schema) as writer:
         for page in store.pages(query, params):
             for row in page:
@@ -43,10 +43,9 @@ def _write_pages(store: GraphStore, query: str, params: dict[str, Any], schema: 
                     if column in row and row[column] is not None:
                         row[column] = datetime.fromtimestamp(row[column] / 1000, UTC)
             writer.write_table(pa.Table.from_pylist(page, schema=schema))
-            if schema is RELATION_SCHEMA:
-                kept.extend({"head": r["head"], "tail": r["tail"], "type": r["type"]} for r in page)
+            if on_page:
+                on_page(page)
         writer.write_table(schema.empty_table())
-    return kept
 
 
 def graph_statistics(edges: list[dict[str, Any]], top: int = 10) -> dict[str, Any]:
@@ -74,9 +73,11 @@ def write_snapshot(store: GraphStore, as_of: datetime, statuses: list[CurationSt
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of_ms = int(as_of.timestamp() * 1000)
     params = {"as_of": as_of_ms}
-    edges = _write_pages(store, cypher.SNAPSHOT_RELATIONS,
-                         {**params, "statuses": [s.value for s in statuses]}, RELATION_SCHEMA,
-                         out_dir / "relations.parquet")
+    edges: list[dict[str, Any]] = []
+    _write_pages(store, cypher.SNAPSHOT_RELATIONS, {**params, "statuses": [s.value for s in statuses]},
+                 RELATION_SCHEMA, out_dir / "relations.parquet",
+                 on_page=lambda page: edges.extend(
+                     {"head": r["head"], "tail": r["tail"], "type": r["type"]} for r in page))
     _write_pages(store, cypher.SNAPSHOT_ITEMS, params, ITEM_SCHEMA, out_dir / "items.parquet")
     _write_pages(store, cypher.SNAPSHOT_CONCEPTS, params, CONCEPT_SCHEMA, out_dir / "concepts.parquet")
     manifest = {
