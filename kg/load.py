@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, ValidationError
 
 from kg.errors import StoreUnavailable
-from kg.schema import ITEM_RELATIONS, Relation, RelationType
+from kg.schema import ITEM_RELATIONS, Concept, Relation, RelationType
 from kg.store import GraphStore, Row, WriteCount
 
 log = logging.getLogger("kgrec")
@@ -181,16 +181,25 @@ def _write_partition(store: GraphStore, relations: list[Relation], policy: Retry
 
 
 def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
-                report: LoadReport) -> None:
+                report: LoadReport) -> list[Row]:
+    """Items, then concepts (validated; refused concept rows are returned for the quarantine)."""
     for batch in _batches(in_dir / "items", batch_size):
         rows = [{"id": r["item_id"], "title": r.get("title"), "category": r.get("category"),
                  "brand": r.get("brand")} for r in batch.to_pylist()]
         with_retries(store, policy, "write items", functools.partial(store.upsert_items, rows))
         report.items += len(rows)
+    refused: list[Row] = []
     for batch in _batches(in_dir / "concepts", batch_size):
-        rows = batch.to_pylist()
+        rows = []
+        for number, raw in enumerate(batch.to_pylist(), start=report.concepts + len(refused)):
+            try:
+                rows.append(Concept.model_validate(raw).model_dump())
+            except ValidationError as e:
+                refused.append({"row_number": number, "reason": f"invalid concept: {e.errors()[0]['msg']}",
+                                "raw": json.dumps(raw, default=str)})
         with_retries(store, policy, "write concepts", functools.partial(store.upsert_concepts, rows))
         report.concepts += len(rows)
+    return refused
 
 
 def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
@@ -206,7 +215,7 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
     done = state.get("batches_done", 0) if state.get("fingerprint") == fingerprint else 0
     report.resumed_after_batch = done
     with_retries(store, policy, "schema setup", store.ensure_schema)
-    _load_nodes(store, in_dir, batch_size, policy, report)
+    refused_concepts = _load_nodes(store, in_dir, batch_size, policy, report)
     refused: list[Row] = list(state.get("refused", [])) if done else []
     first = 0
     for number, batch in enumerate(_batches(in_dir / "relations", batch_size)):
@@ -224,6 +233,7 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
             progress(len(rows))
         first += len(rows)
         report.batches = number + 1
+    refused += refused_concepts
     _write_quarantine(state_dir / "quarantine.parquet", refused)
     for row in refused:
         reason = row["reason"].split(" '")[0].split(":")[0]

@@ -163,17 +163,6 @@ ITEM_RELATIONS = frozenset({RelationType.COMPLEMENTS, RelationType.SUBSTITUTES,
 # Item-item relations without a direction: stored once, head < tail.
 SYMMETRIC_RELATIONS = frozenset({RelationType.SUBSTITUTES, RelationType.VARIANT_OF,
                                  RelationType.CO_PURCHASED})
-# What a concept at the tail of each commonsense relation is (COSMO's relation set).
-CONCEPT_KINDS: dict[RelationType, str] = {
-    RelationType.USED_FOR: "function",
-    RelationType.USED_BY: "audience",
-    RelationType.USED_IN: "location",
-    RelationType.CAPABLE_OF: "capability",
-    RelationType.IS_A: "category",
-    RelationType.USED_WITH: "companion",
-}
-
-
 class CurationStatus(StrEnum):
     """Where a relation stands with curators. Only curators move it off `proposed`."""
 

@@ -11,7 +11,7 @@ import pytest
 from kg.backends.falkordb import FalkorDBStore
 from kg.errors import UnknownRelationError
 from kg.load import RetryPolicy, load_directory
-from kg.schema import CurationStatus, RelationType, relation_id
+from kg.schema import CurationStatus, RelationType, concept_id, relation_id
 from kg.snapshot import write_snapshot
 from kg.store import GraphStore
 from tests._support.data import neo4j_settings
@@ -122,18 +122,20 @@ def test_bad_rows_and_missing_endpoints_are_quarantined(store: GraphStore, tmp_p
     good = _relation("A", RelationType.COMPLEMENTS, "B", "run1")
     orphan = _relation("A", RelationType.COMPLEMENTS, "ZZZ", "run1")
     invalid = _relation("A", RelationType.COMPLEMENTS, "C", "run1", confidence=7.0)
-    source = _write_input(tmp_path / "a", [good, orphan, invalid], items=["A", "B", "C"])
+    kindless = {"id": "function:hiking", "text": "hiking", "kind": None, "aliases": []}
+    source = _write_input(tmp_path / "a", [good, orphan, invalid], items=["A", "B", "C"], concepts=[kindless])
     report = load_directory(store, source, 100, POLICY)
-    assert report.relations_counted == 1
-    assert report.quarantined == {"unknown tail": 1, "invalid relation": 1}
+    assert report.relations_counted == 1 and report.concepts == 0
+    assert report.quarantined == {"unknown tail": 1, "invalid relation": 1, "invalid concept": 1}
     refused = pl.read_parquet(source / "_load" / "quarantine.parquet")
-    assert sorted(refused["reason"].to_list())[1] == "unknown tail 'ZZZ'"
+    assert "unknown tail 'ZZZ'" in refused["reason"].to_list()
 
 
 def test_hostile_text_round_trips_as_data(store: GraphStore, tmp_path: Path) -> None:
-    concept = {"id": "function:camping", "text": "camping", "kind": "function", "aliases": [HOSTILE]}
-    used_for = _relation("A", RelationType.USED_FOR, "function:camping", "run1", rationale=HOSTILE,
-                         tail_text=HOSTILE)
+    camping = concept_id("function", "  Camping ")
+    assert camping == "function:camping"
+    concept = {"id": camping, "text": "camping", "kind": "function", "aliases": [HOSTILE]}
+    used_for = _relation("A", RelationType.USED_FOR, camping, "run1", rationale=HOSTILE, tail_text=HOSTILE)
     load_directory(store, _write_input(tmp_path / "a", [used_for], items=["A"], concepts=[concept]), 100, POLICY)
     row = store.review_queue(CurationStatus.PROPOSED, 5)[0]
     assert row["head_title"] == HOSTILE and row["rationale"] == HOSTILE
