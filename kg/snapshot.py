@@ -55,12 +55,17 @@ def graph_statistics(edges: list[dict[str, Any]], top: int = 10) -> dict[str, An
     degrees = sorted((d for _, d in graph.degree()), reverse=True)
     components = sorted((len(c) for c in nx.connected_components(graph)), reverse=True)
     concept_degree = Counter(e["tail"] for e in edges if RelationType(e["type"]) not in ITEM_RELATIONS)
+    histogram: Counter[str] = Counter()
+    for degree in degrees:  # log2 bins: 1, 2-3, 4-7, 8-15, ...
+        low = 1 << (degree.bit_length() - 1)
+        histogram[f"{low}-{2 * low - 1}" if low > 1 else "1"] += 1
     return {
         "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(),
         "relations_by_type": dict(Counter(e["type"] for e in edges)),
         "degree_max": degrees[0] if degrees else 0,
         "degree_median": degrees[len(degrees) // 2] if degrees else 0,
+        "degree_histogram": dict(sorted(histogram.items(), key=lambda kv: int(kv[0].split("-")[0]))),
         "components": len(components),
         "largest_component": components[0] if components else 0,
         "top_concepts": concept_degree.most_common(top),

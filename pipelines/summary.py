@@ -40,7 +40,8 @@ def _graph_statistics(snapshot_dir: Path) -> list[str]:
     by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(stats["relations_by_type"].items()))
     lines = ["", "## Knowledge graph (snapshot)", "",
              f"- {stats['nodes']:,} connected nodes, {stats['edges']:,} edges ({by_type or 'none'})",
-             f"- degree: max {stats['degree_max']}, median {stats['degree_median']}",
+             f"- degree: max {stats['degree_max']}, median {stats['degree_median']}; nodes per degree "
+             "range: " + ", ".join(f"{k}: {v:,}" for k, v in stats["degree_histogram"].items()),
              f"- connected components: {stats['components']:,}; the largest has "
              f"{stats['largest_component']:,} nodes"]
     if stats["top_concepts"]:
