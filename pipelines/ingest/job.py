@@ -50,7 +50,8 @@ def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
             if isinstance(part, ReadFailure):
                 failures.append(part)
                 continue
-            yield _check_known(_stage_chunk(stage, part, settings, kind), known)
+            staged = _stage_chunk(stage, part, settings, kind)
+            yield _check_known(staged, known) if kind == "events" else staged
         if failures:
             yield failures_table(failures, kind)
 
@@ -62,14 +63,15 @@ def _stage_chunk(stage: Any, chunk: Chunk, settings: IngestSection, kind: TableK
     try:
         return stage(raw, chunk.source, settings)
     except (pl.exceptions.PolarsError, ValueError, pa.ArrowException) as e:
-        rows = raw.get_column(ROW_COLUMN).to_list()
-        failures = [ReadFailure(chunk.source, r, f"cannot map rows: {e}", "") for r in rows]
+        texts = raw.drop(ROW_COLUMN).select(pl.struct(pl.all()).struct.json_encode()).to_series()
+        failures = [ReadFailure(chunk.source, number, f"cannot map rows: {e}", text)
+                    for number, text in zip(raw.get_column(ROW_COLUMN), texts, strict=True)]
         return failures_table(failures, kind)
 
 
 def _check_known(staged: pa.Table, known: pa.Array | None) -> pa.Table:
     """Refuse good event rows whose item_id is not in the items table."""
-    if known is None or "user_id" not in staged.column_names:
+    if known is None:
         return staged
     unknown = pc.and_(pc.is_null(staged.column(REASON)),
                       pc.invert(pc.is_in(staged.column("item_id"), value_set=known)))

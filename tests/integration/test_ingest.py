@@ -108,3 +108,13 @@ def test_amazon_metadata_and_reviews(tmp_path: Path) -> None:
     items = pq.read_table(tmp_path / "out" / "items").to_pylist()
     assert not any(i["title"] and "<span" in i["title"] for i in items)
     assert sum(1 for i in items if i["category"] and i["category"].startswith("Magazine")) > 1_800
+
+
+def test_a_file_the_adapter_cannot_map_is_quarantined_row_by_row(tmp_path: Path) -> None:
+    source = tmp_path / "not_retail.csv"
+    source.write_text("InvoiceNo,StockCode\n536365,85123A\n536366,71053\n")
+    report = run_ingest(IngestSection(format="online-retail", events_path=str(source)), tmp_path / "out")
+    assert report.rows["events"] == 0 and report.rows["quarantined_events"] == 2
+    refused = _quarantine(tmp_path / "out", "events")
+    assert refused["reason"][0].startswith("cannot map rows: not an Online Retail table")
+    assert json.loads(refused.sort("row_number")["raw"][1]) == {"InvoiceNo": "536366", "StockCode": "71053"}
