@@ -5,8 +5,8 @@ Input: a directory with `relations/` (Parquet, the `relations` table), and optio
 (pydantic) and written per type with UNWIND ... MERGE. A relation naming a missing item or
 concept is skipped by the statement's MATCH; the write reports how many rows matched, and
 when that falls short the loader looks up which endpoints are missing and refuses those rows,
-so nothing is skipped silently. Refused rows
-go to `<in>/_load/quarantine.parquet` with the reason.
+so nothing is skipped silently. Refused rows go to `<in>/_load/quarantine/*.parquet` (one file
+per batch that refused any) with the reason.
 
 A batch that fails on a transient error (the store went away) is retried with exponential
 backoff; when retries run out, the load stops with StoreUnavailable saying how far it got.
@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import logging
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -215,8 +216,12 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
     done = state.get("batches_done", 0) if state.get("fingerprint") == fingerprint else 0
     report.resumed_after_batch = done
     with_retries(store, policy, "schema setup", store.ensure_schema)
-    refused_concepts = _load_nodes(store, in_dir, batch_size, policy, report)
-    refused: list[Row] = list(state.get("refused", [])) if done else []
+    quarantine_dir = state_dir / "quarantine"
+    if not done:  # a fresh load: refusals of an earlier, finished load no longer apply
+        shutil.rmtree(quarantine_dir, ignore_errors=True)
+    quarantine_dir.mkdir(exist_ok=True)
+    _write_quarantine(quarantine_dir / "concepts.parquet",
+                      _load_nodes(store, in_dir, batch_size, policy, report))
     first = 0
     for number, batch in enumerate(_batches(in_dir / "relations", batch_size)):
         rows = batch.to_pylist()
@@ -226,22 +231,33 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
             count = _write_relations(store, [r for _, r in valid], policy, writers)
             report.relations_counted += count.written
             unknown = _unknown_endpoints(store, valid, policy) if count.matched < len(valid) else []
-            refused += invalid + unknown
-            state = {"fingerprint": fingerprint, "batches_done": number + 1, "refused": refused}
-            state_path.write_text(json.dumps(state))
+            # One file per batch, written before the batch is recorded as done: the state
+            # stays small however many rows are refused, and a resume keeps earlier refusals.
+            _write_quarantine(quarantine_dir / f"batch-{number:06d}.parquet", invalid + unknown)
+            state_path.write_text(json.dumps({"fingerprint": fingerprint, "batches_done": number + 1}))
         if progress:
             progress(len(rows))
         first += len(rows)
         report.batches = number + 1
-    refused += refused_concepts
-    _write_quarantine(state_dir / "quarantine.parquet", refused)
-    for row in refused:
-        reason = row["reason"].split(" '")[0].split(":")[0]
-        report.quarantined[reason] = report.quarantined.get(reason, 0) + 1
+    report.quarantined = _quarantine_reasons(quarantine_dir)
     report.wall_s = round(time.perf_counter() - started, 3)
     return report
 
 
+QUARANTINE_SCHEMA = pa.schema([("row_number", pa.int64()), ("reason", pa.string()), ("raw", pa.string())])
+
+
 def _write_quarantine(path: Path, rows: list[Row]) -> None:
-    schema = pa.schema([("row_number", pa.int64()), ("reason", pa.string()), ("raw", pa.string())])
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    """Refused rows of one batch (no file when none were refused)."""
+    if rows:
+        pq.write_table(pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA), path)
+
+
+def _quarantine_reasons(quarantine_dir: Path) -> dict[str, int]:
+    """Refused rows per reason, the reason cut before any quoted value or detail."""
+    counts: dict[str, int] = {}
+    for path in sorted(quarantine_dir.glob("*.parquet")):
+        for reason in pq.read_table(path, columns=["reason"]).column("reason").to_pylist():
+            key = reason.split(" '")[0].split(":")[0]
+            counts[key] = counts.get(key, 0) + 1
+    return counts

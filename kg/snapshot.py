@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kg import cypher
+from kg.arrow_schema import TIMESTAMP
 from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType
 from kg.store import GraphStore
 
-TIMESTAMP = pa.timestamp("ms", tz="UTC")
 RELATION_SCHEMA = pa.schema([
     ("id", pa.string()), ("type", pa.string()), ("head", pa.string()), ("tail", pa.string()),
     ("status", pa.string()), ("confidence", pa.float64()), ("support", pa.int64()),

@@ -114,15 +114,13 @@ def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_d
         pl.lit(_evidence_id(pairs)).alias("evidence_id"),
     )
     relations.write_parquet(out_dir / "relations" / "part-00000.parquet")
-    return {"items": pl.scan_parquet(out_dir / "items" / "*.parquet").select(pl.len()).collect().item(),
-            "relations": relations.height}
+    return {"items": count_rows(out_dir / "items"), "relations": relations.height}
 
 
 def load_step(settings: GraphSection, in_dir: Path) -> StageReport:
     """`graph load`: load `in_dir` into the configured store, with progress and retries."""
     timer = Timer()
-    relations_dir = in_dir / "relations"
-    total = count_rows(relations_dir) if relations_dir.exists() else 0
+    total = count_rows(in_dir / "relations")
     policy = RetryPolicy(max_retries=settings.max_retries, backoff_s=settings.retry_backoff_s)
     with make_store(settings) as store, progress_bar("graph load", total=total) as advance:
         report = load_directory(store, in_dir, settings.batch_size, policy, advance, settings.writers)
@@ -134,7 +132,7 @@ def load_step(settings: GraphSection, in_dir: Path) -> StageReport:
               "graph_nodes": int(counts["nodes"]), "graph_relations": int(counts["relations"])},
         bad_rows={f"relations: {k}": v for k, v in report.quarantined.items()},
         wall_s=timer.elapsed(),
-        outputs={"store": store.name, "quarantine": str(in_dir / "_load" / "quarantine.parquet")},
+        outputs={"store": store.name, "quarantine": str(in_dir / "_load" / "quarantine")},
         details={"batches": report.batches, "resumed_after_batch": report.resumed_after_batch},
     )
 

@@ -59,8 +59,13 @@ class FalkorDBStore(GraphStore):
         except redis.exceptions.ResponseError as e:
             if "already indexed" not in str(e):
                 raise
-        if "(n:Item)" in statement or "(n:Concept)" in statement:
-            label = "Item" if "(n:Item)" in statement else "Concept"
+
+    def ensure_schema(self) -> None:
+        """The shared indexes, then unique ids for nodes (FalkorDB's GRAPH.CONSTRAINT needs them)."""
+        import redis
+
+        super().ensure_schema()
+        for label in ("Item", "Concept"):
             try:
                 self._graph.create_node_unique_constraint(label, "id")
             except redis.exceptions.ResponseError as e:

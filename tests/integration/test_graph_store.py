@@ -127,7 +127,7 @@ def test_bad_rows_and_missing_endpoints_are_quarantined(store: GraphStore, tmp_p
     report = load_directory(store, source, 100, POLICY)
     assert report.relations_counted == 1 and report.concepts == 0
     assert report.quarantined == {"unknown tail": 1, "invalid relation": 1, "invalid concept": 1}
-    refused = pl.read_parquet(source / "_load" / "quarantine.parquet")
+    refused = pl.read_parquet(source / "_load" / "quarantine" / "*.parquet")
     assert "unknown tail 'ZZZ'" in refused["reason"].to_list()
 
 
@@ -171,3 +171,14 @@ def test_parallel_writers_give_the_same_graph(store: GraphStore, tmp_path: Path)
     edges = _edges(store, tmp_path / "s")
     assert edges.height == len(relations)
     assert sorted(edges["support"].to_list()) == sorted(r["support"] for r in relations)
+
+
+def test_a_resumed_load_keeps_earlier_refusals_once(store: GraphStore, tmp_path: Path) -> None:
+    relations = [_relation("A", RelationType.COMPLEMENTS, "ZZZ", "run1"),
+                 _relation("A", RelationType.COMPLEMENTS, "B", "run1")]
+    source = _write_input(tmp_path / "a", relations, items=["A", "B"])
+    first = load_directory(store, source, 1, POLICY)
+    resumed = load_directory(store, source, 1, POLICY)  # state says every batch is done
+    assert resumed.resumed_after_batch == 2 and resumed.relations_counted == 0
+    assert first.quarantined == resumed.quarantined == {"unknown tail": 1}
+    assert pl.read_parquet(source / "_load" / "quarantine" / "*.parquet").height == 1
