@@ -30,6 +30,9 @@ def _arrow_type(annotation: object) -> tuple[pa.DataType, bool]:
         if len(args) != 1:
             raise TypeError(f"unsupported union annotation {annotation!r}")
         annotation = args[0]
+    if typing.get_origin(annotation) is list:
+        (inner,) = typing.get_args(annotation)
+        return pa.list_(_arrow_type(inner)[0]), nullable
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return pa.string(), nullable
     if isinstance(annotation, type) and annotation in _SCALARS:

@@ -52,3 +52,12 @@ class UnknownRelationError(KgrecError):
     def __init__(self, ids: list[str]) -> None:
         super().__init__(f"no such relation(s): {', '.join(ids)}")
         self.ids = ids
+
+
+class LlmUnavailable(KgrecError):
+    """The LLM endpoint cannot be used at all (refused credentials, a server that will not start)."""
+
+    def __init__(self, endpoint: str, reason: str) -> None:
+        super().__init__(f"{endpoint}: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason

@@ -236,4 +236,70 @@ def concept_id(kind: str, text: str) -> str:
     return f"{kind}:{' '.join(text.lower().split())}"
 
 
+class LlmTask(StrEnum):
+    """The questions the extraction stage asks (one small question per prompt)."""
+
+    PAIR = "pair"
+    COMMONSENSE = "commonsense"
+    FACTS = "facts"
+
+
+class AnswerSource(StrEnum):
+    """Where an answer came from."""
+
+    LLM = "llm"
+    CACHE = "cache"
+    PREFILTER = "prefilter"
+
+
+class AnswerStatus(StrEnum):
+    """Whether an answer parsed and validated."""
+
+    OK = "ok"
+    FAILED = "failed"
+
+
+class ExtractionTask(KgrecModel):
+    """One question for the LLM (table `extract/tasks`), with the evidence it came from."""
+
+    key: str = Field(description="Cache key: sha256 of (model, prompt version, input_json).")
+    task: LlmTask = Field(description="Which question: pair, commonsense or facts.")
+    item_a: str = Field(description="The item asked about (pairs: the smaller id).")
+    item_b: str | None = Field(default=None, description="Pairs: the other item; null otherwise.")
+    input_json: str = Field(description="The prompt's variable part as canonical JSON (titles, ...).")
+    n_ab: int | None = Field(default=None, description="Pairs: baskets holding both items.")
+    lift: float | None = Field(default=None, description="Pairs: co-occurrence lift.")
+    first_seen: datetime | None = Field(default=None, description="Pairs: earliest basket with both.")
+    last_seen: datetime | None = Field(default=None, description="Pairs: latest basket with both.")
+    model: str = Field(description="Model asked (or the pre-filter rule that answered).")
+    prompt_version: str = Field(description="Prompt name, major version and content digest.")
+
+
+class LlmAnswer(ExtractionTask):
+    """A question with its answer (tables `extract/answers` and, failed ones, `extract/failures`)."""
+
+    source: AnswerSource = Field(description="llm (asked in this run), cache or prefilter.")
+    status: AnswerStatus = Field(description="ok: a validated answer; failed: see reason and raw.")
+    answer_json: str | None = Field(default=None, description="The validated answer as JSON.")
+    reason: str | None = Field(default=None, description="Failures: why (malformed JSON, timeout, ...).")
+    raw: str | None = Field(default=None, description="Failures: the last raw reply (capped at 20k chars).")
+    requests: int = Field(description="HTTP or engine requests this run made for it (0 if cached).")
+    attempts: int = Field(description="Answers generated for it, valid or not, when it was asked.")
+    prompt_tokens: int = Field(description="Prompt tokens this run spent on it.")
+    completion_tokens: int = Field(description="Completion tokens this run spent on it.")
+
+
+class ItemFacts(KgrecModel):
+    """KAR-style factual text about an item, for the embedding stage (table `extract/facts`)."""
+
+    item_id: str = Field(description="The item.")
+    facts: str = Field(description="Short factual sentences the model wrote.")
+    model: str = Field(description="Model that wrote them.")
+    prompt_version: str = Field(description="Prompt version.")
+    key: str = Field(description="Cache key of the answer (its evidence id).")
+
+
 TABLE_MODELS["relations"] = Relation
+TABLE_MODELS["extract_tasks"] = ExtractionTask
+TABLE_MODELS["extract_answers"] = LlmAnswer
+TABLE_MODELS["facts"] = ItemFacts

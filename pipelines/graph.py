@@ -14,11 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
+from kg.arrow_schema import conform
 from kg.backends import falkordb_server
 from kg.errors import ConfigError, StoreUnavailable
 from kg.load import RetryPolicy, load_directory
-from kg.schema import RelationType, relation_id
+from kg.schema import Concept, Relation, RelationType, relation_id
 from kg.snapshot import write_snapshot
 from kg.store import GraphStore
 from pipelines.config import GraphSection
@@ -77,10 +79,13 @@ def _evidence_id(pairs: pl.DataFrame) -> str:
     return "pairs:" + hashlib.sha256(columns.write_csv().encode()).hexdigest()[:24]
 
 
-def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir: Path) -> dict[str, int]:
-    """Items and behavioural CO_PURCHASED relations (from mined pairs), ready for `graph load`.
+def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir: Path,
+                      extract_dir: Path | None = None) -> dict[str, int]:
+    """Items, behavioural CO_PURCHASED relations and extracted knowledge, ready for `graph load`.
 
-    Behavioural confidence is the pair's NPMI clipped to [0, 1]; support is its basket count.
+    Extracted relations and concepts (from `kgrec extract`) are added as they are when
+    `extract_dir` is given. Behavioural confidence is the pair's NPMI clipped to [0, 1];
+    support is its basket count.
     The evidence id is a content hash of the pairs, so re-running on the same data adds no
     support twice, while a run over new data does.
     """
@@ -113,8 +118,17 @@ def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_d
         pl.lit(run_id).alias("run_id"),
         pl.lit(_evidence_id(pairs)).alias("evidence_id"),
     )
-    relations.write_parquet(out_dir / "relations" / "part-00000.parquet")
-    return {"items": count_rows(out_dir / "items"), "relations": relations.height}
+    pq.write_table(conform(relations.to_arrow(), Relation), out_dir / "relations" / "part-00000.parquet")
+    counts = {"items": count_rows(out_dir / "items"), "relations": relations.height}
+    if extract_dir is not None:
+        require_complete(extract_dir, "extract")
+        extracted = conform(pq.read_table(extract_dir / "relations"), Relation)
+        pq.write_table(extracted, out_dir / "relations" / "part-00001.parquet")
+        (out_dir / "concepts").mkdir(exist_ok=True)
+        concepts = conform(pq.read_table(extract_dir / "concepts"), Concept)
+        pq.write_table(concepts, out_dir / "concepts" / "part-00000.parquet")
+        counts |= {"relations": counts["relations"] + extracted.num_rows, "concepts": concepts.num_rows}
+    return counts
 
 
 def load_step(settings: GraphSection, in_dir: Path) -> StageReport:

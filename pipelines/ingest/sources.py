@@ -20,6 +20,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from kg.errors import InputDataError
+from pipelines.storage import filesystem_for
 
 FileFormat = Literal["parquet", "csv", "jsonl"]
 
@@ -73,7 +74,7 @@ def list_files(path: str) -> list[str]:
     Raises:
         InputDataError: nothing exists at `path`, or a directory holds no files.
     """
-    filesystem, root = _filesystem(path)
+    filesystem, root = filesystem_for(path)
     info = filesystem.get_file_info(root)
     if info.type == pafs.FileType.NotFound:
         raise InputDataError(path, "no such file or directory")
@@ -93,16 +94,9 @@ def list_files(path: str) -> list[str]:
     return files
 
 
-def _filesystem(path: str) -> tuple[pafs.FileSystem, str]:
-    if "://" in path:
-        filesystem, inner = pafs.FileSystem.from_uri(path)
-        return filesystem, str(inner)
-    return pafs.LocalFileSystem(), path
-
-
 def _open(path: str) -> pa.NativeFile:
     """A sequential byte stream; Arrow decompresses by extension (.gz, .bz2, .zst, ...)."""
-    filesystem, inner = _filesystem(path)
+    filesystem, inner = filesystem_for(path)
     return filesystem.open_input_stream(inner, compression="detect")
 
 
@@ -120,7 +114,7 @@ def read_chunks(path: str, fmt: FileFormat, rows_per_batch: int) -> Iterator[Chu
 
 
 def _parquet_chunks(path: str, rows_per_batch: int) -> Iterator[Chunk | ReadFailure]:
-    filesystem, inner = _filesystem(path)
+    filesystem, inner = filesystem_for(path)
     with filesystem.open_input_file(inner) as stream:  # Parquet needs random access
         parquet = pq.ParquetFile(stream)
         first = 0
