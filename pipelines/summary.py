@@ -50,6 +50,37 @@ def _graph_statistics(snapshot_dir: Path) -> list[str]:
     return lines
 
 
+def _extraction(run: RunDirectory) -> list[str]:
+    """What the LLM stage asked, saved and cost; on synthetic data, its quality beside the baseline."""
+    report = next((s for s in run.manifest.stages if s.name == "extract"), None)
+    if report is None:
+        return []
+    d = report.details
+    labels = ", ".join(f"{k.removeprefix('pairs_')} {v}" for k, v in d.items() if k.startswith("pairs_"))
+    lines = ["", "## Knowledge extraction", "",
+             f"- model {d['model']} ({d['backend']}): {d['questions']} questions, {d['asked_llm']} asked, "
+             f"{d['cache_hits']} from the cache, {d['prefilter_hits']} answered by the pre-filter, "
+             f"{d['failures']} failed",
+             f"- {d['requests']} requests, {d['prompt_tokens']:,} prompt and {d['completion_tokens']:,} "
+             f"completion tokens ({d['completion_tokens_per_s']} tokens/s) in {d['wall_s']} s",
+             f"- pair answers: {labels or 'none'}"]
+    truth = run.stage_dir("synth") / "ground_truth.parquet"
+    if truth.exists():
+        from pipelines.extract.quality import load_labels, score_commonsense, score_pairs
+
+        pairs, commonsense, complete = load_labels(truth)
+        scores = score_pairs(run.stage_dir("extract"), pairs, complete)
+        if commonsense is not None:
+            scores += score_commonsense(run.stage_dir("extract"), commonsense)
+        lines += ["", "Quality on the synthetic ground truth (the asked pairs and items; a small local "
+                  "model is not expected to be right):", "",
+                  "| method | label | predicted | actual | correct | precision | recall |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {q.method} | {q.label} | {q.predicted} | {q.actual} | {q.correct} | {q.precision:.2f} "
+                  f"| {q.recall:.2f} |" for q in scores]
+    return lines
+
+
 def render(run: RunDirectory) -> str:
     """Markdown: stages with rows and times, refused rows by reason, the top of the LLM queue."""
     lines = [f"# kgrec run {run.run_id}", "", "| stage | rows | wall s |", "| --- | --- | --- |"]
@@ -60,6 +91,7 @@ def render(run: RunDirectory) -> str:
     if refused:
         lines += ["", "## Quarantined rows", "", "| reason | rows |", "| --- | --- |"]
         lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
+    lines += _extraction(run)
     lines += _graph_statistics(run.stage_dir("snapshot"))
     pairs = _top_pairs(run.stage_dir("candidates"), run.stage_dir("ingest") / "items")
     if pairs:

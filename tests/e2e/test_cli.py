@@ -38,16 +38,19 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
         "graph": {"state_dir": str(tmp_path / "falkordb")},
         "synth": {"events": 20_000, "corrupt_fraction": 0.01},
         "candidates": {"llm_budget": 50},
+        "extract": {"max_pairs": 8, "max_items": 1, "cache_dir": str(tmp_path / "llm_cache")},
     }))
     result = _kgrec("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = Path(result.stdout.strip().splitlines()[-1])
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
-    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "graph_input",
+    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "extract", "graph_input",
                                                         "graph_load", "snapshot"]
-    load = manifest["stages"][4]
-    assert load["rows"]["relations_counted"] == manifest["stages"][2]["rows"]["pairs"] > 0
+    extract, load = manifest["stages"][3], manifest["stages"][5]
+    assert extract["rows"]["questions"] == 8 + 2 and extract["details"]["model"] == "SmolLM2-135M-Instruct.Q4_1"
+    assert extract["details"]["asked_llm"] + extract["details"]["prefilter_hits"] == 10
+    assert load["rows"]["relations_counted"] == manifest["stages"][2]["rows"]["pairs"] + extract["rows"]["relations"]
     ingest = manifest["stages"][1]
     assert ingest["rows"]["events"] + ingest["rows"]["quarantined_events"] == 20_000
     assert sum(ingest["bad_rows"].values()) == ingest["rows"]["quarantined_events"] > 0
@@ -58,6 +61,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     report = (run_dir / "report.md").read_text()
     assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
     assert "## Knowledge graph (snapshot)" in report
+    assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
     assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
 
 
