@@ -66,7 +66,7 @@ def score(
         if commonsense is not None:
             scores += score_commonsense(pred, commonsense)
     table = Table("method", "label", "predicted", "actual", "correct", "precision", "recall",
-                  title=f"extraction quality: {pred} vs {labels}")
+                  title="extraction quality")
     for s in scores:
         table.add_row(s.method, s.label, str(s.predicted), str(s.actual), str(s.correct),
                       f"{s.precision:.3f}", f"{s.recall:.3f}")

@@ -30,7 +30,7 @@ def settings(server: ChatServer, cache: Path, **kw: Any) -> ExtractSection:
 
 
 def test_stage_writes_graph_input_and_a_rerun_asks_nothing(mined: Path, server: ChatServer, tmp_path: Path) -> None:
-    config = settings(server, tmp_path / "cache")
+    config = settings(server, tmp_path / "cache", workers=2)  # two actors share the cache
     report = run_extract(config, mined / "ingest", mined / "candidates", tmp_path / "x1", "run1")
     require_complete(tmp_path / "x1", "extract")
     details = report.details
@@ -83,3 +83,21 @@ def test_a_server_that_goes_away_fails_only_its_rows_and_the_next_run_asks_only_
         healthy.close()
     assert second.details["asked_llm"] == failed == len(healthy.requests)
     assert second.details["failures"] == 0
+
+
+def test_score_command_prints_both_methods_on_the_ground_truth(mined: Path, server: ChatServer,
+                                                                tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    run_extract(settings(server, tmp_path / "cache"), mined / "ingest", mined / "candidates", tmp_path / "x",
+                "run1")
+    result = CliRunner().invoke(app, ["extract", "score", "--pred", str(tmp_path / "x"), "--labels",
+                                      str(mined / "raw" / "ground_truth.parquet")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for row in ("llm", "cooccurr", "complement", "variant", "used_for"):
+        assert row in result.output
+    missing = CliRunner().invoke(app, ["extract", "score", "--pred", str(tmp_path / "nowhere"), "--labels",
+                                       str(mined / "raw" / "ground_truth.parquet")])
+    assert missing.exit_code == 2 and "no extract answers here" in missing.output
