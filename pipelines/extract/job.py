@@ -99,8 +99,8 @@ def _answer(settings: ExtractSection, endpoint: Endpoint, tasks_dir: Path, answe
                 "cache_dir": settings.cache_dir, "concurrency": settings.concurrency,
                 "attempts": settings.answer_attempts, "temperature": settings.temperature,
                 "retry_temperature": settings.retry_temperature},
-            concurrency=settings.workers, num_cpus=HTTP_ACTOR_CPUS, batch_size=settings.batch_size,
-            batch_format="pyarrow")
+            compute=ray.data.ActorPoolStrategy(size=settings.workers), num_cpus=HTTP_ACTOR_CPUS,
+            batch_size=settings.batch_size, batch_format="pyarrow")
     write_dataset(answered, answers_dir)
 
 
