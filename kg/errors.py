@@ -52,3 +52,12 @@ class UnknownRelationError(KgrecError):
     def __init__(self, ids: list[str]) -> None:
         super().__init__(f"no such relation(s): {', '.join(ids)}")
         self.ids = ids
+
+
+class VersionConflictError(KgrecError):
+    """An embedding version already published (or half-published) holds different content."""
+
+    def __init__(self, version: str, reason: str) -> None:
+        super().__init__(f"embedding version {version!r}: {reason}")
+        self.version = version
+        self.reason = reason
