@@ -12,6 +12,7 @@ from rich.markdown import Markdown
 
 from pipelines.cli_common import ConfigOption, console, settings_from, user_errors
 from pipelines.cli_graph import curate_app, graph_app
+from pipelines.cli_serving import cache_app, eval_app, register_embed_commands, serve
 from pipelines.config import IngestFormat
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -22,6 +23,13 @@ app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
 app.add_typer(curate_app, name="curate")
+# Embeddings to rankers. The `embed` group is shared: the GNN stage adds `export` to it.
+embed_app = typer.Typer(no_args_is_help=True, help="Embeddings: export, publish to the cache.")
+register_embed_commands(embed_app)
+app.add_typer(embed_app, name="embed")
+app.add_typer(cache_app, name="cache")
+app.add_typer(eval_app, name="eval")
+app.command("serve")(serve)
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
