@@ -112,8 +112,7 @@ def serve(config: ConfigOption = None) -> None:
 def eval_ctr(
     dataset: Annotated[Literal["movielens", "online-retail"], typer.Option("--dataset", help="Which data.")],
     embeddings: Annotated[
-        Path | None, typer.Option("--embeddings", help="An export version directory (<dir>/<version>).")
-    ] = None,
+        Path, typer.Option("--embeddings", help="An export version directory (<dir>/<version>).")],
     out: Annotated[Path, typer.Option("--out", help="Directory for results and ranker files.")] = Path(
         "runs/ctr"),
     config: ConfigOption = None,

@@ -291,6 +291,10 @@ class ServeSection(Section):
 class CtrSection(Section):
     """The CTR evaluation (`kgrec eval ctr`): rankers with and without kgrec embeddings."""
 
+    movielens_dir: Path = Field(default=Path("../shared/data/movielens_latest_small"),
+                                description="MovieLens latest-small: ratings.csv and movies.csv.")
+    online_retail_path: Path = Field(default=Path("../shared/data/online_retail/online_retail.parquet"),
+                                     description="UCI Online Retail as one Parquet file.")
     seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=3,
                              description="One training per seed, arm and model; spread is over these.")
     epochs: int = Field(default=2, ge=1, description="Passes over the training split.")
@@ -304,7 +308,7 @@ class CtrSection(Section):
     negatives: int = Field(default=4, ge=1,
                            description="Online Retail: sampled non-purchased items per purchased one.")
     max_baskets: int = Field(
-        default=8_000, ge=100,
+        default=3_000, ge=100,
         description="Online Retail: latest baskets used (keeps a run to minutes on a laptop).")
 
 
