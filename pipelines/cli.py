@@ -23,13 +23,6 @@ app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
 app.add_typer(curate_app, name="curate")
-# Embeddings to rankers. The `embed` group is shared: the GNN stage adds `export` to it.
-embed_app = typer.Typer(no_args_is_help=True, help="Embeddings: export, publish to the cache.")
-register_embed_commands(embed_app)
-app.add_typer(embed_app, name="embed")
-app.add_typer(cache_app, name="cache")
-app.add_typer(eval_app, name="eval")
-app.command("serve")(serve)
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
@@ -115,6 +108,15 @@ def candidates(
         ensure_ray(settings.ray)
         report = run_candidates(settings.candidates, in_dir, out)
     typer.echo(report.model_dump_json(indent=2))
+
+
+# Embeddings to rankers. The `embed` group is shared: the GNN stage adds `export` to it.
+embed_app = typer.Typer(no_args_is_help=True, help="Embeddings: export, publish to the cache.")
+register_embed_commands(embed_app)
+app.add_typer(embed_app, name="embed")
+app.add_typer(cache_app, name="cache")
+app.add_typer(eval_app, name="eval")
+app.command("serve")(serve)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ of `dim` (pass `dim`, or the first such call raises `StoreUnavailable`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import Counter
@@ -139,8 +140,6 @@ class EmbeddingClient:
 
     async def manifest(self, version: str) -> dict[str, Any] | None:
         """A published version's manifest as JSON data; None if the version is unknown."""
-        import json
-
         raw = await self.redis.hget(self._keys.meta(version), "manifest")
         return json.loads(raw) if raw is not None else None
 

@@ -95,7 +95,8 @@ def _switch(r: redis.Redis, keys: KeySpace, version: str) -> None:
 
 def prune(r: redis.Redis, keys: KeySpace, keep: int, scan_count: int = 1_000) -> list[str]:
     """Delete published versions beyond the newest `keep` (never the live one); return them."""
-    live = as_text(r.get(keys.live))
+    live = r.get(keys.live)
+    live = as_text(live) if live is not None else None
     newest_first = [as_text(v) for v in r.zrevrange(keys.versions, 0, -1)]
     doomed = [v for v in newest_first[keep:] if v != live]
     for version in doomed:
