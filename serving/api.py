@@ -16,13 +16,14 @@ id, or mismatched side lists; 413 for a batch over `serve.max_batch`.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sized
+from collections.abc import AsyncIterator, Sized
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipelines.config import CacheSection, ServeSection
 from serving.client import EmbeddingClient, Lookup
@@ -67,6 +68,35 @@ def _answer(lookup: Lookup) -> JSONResponse:
                          "found": lookup.found.tolist(), "embeddings": lookup.vectors.tolist()})
 
 
+class _Measure:
+    """Pure ASGI middleware timing each request (Starlette's BaseHTTPMiddleware costs far more)."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            # The matched route's template, not the raw path: unknown paths must not grow the label set.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.requests.labels(route, str(status)).inc()
+
+
 def create_app(cache: CacheSection, serve: ServeSection, url: str | None = None) -> FastAPI:
     """The API over one `EmbeddingClient`, connected for the app's lifetime."""
     client = EmbeddingClient(cache, url)
@@ -79,16 +109,7 @@ def create_app(cache: CacheSection, serve: ServeSection, url: str | None = None)
         await client.close()
 
     app = FastAPI(title="kgrec embeddings", lifespan=lifespan)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        # The matched route's template, not the raw path: unknown paths must not grow the label set.
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
-        metrics.requests.labels(route, str(response.status_code)).inc()
-        return response
+    app.add_middleware(_Measure, metrics=metrics)
 
     @app.post("/v1/items")
     async def items(body: ItemsRequest) -> JSONResponse:

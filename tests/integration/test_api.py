@@ -56,7 +56,9 @@ def test_bad_input_is_a_clear_4xx(api: TestClient, body: dict[str, object], stat
 
 def test_metrics_count_requests_and_lookups(api: TestClient) -> None:
     api.post("/v1/items", json={"ids": ["i1", "nope"]})
+    assert api.get("/no/such/path").status_code == 404
     text = api.get("/metrics").text
+    assert 'kgrec_api_requests_total{route="unmatched",status="404"}' in text
     assert 'kgrec_api_requests_total{route="/v1/items",status="200"}' in text
     assert "kgrec_api_request_seconds_bucket" in text
     assert 'kgrec_cache_lookups_total{result="fallbacks"}' in text
