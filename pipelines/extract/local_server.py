@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from kg.backends.falkordb_server import free_port
+from kg.backends.redis_server import free_port
 from kg.errors import ConfigError, LlmUnavailable
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

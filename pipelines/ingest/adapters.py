@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines.config import IngestFormat, IngestSection
-from pipelines.ingest import amazon, generic, online_retail
+from pipelines.ingest import amazon, generic, movielens, online_retail
 from pipelines.ingest.sources import FileFormat
 
 StageFn = Callable[[pl.DataFrame, str, IngestSection], pa.Table]
@@ -32,4 +32,5 @@ ADAPTERS: dict[IngestFormat, Adapter] = {
     "jsonl": Adapter("jsonl", generic.stage_events, generic.stage_items, False),
     "online-retail": Adapter(None, online_retail.stage_events, online_retail.stage_items, True),
     "amazon": Adapter("jsonl", amazon.stage_events, amazon.stage_items, False),
+    "movielens": Adapter("csv", movielens.stage_events, movielens.stage_items, False),
 }

@@ -1,0 +1,70 @@
+"""Connecting to the cache: the embedded Redis or any Redis by URL, auth and TLS passed through."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kg.backends import redis_server
+from kg.errors import StoreUnavailable
+from pipelines.config import CacheSection
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+EMBEDDED = "embedded Redis cache"
+# Plain Redis: no module. AOF (fsync once a second) so a restart keeps published versions.
+_EMBEDDED_ARGS = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
+
+
+def start_embedded(cache: CacheSection) -> redis_server.ServerInfo:
+    """Start the embedded Redis for `cache.state_dir` (a no-op when it runs)."""
+    return redis_server.start(cache.state_dir, cache.port, _EMBEDDED_ARGS, name=EMBEDDED)
+
+
+def cache_url(cache: CacheSection) -> str:
+    """`cache.url`, else the embedded server's URL.
+
+    Raises:
+        StoreUnavailable: no URL is configured and the embedded server is not running.
+    """
+    if cache.url:
+        return cache.url
+    info = redis_server.status(cache.state_dir)
+    if info is None:
+        raise StoreUnavailable(EMBEDDED, f"not running in {cache.state_dir}; start it with "
+                                         "`kgrec cache start`, or set cache.url")
+    return info.url
+
+
+def connection_options(cache: CacheSection, url: str) -> dict[str, Any]:
+    """redis-py keyword arguments: credentials always, TLS files only for rediss:// URLs."""
+    options: dict[str, Any] = {}
+    if cache.username:
+        options["username"] = cache.username
+    if cache.password:
+        options["password"] = cache.password.get_secret_value()
+    if url.startswith("rediss://"):
+        for key, path in (("ssl_ca_certs", cache.tls_ca_file), ("ssl_certfile", cache.tls_cert_file),
+                          ("ssl_keyfile", cache.tls_key_file)):
+            if path is not None:
+                options[key] = str(path)
+    return options
+
+
+def sync_redis(cache: CacheSection, url: str | None = None) -> redis.Redis:
+    """A blocking client (publishing, CLI)."""
+    import redis
+
+    url = url or cache_url(cache)
+    return redis.Redis.from_url(url, **connection_options(cache, url))
+
+
+def async_redis(cache: CacheSection, url: str | None = None) -> redis.asyncio.Redis:
+    """An asyncio client with bounded socket timeouts (the read path)."""
+    import redis.asyncio
+
+    url = url or cache_url(cache)
+    return redis.asyncio.Redis.from_url(
+        url, socket_timeout=cache.timeout_s, socket_connect_timeout=cache.timeout_s,
+        **connection_options(cache, url))
