@@ -68,6 +68,7 @@ def stage_events(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.
     ).with_columns(first_reason(
         (pl.col("user_id").is_null(), "missing reviewerID"),
         (pl.col("item_id").is_null(), "missing asin"),
+        (pl.col("_ts_text").is_null(), "missing unixReviewTime"),
         (pl.col("ts").is_null(), pl.format("unparseable unixReviewTime '{}'", pl.col("_ts_text"))),
     )).drop("_ts_text")
     return finish(frame, raw, source, "events")

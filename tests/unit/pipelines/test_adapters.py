@@ -130,8 +130,10 @@ def test_amazon_metadata_lists_prices_and_html_titles() -> None:
 
 
 def test_amazon_reviews_become_review_events() -> None:
-    raw = _raw({"reviewerID": ["A1", None], "asin": ["B001", "B002"],
-                "unixReviewTime": ["1767225600", "1767225600"], "overall": ["5.0", "1.0"]})
+    raw = _raw({"reviewerID": ["A1", None, "A3", "A4"], "asin": ["B001", "B002", "B003", "B004"],
+                "unixReviewTime": ["1767225600", "1767225600", None, "soon"], "overall": ["5.0", "1.0", "2.0", "3.0"]})
     rows = _rows(amazon.stage_events(raw, "reviews.json", IngestSection()))
     assert rows[0]["event_type"] == "review" and rows[0]["ts"] == datetime(2026, 1, 1, tzinfo=UTC)
     assert rows[1][REASON] == "missing reviewerID"
+    assert rows[2][REASON] == "missing unixReviewTime"  # a null time must not slip through unnamed
+    assert rows[3][REASON] == "unparseable unixReviewTime 'soon'"
