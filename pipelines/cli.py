@@ -11,6 +11,7 @@ import yaml
 from rich.markdown import Markdown
 
 from pipelines.cli_common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli_gnn import embed_app, train
 from pipelines.cli_graph import curate_app, graph_app
 from pipelines.config import IngestFormat
 
@@ -22,6 +23,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
 app.add_typer(curate_app, name="curate")
+app.add_typer(embed_app, name="embed")
+app.command()(train)
 
 @app.command()
 def run(config: ConfigOption = None) -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gnn.config import GnnSection
 from kg.errors import ConfigError
 from kg.schema import CurationStatus, EventType
 
@@ -251,6 +252,7 @@ class Settings(BaseSettings):
     ingest: IngestSection = Field(default_factory=IngestSection)
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
     graph: GraphSection = Field(default_factory=GraphSection)
+    gnn: GnnSection = Field(default_factory=GnnSection)
     run: RunSection = Field(default_factory=RunSection)
 
     @model_validator(mode="after")

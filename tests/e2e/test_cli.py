@@ -45,7 +45,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "graph_input",
-                                                        "graph_load", "snapshot"]
+                                                        "graph_load", "snapshot", "train", "embed_export"]
     load = manifest["stages"][4]
     assert load["rows"]["relations_counted"] == manifest["stages"][2]["rows"]["pairs"] > 0
     ingest = manifest["stages"][1]
@@ -59,6 +59,10 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
     assert "## Knowledge graph (snapshot)" in report
     assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
+    exported = manifest["stages"][-1]
+    embeddings = Path(exported["outputs"]["dir"])
+    assert embeddings.parent == run_dir / "embeddings" and (embeddings / "_SUCCESS.json").exists()
+    assert json.loads((embeddings / "manifest.json").read_text())["rows"] == exported["rows"]
 
 
 def test_stage_commands_chain_like_ray_job_entry_points(tmp_path: Path) -> None:
