@@ -34,8 +34,8 @@ class GnnSection(BaseModel):
     dim: int = Field(default=100, ge=2, description="Memory, time-encoding and embedding width "
                      "(PyG's TGN example: 100). Even: the attention layer has 2 heads.")
     neighbors: int = Field(default=10, ge=1, description="Most recent neighbours attended to.")
-    batch_size: int = Field(default=200, ge=1, description="Stream edges per step (example: 200). "
-                            "Larger is faster but lets more same-batch events go unseen by memory.")
+    batch_size: int = Field(default=500, ge=1, description="Stream edges per step (PyG's example: "
+                            "200). Larger is faster but leaves more same-batch events unseen by memory.")
     lr: float = Field(default=1e-4, gt=0, description="Adam learning rate (PyG's example: 1e-4).")
     epochs: int = Field(default=1, ge=1, description="Passes over the training events at most.")
     patience: int = Field(default=3, ge=1, description="Epochs without a better validation MRR "

@@ -91,11 +91,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+Fit = tuple[list[EpochReport], int, dict[str, LinkMetrics]]
+
+
 def _fit(harness: Harness, prepared: Prepared, config: GnnSection, checkpoint: Path,
-         on_epoch: Callable[[EpochReport], None] | None) -> tuple[list[EpochReport], int]:
-    """Epochs until `config.epochs` or `patience` epochs without a better validation MRR."""
+         on_epoch: Callable[[EpochReport], None] | None) -> Fit:
+    """Epochs until `config.epochs` or `patience` epochs without a better validation MRR.
+
+    An epoch that improves validation MRR is checkpointed and tested at once (the test events
+    follow the validation events in the stream, so the state is already right): the returned
+    figures are the best checkpoint's, with no second pass.
+    """
     history: list[EpochReport] = []
     best, best_epoch, waited = -1.0, 0, 0
+    best_metrics: dict[str, LinkMetrics] = {}
     train_events = int(prepared.stream.scored[: prepared.val_start].sum())
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
@@ -112,20 +121,14 @@ def _fit(harness: Harness, prepared: Prepared, config: GnnSection, checkpoint: P
         if val.mrr > best:
             best, best_epoch, waited = val.mrr, epoch, 0
             torch.save(harness.model.state_dict(), checkpoint)
+            test = harness.evaluate(prepared.test_start, prepared.stream.num_events, config.eval_negatives)
+            best_metrics = {"val": val, "test": test}
         else:
             waited += 1
             if waited >= config.patience:
                 log.info("early stop: no better validation MRR for %d epoch(s)", waited)
                 break
-    return history, best_epoch
-
-
-def final_metrics(harness: Harness, prepared: Prepared, config: GnnSection) -> dict[str, LinkMetrics]:
-    """Best checkpoint's validation and test figures, after replaying the training share."""
-    harness.replay(prepared.val_start)
-    val = harness.evaluate(prepared.val_start, prepared.test_start, config.eval_negatives)
-    test = harness.evaluate(prepared.test_start, prepared.stream.num_events, config.eval_negatives)
-    return {"val": val, "test": test}
+    return history, best_epoch, best_metrics
 
 
 def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path, baseline: bool = False,
@@ -140,9 +143,7 @@ def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Pat
         np.save(out_dir / "features.npy", prepared.features)
     harness = make_harness(prepared, config, device)
     checkpoint = out_dir / "model.pt"
-    history, best_epoch = _fit(harness, prepared, config, checkpoint, on_epoch)
-    harness.model.load_state_dict(torch.load(checkpoint, map_location=device))
-    metrics = final_metrics(harness, prepared, config)
+    history, best_epoch, metrics = _fit(harness, prepared, config, checkpoint, on_epoch)
     scored = prepared.stream.scored
     result = TrainResult(
         model_name="tgn-baseline" if baseline else f"tgn-kg-{config.knowledge}",
