@@ -29,10 +29,16 @@ def _labelled(column: str, label: str) -> pl.Expr:
 
 
 def _knowledge_text(snapshot: Snapshot, per_item: int) -> pl.DataFrame:
-    """(id, knowledge): an item's `per_item` most confident related items and concepts, named."""
+    """(id, knowledge): an item's `per_item` most confident related items and concepts, named.
+
+    Item-item relations count for both ends (symmetric ones are stored once, head < tail).
+    """
     names = pl.concat([snapshot.items.select("id", pl.col("title").alias("name")),
                        snapshot.concepts.select("id", pl.col("text").alias("name"))])
-    rel = snapshot.relations.select("head", "tail", "type", "confidence").join(
+    edges = snapshot.relations.select("head", "tail", "type", "confidence")
+    reverse = edges.filter(pl.col("type").is_in([r.value for r in ITEM_RELATIONS])).select(
+        pl.col("tail").alias("head"), pl.col("head").alias("tail"), "type", "confidence")
+    rel = pl.concat([edges, reverse]).join(
         names, left_on="tail", right_on="id", how="inner").sort(
         ["head", "confidence", "tail"], descending=[False, True, False])
     top = rel.group_by("head", maintain_order=True).head(per_item)
