@@ -130,6 +130,7 @@ def main() -> None:
     print(f"{args.dataset}: {sizes['events']:,} events, {sizes['users']:,} users, {sizes['items']:,} items, "
           f"{sizes['relations']:,} mined relations (training share only)")
     overrides: dict[str, Any] = {"epochs": args.epochs, "threads": args.threads, "batch_size": 200,
+                                 "max_events": None,
                                  "text_cache_dir": work / "text_cache"}
     arms = [("baseline", True, {})] + [(f"ours-{mode}", False, {"knowledge": mode})
                                        for mode in args.knowledge or [GnnSection().knowledge]]

@@ -54,6 +54,8 @@ def prepare(config: GnnSection, events_dir: Path, snapshot_dir: Path, baseline: 
     snapshot = read_snapshot(snapshot_dir)
     events = read_events(events_dir, as_of)
     strict = ids is None
+    if strict and config.max_events:
+        events = events.tail(config.max_events)
     ids = ids or build_ids(events, snapshot)
     stream, dropped = build_stream(events, snapshot, ids, uses_messages(config, baseline), strict)
     if dropped:

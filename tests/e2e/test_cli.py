@@ -41,7 +41,9 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     }))
     result = _kgrec("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    # the run directory is the last line kgrec prints (Ray's log monitor may add lines after it)
+    run_dir = next(Path(line) for line in reversed(result.stdout.splitlines())
+                   if line.startswith(str(tmp_path / "runs")))
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "graph_input",

@@ -73,3 +73,17 @@ def test_bad_inputs_are_clear_errors(tmp_path: Path, inputs: tuple[Path, Path]) 
         build_stream(events, snapshot, ids, with_knowledge=False)
     _, dropped = build_stream(events, snapshot, ids, with_knowledge=False, strict=False)
     assert dropped == events.filter(pl.col("user_id") == "u001").height > 0
+
+
+def test_training_uses_the_latest_max_events_and_export_sees_them_all(inputs: tuple[Path, Path]) -> None:
+    from gnn.config import GnnSection
+    from gnn.data import prepare
+
+    config = GnnSection(max_events=200, text_features=False)
+    prepared = prepare(config, inputs[0], inputs[1], baseline=False)
+    assert int(prepared.stream.scored.sum()) == 200
+    latest = read_events(inputs[0]).tail(200)
+    assert prepared.ids.count("user") == latest["user_id"].n_unique()
+    replay = prepare(config, inputs[0], inputs[1], baseline=False, ids=prepared.ids)
+    assert int(replay.stream.scored.sum()) == read_events(inputs[0]).filter(
+        pl.col("user_id").is_in(latest["user_id"].unique().to_list())).height
