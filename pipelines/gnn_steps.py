@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gnn.config import GnnSection
 from kg.errors import StageOutputError
-from pipelines.outputs import MARKER, begin_stage, mark_complete
+from pipelines.outputs import MARKER, begin_stage, mark_complete, require_complete
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
@@ -25,8 +25,16 @@ def train_step(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_d
     timer = Timer()
     begin_stage(out_dir)
     result = train(settings, events_dir, snapshot_dir, out_dir, baseline)
-    test = result.metrics["test"]
     mark_complete(out_dir, {"model": result.model_name, "hash": result.model_hash})
+    return _train_report(out_dir, timer)
+
+
+def _train_report(out_dir: Path, timer: Timer) -> StageReport:
+    """The stage report of a finished training output, from its `train.json`."""
+    from gnn.train import load_result
+
+    result = load_result(out_dir)
+    test = result.metrics["test"]
     return StageReport(
         name="train", rows=result.rows, wall_s=timer.elapsed(),
         outputs={"dir": str(out_dir)},
@@ -49,7 +57,6 @@ def export_step(settings: GnnSection, model_dir: Path, as_of: datetime, out_root
     import torch
 
     from gnn.export import default_version, write_embeddings
-    from pipelines.outputs import require_complete
 
     timer = Timer()
     require_complete(model_dir, "train")
@@ -71,18 +78,17 @@ def train_on_ray(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out
     """`train_step` inside one Ray Train `TorchTrainer` worker, on the cluster Ray is connected to.
 
     The worker writes to `out_dir`, which must be on a filesystem the worker sees (a shared
-    mount on a cluster). GPU workers are asked for when `settings.device` is 'cuda'.
+    mount on a cluster); the report is read back from there. GPU workers are asked for when
+    `settings.device` is 'cuda'. A failing worker fails `fit()` with the worker's error.
     """
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
     def worker(args: dict[str, str | bool]) -> None:
-        import ray.train
+        train_step(GnnSection.model_validate_json(str(args["settings"])), Path(str(args["events"])),
+                   Path(str(args["snapshot"])), Path(str(args["out"])), bool(args["baseline"]))
 
-        report = train_step(GnnSection.model_validate_json(str(args["settings"])), Path(str(args["events"])),
-                            Path(str(args["snapshot"])), Path(str(args["out"])), bool(args["baseline"]))
-        ray.train.report({"report": report.model_dump_json()})
-
+    timer = Timer()
     trainer = TorchTrainer(
         worker,
         train_loop_config={"settings": settings.model_dump_json(), "events": str(events_dir.resolve()),
@@ -92,5 +98,6 @@ def train_on_ray(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out
         run_config=RunConfig(name=f"kgrec-train-{out_dir.name}",
                              storage_path=str((out_dir / "_ray").resolve())),
     )
-    metrics = trainer.fit().metrics or {}
-    return StageReport.model_validate_json(str(metrics["report"]))
+    trainer.fit()
+    require_complete(out_dir, "train")
+    return _train_report(out_dir, timer)

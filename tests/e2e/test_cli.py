@@ -38,6 +38,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
         "graph": {"state_dir": str(tmp_path / "falkordb")},
         "synth": {"events": 20_000, "corrupt_fraction": 0.01},
         "candidates": {"llm_budget": 50},
+        "gnn": {"max_events": 4000, "text_cache_dir": str(tmp_path / "text_cache")},
     }))
     result = _kgrec("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
