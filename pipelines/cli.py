@@ -12,6 +12,7 @@ from rich.markdown import Markdown
 
 from pipelines.cli_common import ConfigOption, console, settings_from, user_errors
 from pipelines.cli_extract import extract_app
+from pipelines.cli_gnn import embed_app, train
 from pipelines.cli_graph import curate_app, graph_app
 from pipelines.cli_serving import cache_app, eval_app, register_embed_commands, serve
 from pipelines.config import IngestFormat
@@ -25,6 +26,9 @@ app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
 app.add_typer(curate_app, name="curate")
 app.add_typer(extract_app, name="extract")
+app.add_typer(embed_app, name="embed")
+app.command()(train)
+
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
@@ -112,10 +116,8 @@ def candidates(
     typer.echo(report.model_dump_json(indent=2))
 
 
-# Embeddings to rankers. The `embed` group is shared: the GNN stage adds `export` to it.
-embed_app = typer.Typer(no_args_is_help=True, help="Embeddings: export, publish to the cache.")
+# Embeddings to rankers: `embed` holds the GNN stage's `export` and the cache's `publish`.
 register_embed_commands(embed_app)
-app.add_typer(embed_app, name="embed")
 app.add_typer(cache_app, name="cache")
 app.add_typer(eval_app, name="eval")
 app.command("serve")(serve)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gnn.config import GnnSection
 from kg.errors import ConfigError
 from kg.schema import CurationStatus, EventType, LlmTask
 
@@ -447,6 +448,7 @@ class Settings(BaseSettings):
     cache: CacheSection = Field(default_factory=CacheSection)
     serve: ServeSection = Field(default_factory=ServeSection)
     ctr: CtrSection = Field(default_factory=CtrSection)
+    gnn: GnnSection = Field(default_factory=GnnSection)
     run: RunSection = Field(default_factory=RunSection)
 
     @model_validator(mode="after")

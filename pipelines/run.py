@@ -47,8 +47,18 @@ def _graph_stages(settings: Settings, run: RunDirectory) -> None:
         run.record(snapshot_step(settings.graph, datetime.now(UTC), run.stage_dir("snapshot")))
 
 
+def _gnn_stages(settings: Settings, run: RunDirectory) -> None:
+    """Train the temporal model on the run's events and snapshot, then export embeddings now."""
+    from pipelines.gnn_steps import export_step, train_step
+
+    run.record(train_step(settings.gnn, run.stage_dir("ingest"), run.stage_dir("snapshot"),
+                          run.stage_dir("model")))
+    run.record(export_step(settings.gnn, run.stage_dir("model"), datetime.now(UTC),
+                           settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
+
+
 def run_pipeline(settings: Settings) -> RunDirectory:
-    """Run synth (if configured), ingest, candidates, extract, graph load and snapshot.
+    """Run synth (if configured), ingest, candidates, extract, graph load and snapshot, train and export.
 
     The manifest records each stage as it finishes.
 
@@ -66,6 +76,7 @@ def run_pipeline(settings: Settings) -> RunDirectory:
         run.record(run_extract(settings.extract, run.stage_dir("ingest"), run.stage_dir("candidates"),
                                run.stage_dir("extract"), run.run_id))
         _graph_stages(settings, run)
+        _gnn_stages(settings, run)
         write_summary(run)
     except BaseException as e:
         run.finish(e)

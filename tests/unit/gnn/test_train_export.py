@@ -1,0 +1,98 @@
+"""Training and export on a small learnable stream written as real files (seconds, no services)."""
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from gnn.config import GnnSection
+from gnn.train import TrainResult, train
+from kg.errors import InputDataError, StageOutputError
+from pipelines.gnn_steps import export_step, train_step
+from pipelines.outputs import MARKER
+from tests._support.gnn_data import START, write_events, write_snapshot
+
+RANDOM_MRR = float(np.mean([1 / r for r in range(1, 51)]))  # 49 negatives: expected MRR of chance
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gnn")
+    write_events(root / "ingest", events=2000)
+    write_snapshot(root / "snap")
+    return root
+
+
+def _config(root: Path, **overrides: object) -> GnnSection:
+    return GnnSection(epochs=3, lr=1e-2, batch_size=100, threads=1, text_cache_dir=root / "text_cache",
+                      knowledge="both", **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def trained(root: Path) -> TrainResult:
+    train_step(_config(root), root / "ingest", root / "snap", root / "model")
+    return TrainResult.model_validate_json((root / "model" / "train.json").read_text())
+
+
+def test_model_beats_random_on_a_learnable_stream(trained: TrainResult) -> None:
+    test = trained.metrics["test"]
+    assert test.events == 300
+    assert test.auc > 0.6 and test.ap > 0.6
+    assert test.mrr > 1.5 * RANDOM_MRR
+    assert trained.rows["knowledge_edges"] == 80 and trained.rows["concepts"] == 4
+    assert 1 <= trained.best_epoch <= len(trained.epochs) <= 3
+
+
+def test_same_seed_same_model(root: Path, trained: TrainResult) -> None:
+    again = train(_config(root), root / "ingest", root / "snap", root / "again")
+    assert again.metrics == trained.metrics and again.model_hash == trained.model_hash
+    first = torch.load(root / "model" / "model.pt")
+    second = torch.load(root / "again" / "model.pt")
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_export_writes_the_contract_and_never_overwrites(root: Path, trained: TrainResult) -> None:
+    as_of = START + timedelta(days=40)
+    report = export_step(_config(root), root / "model", as_of, root / "emb", "v1")
+    version = root / "emb" / "v1"
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert manifest["format"] == "kgrec.embeddings/1" and manifest["version"] == "v1"
+    assert manifest["dim"] == 100 and manifest["rows"] == {"users": 60, "items": 40} == report.rows
+    assert manifest["model"] == {"name": "tgn-kg-both", "hash": trained.model_hash, "baseline": False}
+    assert set(manifest["metrics"]) == {"val", "test"} and set(manifest["metrics"]["test"]) == {"ap", "auc", "mrr"}
+    assert manifest["files"]["item_text"] == "item_text.npy"
+    users = pq.read_table(version / "users.parquet")
+    assert users.schema.field("embedding").type == pa.list_(pa.float32(), 100)
+    assert users["id"].to_pylist() == sorted(users["id"].to_pylist())
+    vectors = np.load(version / "users.npy")
+    assert vectors.dtype == np.float32 and vectors.shape == (60, 100)
+    assert np.array_equal(np.asarray(users["embedding"].to_pylist(), dtype=np.float32), vectors)
+    assert np.load(version / "item_text.npy").shape == (40, 384)
+    assert (version / MARKER).stat().st_mtime_ns >= (version / "manifest.json").stat().st_mtime_ns
+    before = (version / "users.npy").read_bytes()
+    with pytest.raises(StageOutputError, match="already published"):
+        export_step(_config(root), root / "model", as_of, root / "emb", "v1")
+    assert (version / "users.npy").read_bytes() == before
+
+
+def test_embeddings_depend_on_the_as_of_time_and_a_crashed_version_is_replaced(root: Path, trained: TrainResult) -> None:
+    crashed = root / "emb" / "v2"
+    crashed.mkdir(parents=True)
+    (crashed / "users.npy").write_bytes(b"half")
+    export_step(_config(root), root / "model", START + timedelta(days=10), root / "emb", "v2")
+    export_step(_config(root), root / "model", START + timedelta(days=40), root / "emb", "v3")
+    early, late = np.load(crashed / "users.npy"), np.load(root / "emb" / "v3" / "users.npy")
+    assert early.shape == late.shape and not np.allclose(early, late)
+    assert (crashed / MARKER).exists()
+
+
+def test_missing_inputs_are_named(root: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="not a graph snapshot"):
+        train(_config(root), root / "ingest", tmp_path, tmp_path / "m")
+    with pytest.raises(StageOutputError, match="no train output"):
+        export_step(_config(root), tmp_path / "nothing", START, tmp_path / "emb")
