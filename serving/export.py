@@ -60,7 +60,8 @@ class ExportManifest(_Strict):
     model: ModelInfo
     snapshot: str | None = None
     rows: dict[Literal["users", "items"], int]
-    metrics: dict[str, float | int | str] = Field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Split (val, test) -> metric (ap, auc, mrr) -> value.")
     files: ExportFiles
 
 
@@ -148,7 +149,7 @@ def _write_table(path: Path, ids: list[str], vectors: np.ndarray) -> None:
 
 def write_export(root: Path, version: str, users: EmbeddingTable, items: EmbeddingTable, *,
                  model: ModelInfo, as_of: datetime, item_text: np.ndarray | None = None,
-                 metrics: dict[str, float | int | str] | None = None) -> Path:
+                 metrics: dict[str, dict[str, float]] | None = None) -> Path:
     """Write a version in the export format (for tests, benchmarks and stand-in embeddings).
 
     The GNN stage owns the real exporter; this writes the same layout so the serving side

@@ -15,6 +15,7 @@ from gnn.train import TrainResult, train
 from kg.errors import InputDataError, StageOutputError
 from pipelines.gnn_steps import export_step, train_step
 from pipelines.outputs import MARKER
+from serving.export import read_export
 from tests._support.gnn_data import START, write_events, write_snapshot
 
 RANDOM_MRR = float(np.mean([1 / r for r in range(1, 51)]))  # 49 negatives: expected MRR of chance
@@ -74,6 +75,8 @@ def test_export_writes_the_contract_and_never_overwrites(root: Path, trained: Tr
     assert np.array_equal(np.asarray(users["embedding"].to_pylist(), dtype=np.float32), vectors)
     assert np.load(version / "item_text.npy").shape == (40, 384)
     assert (version / MARKER).stat().st_mtime_ns >= (version / "manifest.json").stat().st_mtime_ns
+    served = read_export(version)  # the serving side reads what the GNN stage writes
+    assert served.manifest.metrics["test"].keys() == {"ap", "auc", "mrr"} and served.manifest.dim == 100
     before = (version / "users.npy").read_bytes()
     with pytest.raises(StageOutputError, match="already published"):
         export_step(_config(root), root / "model", as_of, root / "emb", "v1")
