@@ -8,57 +8,22 @@ version and writes the completion marker last.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
-from pydantic import BaseModel
 
 from gnn.config import GnnSection
 from gnn.data import prepare
 from gnn.ids import IdMap, NodeKind
 from gnn.train import TrainResult, load_result, make_harness
-
-FORMAT = "kgrec.embeddings/1"
-
-
-class ModelInfo(BaseModel):
-    """Which model made the vectors."""
-
-    name: str
-    hash: str
-    baseline: bool
-
-
-class EmbeddingManifest(BaseModel):
-    """`manifest.json` of an embedding version (the contract serving reads)."""
-
-    format: str = FORMAT
-    version: str
-    created_at: datetime
-    as_of: datetime
-    dim: int
-    model: ModelInfo
-    snapshot: str | None
-    rows: dict[str, int]
-    metrics: dict[str, dict[str, float]]
-    files: dict[str, str | None]
+from kg.embeddings import EmbeddingTable, ExportManifest, ModelInfo, write_version
 
 
 def default_version(now: datetime | None = None) -> str:
     """`vYYYYMMDDTHHMMSSZ` of now (UTC): sortable, one per second."""
     return "v" + (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _vectors(ids: list[str], vectors: np.ndarray, path: Path) -> None:
-    """(id string, embedding fixed_size_list<float32>[dim]) rows, in node order."""
-    flat = pa.array(vectors.astype(np.float32).reshape(-1), pa.float32())
-    pq.write_table(pa.table({"id": pa.array(ids, pa.string()),
-                             "embedding": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])}), path)
 
 
 def compute(model_dir: Path, result: TrainResult, as_of: datetime,
@@ -83,26 +48,13 @@ def compute(model_dir: Path, result: TrainResult, as_of: datetime,
 
 
 def write_embeddings(model_dir: Path, as_of: datetime, version_dir: Path,
-                     device: torch.device) -> EmbeddingManifest:
+                     device: torch.device) -> ExportManifest:
     """Write users/items Parquet + .npy, item_text.npy (when the model has text), manifest.json."""
     result = load_result(model_dir)
     ids, vectors, item_text = compute(model_dir, result, as_of, device)
-    version_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str | None] = {"users": "users.parquet", "items": "items.parquet",
-                                    "users_npy": "users.npy", "items_npy": "items.npy", "item_text": None}
-    tables: tuple[tuple[NodeKind, str], ...] = (("user", "users"), ("item", "items"))
-    for kind, table in tables:
-        _vectors(ids.names[kind], vectors[kind], version_dir / f"{table}.parquet")
-        np.save(version_dir / f"{table}.npy", vectors[kind])
-    if item_text is not None:
-        np.save(version_dir / "item_text.npy", item_text.astype(np.float32))
-        files["item_text"] = "item_text.npy"
-    manifest = EmbeddingManifest(
-        version=version_dir.name, created_at=datetime.now(UTC), as_of=as_of.astimezone(UTC),
-        dim=int(vectors["user"].shape[1]),
+    return write_version(
+        version_dir, EmbeddingTable(ids.names["user"], vectors["user"]),
+        EmbeddingTable(ids.names["item"], vectors["item"]),
         model=ModelInfo(name=result.model_name, hash=result.model_hash, baseline=result.baseline),
-        snapshot=result.snapshot_dir, rows={"users": ids.count("user"), "items": ids.count("item")},
-        metrics={split: {"ap": m.ap, "auc": m.auc, "mrr": m.mrr} for split, m in result.metrics.items()},
-        files=files)
-    (version_dir / "manifest.json").write_text(json.dumps(manifest.model_dump(mode="json"), indent=2))
-    return manifest
+        as_of=as_of, snapshot=result.snapshot_dir, item_text=item_text,
+        metrics={split: {"ap": m.ap, "auc": m.auc, "mrr": m.mrr} for split, m in result.metrics.items()})

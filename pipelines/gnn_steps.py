@@ -67,8 +67,8 @@ def export_step(settings: GnnSection, model_dir: Path, as_of: datetime, out_root
     begin_stage(version_dir)
     manifest = write_embeddings(model_dir, as_of, version_dir, torch.device(settings.device))
     mark_complete(version_dir, {"format": manifest.format, "version": manifest.version})
-    return StageReport(name="embed_export", rows=manifest.rows, wall_s=timer.elapsed(),
-                       outputs={"dir": str(version_dir)},
+    return StageReport(name="embed_export", rows={str(k): v for k, v in manifest.rows.items()},
+                       wall_s=timer.elapsed(), outputs={"dir": str(version_dir)},
                        details={"version": manifest.version, "dim": manifest.dim,
                                 "model": manifest.model.name})
 

@@ -1,11 +1,8 @@
 """The embedding export rankers and the cache read: `<dir>/<version>/` with a manifest.
 
-Layout (format `kgrec.embeddings/1`, written by `kgrec embed export`): `manifest.json`,
-`users.parquet` / `items.parquet` (`id` string + `embedding` fixed_size_list<float32>[dim]),
-`users.npy` / `items.npy` (float32 `[rows, dim]`, same row order), optionally
-`item_text.npy` (float32 `[items, 384]`, same order as items), and `_SUCCESS.json`, written
-last. A version without the marker, or with another format string, is refused: a half-written
-export must never reach a ranker.
+The format (`kgrec.embeddings/1`, written by `kgrec embed export`) is defined once in
+`kg.embeddings`; `_SUCCESS.json` is written last. A version without the marker, or with another
+format string, is refused: a half-written export must never reach a ranker.
 """
 
 from __future__ import annotations
@@ -14,63 +11,18 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from kg.embeddings import FORMAT, EmbeddingTable, ExportManifest, ModelInfo, write_version
 from kg.errors import InputDataError, StageOutputError
 
-FORMAT: Final = "kgrec.embeddings/1"
+__all__ = ["EmbeddingTable", "Export", "ExportManifest", "ModelInfo", "read_export", "read_manifest",
+           "write_export"]
+
 MARKER = "_SUCCESS.json"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ModelInfo(_Strict):
-    """Which model made the embeddings."""
-
-    name: str
-    hash: str = Field(description="Content hash of the model's weights and config.")
-    baseline: bool = Field(description="True for a baseline (e.g. PyG's plain TGN), not kgrec's model.")
-
-
-class ExportFiles(_Strict):
-    """File names inside the version directory."""
-
-    users: str
-    items: str
-    users_npy: str
-    items_npy: str
-    item_text: str | None = None
-
-
-class ExportManifest(_Strict):
-    """`manifest.json` of one exported version."""
-
-    format: Literal["kgrec.embeddings/1"]
-    version: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
-    created_at: datetime
-    as_of: datetime = Field(description="Embeddings reflect events up to this time.")
-    dim: int = Field(ge=1)
-    model: ModelInfo
-    snapshot: str | None = None
-    rows: dict[Literal["users", "items"], int]
-    metrics: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="Split (val, test) -> metric (ap, auc, mrr) -> value.")
-    files: ExportFiles
-
-
-@dataclass(frozen=True)
-class EmbeddingTable:
-    """Ids and their vectors, row-aligned: `vectors[i]` is the embedding of `ids[i]`."""
-
-    ids: list[str]
-    vectors: np.ndarray  # float32 [rows, dim]
 
 
 @dataclass(frozen=True)
@@ -141,38 +93,16 @@ def read_export(version_dir: Path) -> Export:
     return Export(path=version_dir, manifest=manifest, users=users, items=items, item_text=text)
 
 
-def _write_table(path: Path, ids: list[str], vectors: np.ndarray) -> None:
-    flat = pa.array(vectors.reshape(-1), pa.float32())
-    column = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
-    pq.write_table(pa.table({"id": pa.array(ids, pa.string()), "embedding": column}), path)
-
-
 def write_export(root: Path, version: str, users: EmbeddingTable, items: EmbeddingTable, *,
                  model: ModelInfo, as_of: datetime, item_text: np.ndarray | None = None,
                  metrics: dict[str, dict[str, float]] | None = None) -> Path:
-    """Write a version in the export format (for tests, benchmarks and stand-in embeddings).
+    """A complete version (marker included) for tests, benchmarks and stand-in embeddings.
 
-    The GNN stage owns the real exporter; this writes the same layout so the serving side
-    can be built and tested without it. Returns `<root>/<version>`.
+    The GNN stage writes real exports through the same `kg.embeddings.write_version`.
+    Returns `<root>/<version>`.
     """
     out = root / version
-    out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).unlink(missing_ok=True)
-    dim = int(items.vectors.shape[1])
-    for name, table in (("users", users), ("items", items)):
-        vectors = np.ascontiguousarray(table.vectors, dtype=np.float32)
-        _write_table(out / f"{name}.parquet", table.ids, vectors)
-        np.save(out / f"{name}.npy", vectors)
-    if item_text is not None:
-        np.save(out / "item_text.npy", np.ascontiguousarray(item_text, dtype=np.float32))
-    text_file = "item_text.npy" if item_text is not None else None
-    manifest = ExportManifest(
-        format=FORMAT, version=version, created_at=datetime.now(as_of.tzinfo), as_of=as_of, dim=dim,
-        model=model, snapshot=None, rows={"users": len(users.ids), "items": len(items.ids)},
-        metrics=metrics or {},
-        files=ExportFiles(users="users.parquet", items="items.parquet", users_npy="users.npy",
-                          items_npy="items.npy", item_text=text_file),
-    )
-    (out / "manifest.json").write_text(manifest.model_dump_json(indent=2))
+    write_version(out, users, items, model=model, as_of=as_of, metrics=metrics, item_text=item_text)
     (out / MARKER).write_text(json.dumps({"version": version}))
     return out
