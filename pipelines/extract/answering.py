@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from kg.arrow_schema import arrow_schema_of
-from kg.schema import AnswerSource, AnswerStatus, LlmAnswer, LlmTask
+from kg.schema import AnswerSource, AnswerStatus, ExtractionTask, LlmAnswer, LlmTask
 from pipelines.extract.answers import MAX_ANSWER_CHARS, Answer, ParseFailure, parse_answer
 from pipelines.extract.cache import AnswerCache, CacheEntry, open_cache
 from pipelines.extract.http_client import ChatClient, Completion, RequestFailed
@@ -27,12 +27,13 @@ from pipelines.extract.prompts import PROMPTS
 ANSWER_SCHEMA = arrow_schema_of(LlmAnswer)
 # Between lookup and answering, unanswered rows have a null `source`.
 PENDING_SCHEMA = pa.schema([f.with_nullable(True) for f in ANSWER_SCHEMA])
-_EMPTY_COUNTS = {"requests": 0, "attempts": 0, "prompt_tokens": 0, "completion_tokens": 0}
+NO_COST = {"requests": 0, "attempts": 0, "prompt_tokens": 0, "completion_tokens": 0}
+TASK_COLUMNS = tuple(ExtractionTask.model_fields)  # the question; the rest of a row is its answer
 
 
 def from_cache(task: dict[str, Any], entry: CacheEntry) -> dict[str, Any]:
     """An answer row for a task the cache already answered (this run spent nothing on it)."""
-    return {**task, **_EMPTY_COUNTS, "source": AnswerSource.CACHE.value, "status": entry.status,
+    return {**task, **NO_COST, "source": AnswerSource.CACHE.value, "status": entry.status,
             "answer_json": json.dumps(entry.answer) if entry.answer is not None else None,
             "reason": entry.reason, "raw": entry.raw}
 
@@ -68,7 +69,7 @@ def lookup(batch: pa.Table, cache_dir: str, retry_failures: bool) -> pa.Table:
         if entry is not None and not (retry_failures and entry.status == AnswerStatus.FAILED):
             rows.append(from_cache(task, entry))
         else:
-            rows.append({**task, **_EMPTY_COUNTS, "source": None, "status": AnswerStatus.FAILED.value})
+            rows.append({**task, **NO_COST, "source": None, "status": AnswerStatus.FAILED.value})
     return pa.Table.from_pylist(rows, schema=PENDING_SCHEMA)
 
 
@@ -77,7 +78,7 @@ async def ask(client: ChatClient, session: Any, task: dict[str, Any], attempts: 
     """Ask one question until a valid answer or `attempts` invalid ones; never raises per row."""
     spec = PROMPTS[LlmTask(task["task"])]
     messages = spec.messages(json.loads(task["input_json"]))
-    counts = dict(_EMPTY_COUNTS)
+    counts = dict(NO_COST)
     result: Answer | ParseFailure = ParseFailure(reason="not asked")
     raw = None
     for attempt in range(attempts):
@@ -130,9 +131,7 @@ class HttpAnswerer:
         rows = batch.to_pylist()
         pending = [i for i, row in enumerate(rows) if row["source"] is None]
         if pending:
-            task_columns = [name for name in rows[0] if name not in
-                            ("source", "status", "answer_json", "reason", "raw", *_EMPTY_COUNTS)]
-            asked = asyncio.run(self._ask_all([{k: rows[i][k] for k in task_columns} for i in pending]))
+            asked = asyncio.run(self._ask_all([{k: rows[i][k] for k in TASK_COLUMNS} for i in pending]))
             for i, row in zip(pending, asked, strict=True):
                 rows[i] = row
         return pa.Table.from_pylist(rows, schema=ANSWER_SCHEMA)

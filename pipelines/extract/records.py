@@ -77,9 +77,10 @@ def commonsense_relations(answer: dict[str, Any], run_id: str) -> Iterator[tuple
     parsed = CommonsenseAnswer.model_validate_json(answer["answer_json"])
     for field, (kind, concept_kind) in COMMONSENSE_FIELDS.items():
         phrase = getattr(parsed, field).strip(_TRIM)
-        if not concept_text(phrase):
+        text = concept_text(phrase)
+        if not text:
             continue
-        tail = concept_id(concept_kind, concept_text(phrase))
+        tail = concept_id(concept_kind, text)
         relation = _relation(answer["item_a"], kind, tail, answer, run_id, confidence=parsed.confidence,
                              tail_text=phrase)
         yield relation, concept_kind, phrase

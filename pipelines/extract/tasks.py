@@ -19,6 +19,7 @@ import pyarrow as pa
 from kg.arrow_schema import arrow_schema_of
 from kg.schema import AnswerSource, AnswerStatus, ExtractionTask, LlmAnswer, LlmTask
 from pipelines.config import ExtractSection
+from pipelines.extract.answering import NO_COST
 from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION, variant_answer
 from pipelines.extract.prompts import PROMPTS, cache_key, canonical_json
 
@@ -98,7 +99,7 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
                     "task": LlmTask.PAIR.value, "input_json": input_json, "model": PREFILTER_MODEL,
                     "prompt_version": PREFILTER_VERSION, **evidence, "source": AnswerSource.PREFILTER.value,
                     "status": AnswerStatus.OK.value, "answer_json": rule.model_dump_json(),
-                    "requests": 0, "attempts": 0, "prompt_tokens": 0, "completion_tokens": 0,
+                    **NO_COST,
                 })
     item_tasks = [t for t in (LlmTask.COMMONSENSE, LlmTask.FACTS) if t in settings.tasks]
     if item_tasks:

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from kg.schema import LlmTask
 from pipelines.config import ExtractSection
-from pipelines.extract.answering import ANSWER_SCHEMA, settle, transport_failure
+from pipelines.extract.answering import ANSWER_SCHEMA, NO_COST, TASK_COLUMNS, settle, transport_failure
 from pipelines.extract.answers import parse_answer
 from pipelines.extract.cache import open_cache
 from pipelines.extract.prompts import PROMPTS
@@ -25,9 +25,6 @@ from pipelines.extract.prompts import PROMPTS
 if TYPE_CHECKING:
     from ray.data import Dataset
     from ray.data.llm import vLLMEngineProcessorConfig
-
-_TASK_COLUMNS = ("key", "task", "item_a", "item_b", "input_json", "n_ab", "lift", "first_seen",
-                 "last_seen", "model", "prompt_version")
 
 
 def processor_config(settings: ExtractSection) -> vLLMEngineProcessorConfig:
@@ -54,7 +51,7 @@ def preprocess(row: dict[str, Any], temperature: float, max_tokens: int) -> dict
     """A task row plus the chat messages and sampling parameters the engine reads."""
     spec = PROMPTS[LlmTask(row["task"])]
     return {
-        **{k: row[k] for k in _TASK_COLUMNS},
+        **{k: row[k] for k in TASK_COLUMNS},
         "messages": spec.messages(json.loads(row["input_json"])),
         "sampling_params": {"temperature": temperature, "max_tokens": max_tokens,
                             "structured_outputs": {"json": spec.schema}},
@@ -63,7 +60,7 @@ def preprocess(row: dict[str, Any], temperature: float, max_tokens: int) -> dict
 
 def postprocess(row: dict[str, Any], cache_dir: str) -> dict[str, Any]:
     """Parse the engine's text with the shared parser and cache the answer."""
-    task = {k: row[k] for k in _TASK_COLUMNS}
+    task = {k: row[k] for k in TASK_COLUMNS}
     text = row.get("generated_text")
     result = parse_answer(text, PROMPTS[LlmTask(task["task"])].answer_model)
     counts = {"requests": 1, "attempts": 1, "prompt_tokens": int(row.get("num_input_tokens") or 0),
@@ -79,10 +76,9 @@ def finalize(batch: pa.Table) -> pa.Table:
     for row in batch.to_pylist():
         error = row.get("__inference_error__") or ""
         if error:
-            task = {k: row.get(k) for k in _TASK_COLUMNS}
+            task = {k: row.get(k) for k in TASK_COLUMNS}
             rows.append(transport_failure(task, f"engine error: {str(error)[:200]}",
-                                          {"requests": 1, "attempts": 0, "prompt_tokens": 0,
-                                           "completion_tokens": 0}))
+                                          {**NO_COST, "requests": 1}))
         else:
             rows.append({name: row.get(name) for name in ANSWER_SCHEMA.names})
     return pa.Table.from_pylist(rows, schema=ANSWER_SCHEMA)
