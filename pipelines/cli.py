@@ -34,11 +34,11 @@ app.command()(train)
 def run(config: ConfigOption = None) -> None:
     """Run every stage end to end into a new run directory (runs/<run_id>/)."""
     from pipelines.run import run_pipeline
-    from pipelines.summary import render
 
     with user_errors():
         result = run_pipeline(settings_from(config))
-    console.print(Markdown(render(result)))
+    # The report the run wrote (rendering it again would re-read every stage's outputs).
+    console.print(Markdown((result.path / "report.md").read_text()))
     typer.echo(str(result.path))
 
 
