@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Sized
 from contextlib import asynccontextmanager
 
+import orjson
 from fastapi import FastAPI, HTTPException, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -63,9 +64,11 @@ def _check(ids: list[str], side: Sized | None, side_name: str, serve: ServeSecti
         raise HTTPException(422, f"{side_name} has {len(side)} entries for {len(ids)} ids")
 
 
-def _answer(lookup: Lookup) -> JSONResponse:
-    return JSONResponse({"version": lookup.version, "dim": int(lookup.vectors.shape[1]),
-                         "found": lookup.found.tolist(), "embeddings": lookup.vectors.tolist()})
+def _answer(lookup: Lookup) -> Response:
+    """The lookup as JSON; orjson writes the float32 matrix directly (no list of Python floats)."""
+    body = {"version": lookup.version, "dim": int(lookup.vectors.shape[1]),
+            "found": lookup.found, "embeddings": lookup.vectors}
+    return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
 
 
 class _Measure:
@@ -112,12 +115,12 @@ def create_app(cache: CacheSection, serve: ServeSection, url: str | None = None)
     app.add_middleware(_Measure, metrics=metrics)
 
     @app.post("/v1/items")
-    async def items(body: ItemsRequest) -> JSONResponse:
+    async def items(body: ItemsRequest) -> Response:
         _check(body.ids, body.categories, "categories", serve)
         return _answer(await client.get_items(body.ids, body.categories))
 
     @app.post("/v1/users")
-    async def users(body: UsersRequest) -> JSONResponse:
+    async def users(body: UsersRequest) -> Response:
         _check(body.ids, body.recent_items, "recent_items", serve)
         return _answer(await client.get_users(body.ids, body.recent_items))
 
