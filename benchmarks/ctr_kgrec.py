@@ -41,7 +41,8 @@ def main() -> None:
         raise SystemExit(f"{SHARED} is absent (see ../shared/data/README.md)")
     work = args.work or Path(tempfile.mkdtemp(prefix="kgrec-ctr-"))
     ctr = CtrSection()
-    cutoff = load_dataset(ctr, "movielens").cutoff
+    data = load_dataset(ctr, "movielens")
+    cutoff = data.cutoff
     ensure_ray(RaySection(progress_bars=False))
     run_ingest(IngestSection(format="movielens", events_path=str(SHARED / "ratings.csv"),
                              items_path=str(SHARED / "movies.csv")), work / "ingest_all")
@@ -63,7 +64,7 @@ def main() -> None:
           f"test AP {trained.details['test_ap']}, MRR {trained.details['test_mrr']}")
     shutil.rmtree(work / "emb", ignore_errors=True)
     export_step(gnn, work / "model", cutoff, work / "emb", version="cutoff")
-    _, table = ctr_step(ctr, "movielens", work / "emb" / "cutoff", work / "ctr")
+    _, table = ctr_step(ctr, data, work / "emb" / "cutoff", work / "ctr")
     print(table)
 
 

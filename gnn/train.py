@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gnn.config import GnnSection
 from gnn.data import Prepared, feature_tensor, prepare
@@ -57,6 +57,8 @@ class TrainResult(BaseModel):
     metrics: dict[str, LinkMetrics]
     model_hash: str
     train_events_per_s: float
+    train_until: datetime = Field(description="Time of the first validation event: the weights were "
+                                  "fit only on events before it.")
 
 
 def seed_everything(seed: int, threads: int | None) -> None:
@@ -156,6 +158,7 @@ def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Pat
               "train_events": int(scored[: prepared.val_start].sum())},
         epochs=history, best_epoch=best_epoch, metrics=metrics, model_hash=file_sha256(checkpoint),
         train_events_per_s=round(float(np.mean([e.events_per_s for e in history])), 1),
+        train_until=datetime.fromtimestamp(int(prepared.stream.t[prepared.val_start]), UTC),
     )
     (out_dir / "train.json").write_text(result.model_dump_json(indent=2))
     log.info("test AP %.4f AUC %.4f MRR %.4f (best epoch %d)", metrics["test"].ap, metrics["test"].auc,

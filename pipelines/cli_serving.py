@@ -110,18 +110,22 @@ def serve(config: ConfigOption = None) -> None:
 
 @eval_app.command("ctr")
 def eval_ctr(
-    dataset: Annotated[Literal["movielens", "online-retail"], typer.Option("--dataset", help="Which data.")],
+    dataset: Annotated[Literal["movielens", "online-retail", "events"], typer.Option(
+        "--dataset", help="Which data: the shared datasets, or `events` of a kgrec ingest output.")],
     embeddings: Annotated[
         Path, typer.Option("--embeddings", help="An export version directory (<dir>/<version>).")],
     out: Annotated[Path, typer.Option("--out", help="Directory for results and ranker files.")] = Path(
         "runs/ctr"),
+    ingest: Annotated[Path | None, typer.Option(
+        "--ingest", help="With --dataset events: the ingest output (events/, items/).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Train DeepFM and DIN with ids only, + text embeddings, + kgrec embeddings; print the table."""
-    from pipelines.ctr_step import ctr_step
+    from pipelines.ctr_step import ctr_step, load_dataset
 
     with user_errors():
         settings = settings_from(config)
-        report, table = ctr_step(settings.ctr, dataset, embeddings, out)
+        data = load_dataset(settings.ctr, dataset, ingest)
+        report, table = ctr_step(settings.ctr, data, embeddings, out)
     typer.echo(table)
     typer.echo(report.model_dump_json(indent=2))

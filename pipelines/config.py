@@ -415,10 +415,15 @@ class CtrSection(Section):
     test_fraction: float = Field(default=0.2, gt=0, lt=1,
                                  description="Latest share of samples (by time) held out for testing.")
     negatives: int = Field(default=4, ge=1,
-                           description="Online Retail: sampled non-purchased items per purchased one.")
+                           description="Next-basket data: sampled non-bought items per bought one.")
     max_baskets: int = Field(
         default=3_000, ge=100,
-        description="Online Retail: latest baskets used (keeps a run to minutes on a laptop).")
+        description="Next-basket data: latest baskets used (keeps a run to minutes on a laptop).")
+    positive_events: list[EventType] = Field(
+        default_factory=lambda: [EventType.CLICK, EventType.ADD_TO_CART, EventType.PURCHASE],
+        min_length=1,
+        description="`events` data (what `kgrec run` evaluates on): event types that count as a "
+        "click; other events (views, low ratings) are not used.")
 
 
 class RunSection(Section):
@@ -429,6 +434,11 @@ class RunSection(Section):
         default="synth",
         description="'synth': generate data with the synth section. 'files': ingest the "
         "ingest section's paths.",
+    )
+    ctr: bool = Field(
+        default=True,
+        description="End with the CTR evaluation (ctr section) on the run's own events, with "
+        "embeddings exported as of its test split.",
     )
 
 

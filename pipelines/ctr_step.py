@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kg.errors import ConfigError
 from pipelines.config import CtrSection
-from pipelines.outputs import begin_stage, mark_complete
+from pipelines.outputs import begin_stage, mark_complete, require_complete
 from pipelines.report import StageReport, Timer
 from serving.ctr.data import CtrData, Dataset
 
@@ -28,13 +29,18 @@ log = logging.getLogger("kgrec")
 MODELS = ("DeepFM", "DIN")
 
 
-def load_dataset(settings: CtrSection, dataset: Dataset) -> CtrData:
-    """The dataset's samples and split, from the configured paths."""
-    from serving.ctr.data import load_movielens, load_online_retail
+def load_dataset(settings: CtrSection, dataset: Dataset, ingest_dir: Path | None = None) -> CtrData:
+    """The dataset's samples and split: the configured paths, or `ingest_dir` for `events`."""
+    from serving.ctr.data import load_events, load_movielens, load_online_retail
 
     if dataset == "movielens":
         return load_movielens(settings.movielens_dir, settings)
-    return load_online_retail(settings.online_retail_path, settings)
+    if dataset == "online-retail":
+        return load_online_retail(settings.online_retail_path, settings)
+    if ingest_dir is None:
+        raise ConfigError("the events dataset needs an ingest output directory (--ingest)")
+    require_complete(ingest_dir, "ingest")
+    return load_events(ingest_dir, settings)
 
 
 def _arms(data: CtrData, files: dict[str, Path]) -> dict[str, dict[str, list[np.ndarray]]]:
@@ -63,9 +69,9 @@ def _table(results: dict[str, dict[str, list[dict[str, float]]]]) -> str:
     return "\n".join(lines)
 
 
-def ctr_step(settings: CtrSection, dataset: Dataset, embeddings: Path,
+def ctr_step(settings: CtrSection, data: CtrData, embeddings: Path,
              out_dir: Path) -> tuple[StageReport, str]:
-    """Run every (model, arm, seed) and write `results.json`, `report.md`, the FuxiCTR files.
+    """Run every (model, arm, seed) on `data` and write `results.json`, `report.md`, the FuxiCTR files.
 
     Returns the stage report (for the run manifest) and the markdown table (for the run report).
     """
@@ -76,7 +82,6 @@ def ctr_step(settings: CtrSection, dataset: Dataset, embeddings: Path,
     timer = Timer()
     export = read_export(embeddings)
     begin_stage(out_dir)
-    data = load_dataset(settings, dataset)
     late = export.manifest.as_of > data.cutoff
     if late:
         log.warning("ctr: embeddings as of %s postdate the test split (%s)",
@@ -87,9 +92,9 @@ def ctr_step(settings: CtrSection, dataset: Dataset, embeddings: Path,
         for arm, tables in arms.items():
             runs = [train_and_score(model, data, tables, settings, seed) for seed in settings.seeds]
             results.setdefault(model, {})[arm] = runs
-            log.info("ctr %s %s %s: AUC %s", dataset, model, arm, [round(r["auc"], 4) for r in runs])
+            log.info("ctr %s %s %s: AUC %s", data.name, model, arm, [round(r["auc"], 4) for r in runs])
     table = _table(results)
-    heading = (f"CTR on {dataset} (test from {data.cutoff:%Y-%m-%d}; embeddings {export.manifest.version}, "
+    heading = (f"CTR on {data.name} (test from {data.cutoff:%Y-%m-%d}; embeddings {export.manifest.version}, "
                f"model {export.manifest.model.name}; seeds {settings.seeds})")
     (out_dir / "results.json").write_text(json.dumps(results, indent=2))
     (out_dir / "report.md").write_text(f"{heading}\n\n{table}\n")

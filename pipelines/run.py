@@ -57,8 +57,34 @@ def _gnn_stages(settings: Settings, run: RunDirectory) -> None:
                            settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
 
 
+def _ctr_stage(settings: Settings, run: RunDirectory) -> None:
+    """The CTR table on the run's own events, with embeddings as of its test split.
+
+    The model trained above replays only the events before the split's first test timestamp
+    into a second export (`ctr_embeddings/`), so the rankers' "+kgrec" arm sees nothing of the
+    test period through the embeddings' state. The model's weights were fit on its own training
+    share of events (before `train_until`); the report records when that reaches past the
+    cutoff (`model_fit_after_cutoff`), which only a CTR window older than the model's
+    validation share can cause.
+    """
+    from gnn.train import load_result
+    from pipelines.ctr_step import ctr_step, load_dataset
+    from pipelines.gnn_steps import export_step
+
+    data = load_dataset(settings.ctr, "events", run.stage_dir("ingest"))
+    export = export_step(settings.gnn, run.stage_dir("model"), data.cutoff, run.stage_dir("ctr_embeddings"),
+                         version="at-ctr-cutoff")
+    report, _ = ctr_step(settings.ctr, data, Path(export.outputs["dir"]), run.stage_dir("ctr"))
+    fit_until = load_result(run.stage_dir("model")).train_until
+    report.details["model_fit_after_cutoff"] = str(fit_until > data.cutoff)
+    if fit_until > data.cutoff:
+        log.warning("ctr: the model's weights were fit on events until %s, past the CTR test split (%s)",
+                    fit_until, data.cutoff)
+    run.record(report)
+
+
 def run_pipeline(settings: Settings) -> RunDirectory:
-    """Run synth (if configured), ingest, candidates, extract, graph load and snapshot, train and export.
+    """Run every stage: synth (if configured) through train, export and CTR (`run.ctr`).
 
     The manifest records each stage as it finishes.
 
@@ -77,6 +103,8 @@ def run_pipeline(settings: Settings) -> RunDirectory:
                                run.stage_dir("extract"), run.run_id))
         _graph_stages(settings, run)
         _gnn_stages(settings, run)
+        if settings.run.ctr:
+            _ctr_stage(settings, run)
         write_summary(run)
     except BaseException as e:
         run.finish(e)

@@ -95,6 +95,17 @@ def _model_figures(run: RunDirectory) -> list[str]:
     return lines
 
 
+def _ctr(run: RunDirectory) -> list[str]:
+    """The rankers' table (`ctr/report.md`): AUC with and without the run's embeddings."""
+    path = run.stage_dir("ctr") / "report.md"
+    if not path.exists():
+        return []
+    stage = next(s for s in run.manifest.stages if s.name == "ctr")
+    flags = ("embeddings_after_cutoff", "model_fit_after_cutoff")
+    notes = [f"- {flag}: {stage.details[flag]}" for flag in flags if flag in stage.details]
+    return ["", "## Rankers with and without the embeddings (CTR)", "", path.read_text().strip(), "", *notes]
+
+
 def render(run: RunDirectory) -> str:
     """Markdown: stages with rows and times, refused rows by reason, the top of the LLM queue."""
     lines = [f"# kgrec run {run.run_id}", "", "| stage | rows | wall s |", "| --- | --- | --- |"]
@@ -113,6 +124,7 @@ def render(run: RunDirectory) -> str:
         lines += ["", f"## First {len(pairs)} pairs for the LLM stage", "",
                   "| rank | item a | item b | baskets | lift | score |",
                   "| --- | --- | --- | --- | --- | --- |", *pairs]
+    lines += _ctr(run)
     return "\n".join(lines) + "\n"
 
 

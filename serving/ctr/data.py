@@ -1,13 +1,15 @@
-"""CTR samples from real logs, split by time: MovieLens clicks and Online Retail next baskets.
+"""CTR samples from real logs, split by time: MovieLens clicks and next baskets.
 
-Both datasets go through kgrec's own ingest adapters (run in-process with polars, no Ray), so
-the evaluation sees the same canonical events the pipeline does.
+MovieLens and Online Retail go through kgrec's own ingest adapters (run in-process with
+polars, no Ray), so the evaluation sees the same canonical events the pipeline does; `events`
+reads any ingest output directly (what `kgrec run` evaluates on).
 
 - MovieLens: every rating is a sample; label 1 when the rating is >= 4 (the adapter's
   `click`). History: the user's last `history_length` clicks strictly before the sample.
-- Online Retail: each basket (invoice) of the latest `max_baskets` is a next-basket task: its
-  items are positives, `negatives` items per positive are sampled uniformly from the items of
-  the window that the basket lacks. History: items of the user's earlier baskets, newest last.
+- Online Retail (and `events`): each basket (invoice; for `events` the session, else the user's
+  day) of the latest `max_baskets` is a next-basket task: its items are positives, `negatives`
+  items per positive are sampled uniformly from the items of the window that the basket lacks.
+  History: items of the user's earlier baskets, newest last.
 
 The split is chronological: the latest `test_fraction` of samples (by time) is the test set.
 Ids are indexed from the training split only (index 0 = unseen/padding), so a test id never
@@ -25,13 +27,14 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from kg.errors import InputDataError
 from pipelines.config import CtrSection, IngestSection
 from pipelines.ingest import movielens, online_retail
 from pipelines.ingest.adapters import StageFn
 from pipelines.ingest.sources import ROW_COLUMN
 from pipelines.ingest.staging import REASON
 
-Dataset = Literal["movielens", "online-retail"]
+Dataset = Literal["movielens", "online-retail", "events"]
 DATA_SEED = 0  # negatives are sampled once: every arm and model seed sees the same samples
 
 
@@ -105,6 +108,33 @@ def load_online_retail(path: Path, settings: CtrSection) -> CtrData:
     lines = _staged(raw, online_retail.stage_events, path.name)
     items = _staged(raw, online_retail.stage_items, path.name).group_by("item_id").agg(
         pl.col("title").drop_nulls().mode().sort().first(), pl.lit(None, pl.String).alias("category"))
+    return _next_basket("online-retail", lines, items, settings)
+
+
+def load_events(ingest_dir: Path, settings: CtrSection) -> CtrData:
+    """Any kgrec ingest output (`events/`, `items/`): next-basket samples from its positive events.
+
+    Positives are events of `settings.positive_events`; a basket is the event's session, or the
+    user's day when the source has no sessions. This is how `kgrec run` evaluates the embeddings
+    it just trained, on the data it just ingested.
+    """
+    events = pl.read_parquet(ingest_dir / "events")
+    lines = events.filter(pl.col("event_type").is_in(list(settings.positive_events))).with_columns(
+        pl.coalesce("session_id", pl.concat_str(
+            "user_id", pl.col("ts").dt.truncate("1d").dt.strftime("@%Y-%m-%d"))).alias("session_id"))
+    if lines.is_empty():
+        raise InputDataError(str(ingest_dir / "events"), f"no events of {settings.positive_events} "
+                             "(ctr.positive_events) to learn clicks from")
+    items = pl.read_parquet(ingest_dir / "items", columns=["item_id", "title", "category"])
+    return _next_basket("events", lines, items, settings)
+
+
+def _next_basket(name: Dataset, lines: pl.DataFrame, items: pl.DataFrame, settings: CtrSection) -> CtrData:
+    """Each of the latest `max_baskets` baskets: its items positive, `negatives` sampled per item.
+
+    Negatives are drawn uniformly from the window's items that the basket lacks; earlier baskets
+    only feed the users' histories.
+    """
     baskets = (lines.group_by("user_id", "session_id")
                .agg(pl.col("ts").min(), pl.col("item_id").unique().sort())
                .sort("ts", "session_id"))
@@ -122,7 +152,7 @@ def load_online_retail(path: Path, settings: CtrSection) -> CtrData:
     earlier = baskets.head(baskets.height - window.height).explode("item_id").select(
         "user_id", "item_id", "ts", pl.col("session_id").alias("basket"), pl.lit(True).alias("label"))
     samples = frame.with_columns(pl.col("ts").cast(earlier["ts"].dtype))
-    return _build("online-retail", pl.concat([earlier, samples]), items, settings, group="basket",
+    return _build(name, pl.concat([earlier, samples]), items, settings, group="basket",
                   samples_from=earlier.height)
 
 

@@ -40,6 +40,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
         "candidates": {"llm_budget": 50},
         "extract": {"max_pairs": 8, "max_items": 1, "cache_dir": str(tmp_path / "llm_cache")},
         "gnn": {"max_events": 4000, "text_cache_dir": str(tmp_path / "text_cache")},
+        "ctr": {"max_baskets": 500, "epochs": 1},
     }))
     result = _kgrec("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -49,7 +50,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "extract", "graph_input",
-                                                        "graph_load", "snapshot", "train", "embed_export"]
+                                                        "graph_load", "snapshot", "train", "embed_export", "ctr"]
     extract, load = manifest["stages"][3], manifest["stages"][5]
     assert extract["rows"]["questions"] == 8 + 2 and extract["details"]["model"] == "SmolLM2-135M-Instruct.Q4_1"
     assert extract["details"]["asked_llm"] + extract["details"]["prefilter_hits"] == 10
@@ -66,10 +67,19 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert "## Knowledge graph (snapshot)" in report
     assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
     assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
-    exported = manifest["stages"][-1]
+    exported = manifest["stages"][-2]
     embeddings = Path(exported["outputs"]["dir"])
     assert embeddings.parent == run_dir / "embeddings" and (embeddings / "_SUCCESS.json").exists()
     assert json.loads((embeddings / "manifest.json").read_text())["rows"] == exported["rows"]
+    # the run ends with the rankers' table, on embeddings that predate its test split
+    ctr = manifest["stages"][-1]
+    assert report.rstrip().endswith("- model_fit_after_cutoff: False")
+    assert "## Rankers with and without the embeddings (CTR)" in report
+    assert all(f"| {model} | {arm} |" in report for model in ("DeepFM", "DIN") for arm in ("ids", "+text", "+kgrec"))
+    assert ctr["details"]["embeddings_after_cutoff"] == "False"
+    cutoff_export = json.loads((run_dir / "ctr_embeddings" / "at-ctr-cutoff" / "manifest.json").read_text())
+    assert cutoff_export["as_of"] < json.loads((embeddings / "manifest.json").read_text())["as_of"]
+    assert ctr["rows"]["test_samples"] > 0 and (run_dir / "ctr" / "fuxictr" / "item_id.npz").exists()
 
 
 def test_stage_commands_chain_like_ray_job_entry_points(tmp_path: Path) -> None:

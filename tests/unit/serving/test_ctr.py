@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from pipelines.config import CtrSection
-from pipelines.ctr_step import ctr_step
+from pipelines.ctr_step import ctr_step, load_dataset
 from serving.ctr.train import auc, logloss
 from serving.export import EmbeddingTable, ModelInfo, write_export
 
@@ -45,7 +45,7 @@ def test_ctr_step_trains_every_model_arm_and_seed(tmp_path: Path) -> None:
         model=ModelInfo(name="parity", hash="x", baseline=True), as_of=datetime(2020, 1, 1, tzinfo=UTC),
         item_text=np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32))
     settings = CtrSection(movielens_dir=tmp_path, epochs=1, batch_size=64, history_length=4)
-    report, table = ctr_step(settings, "movielens", export, tmp_path / "out")
+    report, table = ctr_step(settings, load_dataset(settings, "movielens"), export, tmp_path / "out")
     assert table.count("| DeepFM |") == 3 and table.count("| DIN |") == 3
     assert "+kgrec" in table and "AUC lift vs ids" in table
     results = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -54,3 +54,49 @@ def test_ctr_step_trains_every_model_arm_and_seed(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "fuxictr" / "item_text.npz").exists()
     assert report.details["embeddings_after_cutoff"] == "False"
     assert report.rows["train_samples"] + report.rows["test_samples"] == 480
+
+
+def _ingest_output(root: Path, sessions: bool) -> Path:
+    """A kgrec ingest output: 30 users buying 2 of 20 items a day for 10 days, views in between."""
+    rows = []
+    for day in range(10):
+        for u in range(30):
+            ts = datetime(2026, 1, 1 + day, 8, tzinfo=UTC).timestamp() + u
+            session = f"s{day}-{u}" if sessions else None
+            rows += [(f"u{u}", f"i{(u + day + k) % 20}", "purchase", ts + k, session) for k in range(2)]
+            rows.append((f"u{u}", f"i{(u * 7) % 20}", "view", ts + 5, session))
+    events = pl.DataFrame(rows, schema=["user_id", "item_id", "event_type", "ts", "session_id"], orient="row")
+    (root / "events").mkdir(parents=True)
+    (root / "items").mkdir()
+    events.with_columns(pl.from_epoch(pl.col("ts").cast(pl.Int64), "s").dt.replace_time_zone("UTC")).write_parquet(
+        root / "events" / "part-0.parquet")
+    pl.DataFrame({"item_id": [f"i{i}" for i in range(20)], "title": [f"Item {i}" for i in range(20)],
+                  "category": ["a" if i % 2 else "b" for i in range(20)]}).write_parquet(root / "items" / "part-0.parquet")
+    return root
+
+
+@pytest.mark.parametrize("sessions", [True, False], ids=["sessions", "user-days"])
+def test_events_dataset_is_next_basket_from_positive_events(tmp_path: Path, sessions: bool) -> None:
+    from serving.ctr.data import load_events
+
+    settings = CtrSection(max_baskets=100, negatives=2, history_length=4)
+    data = load_events(_ingest_output(tmp_path, sessions), settings)
+    samples = len(data.train.label) + len(data.test.label)
+    assert samples == 100 * 2 * 3  # latest 100 baskets of 2 purchases, 2 negatives each; views unused
+    assert float(data.train.label.mean()) == pytest.approx(1 / 3, abs=0.02)
+    assert data.cutoff > data.train_events["ts"].max()
+    assert data.n_categories == 3 and data.item_text[0].startswith("Item ")
+    assert (data.train.history[:, -1] > 0).mean() > 0.9  # earlier baskets are the users' history
+
+
+def test_events_dataset_needs_a_finished_ingest_and_positive_events(tmp_path: Path) -> None:
+    from kg.errors import ConfigError, InputDataError, StageOutputError
+    from serving.ctr.data import load_events
+
+    root = _ingest_output(tmp_path / "ingest", sessions=True)
+    with pytest.raises(StageOutputError, match="ingest output is incomplete"):
+        load_dataset(CtrSection(), "events", root)
+    with pytest.raises(ConfigError, match="--ingest"):
+        load_dataset(CtrSection(), "events")
+    with pytest.raises(InputDataError, match="ctr.positive_events"):
+        load_events(root, CtrSection(positive_events=["click"]))
