@@ -1,12 +1,14 @@
-"""MovieLens CTR with real kgrec embeddings: TGN trained only on events before the CTR test split.
+"""CTR with real kgrec embeddings: the TGN trained only on events before the CTR test split.
 
-    python benchmarks/ctr_kgrec.py [--epochs 3] [--work DIR]
+    python benchmarks/ctr_kgrec.py --dataset movielens [--epochs 3] [--work DIR]
+    python benchmarks/ctr_kgrec.py --dataset online-retail
 
-Ingests MovieLens latest-small (../shared/data), keeps the events before the CTR evaluation's
-cutoff, mines co-occurrence (one-day user windows), loads the graph into a throw-away embedded
-FalkorDB, snapshots it at the cutoff, trains the temporal model, exports embeddings as of the
-cutoff, and runs `ctr_step`: DeepFM and DIN with ids only, + the export's MiniLM item text, and +
-the kgrec embeddings, over the configured seeds. Nothing after the cutoff reaches the embeddings.
+Ingests the dataset (../shared/data) with kgrec's adapter, keeps the events before the CTR
+evaluation's cutoff, mines co-occurrence (MovieLens: one-day user windows; Online Retail:
+invoices), loads the graph into a throw-away embedded FalkorDB, snapshots it at the cutoff,
+trains the temporal model, exports embeddings as of the cutoff, and runs `ctr_step`: DeepFM and
+DIN with ids only, + the export's MiniLM item text, and + the kgrec embeddings, over the
+configured seeds. Nothing after the cutoff reaches the graph, the model or the embeddings.
 """
 
 from __future__ import annotations
@@ -18,12 +20,20 @@ from pathlib import Path
 
 import polars as pl
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "movielens_latest_small"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SOURCES = {  # dataset -> (ingest format, events file, items file or None, how baskets form)
+    "movielens": ("movielens", "movielens_latest_small/ratings.csv", "movielens_latest_small/movies.csv",
+                  "user_window"),
+    "online-retail": ("online-retail", "online_retail/online_retail.parquet", None, "session"),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=sorted(SOURCES), default="movielens")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--max-events", type=int, default=100_000,
+                        help="Train the TGN on the latest N events before the cutoff.")
     parser.add_argument("--work", type=Path, default=None, help="Keep intermediate outputs here.")
     args = parser.parse_args()
 
@@ -37,30 +47,33 @@ def main() -> None:
     from pipelines.outputs import mark_complete
     from pipelines.ray_runtime import ensure_ray
 
-    if not SHARED.exists():
-        raise SystemExit(f"{SHARED} is absent (see ../shared/data/README.md)")
+    fmt, events_file, items_file, basket_by = SOURCES[args.dataset]
+    if not (SHARED / events_file).exists():
+        raise SystemExit(f"{SHARED / events_file} is absent (see ../shared/data/README.md)")
     work = args.work or Path(tempfile.mkdtemp(prefix="kgrec-ctr-"))
     ctr = CtrSection()
-    data = load_dataset(ctr, "movielens")
+    data = load_dataset(ctr, args.dataset)
     cutoff = data.cutoff
     ensure_ray(RaySection(progress_bars=False))
-    run_ingest(IngestSection(format="movielens", events_path=str(SHARED / "ratings.csv"),
-                             items_path=str(SHARED / "movies.csv")), work / "ingest_all")
-    events = pl.read_parquet(work / "ingest_all" / "events")
+    items_path = str(SHARED / items_file) if items_file else None
+    run_ingest(IngestSection(format=fmt, events_path=str(SHARED / events_file), items_path=items_path),
+               work / "ingest_all")
+    events = pl.read_parquet(work / "ingest_all" / "events").filter(pl.col("ts") < cutoff)
     (work / "ingest" / "events").mkdir(parents=True, exist_ok=True)
-    events.filter(pl.col("ts") < cutoff).write_parquet(work / "ingest" / "events" / "part-0.parquet")
+    events.write_parquet(work / "ingest" / "events" / "part-0.parquet")
     shutil.copytree(work / "ingest_all" / "items", work / "ingest" / "items", dirs_exist_ok=True)
     mark_complete(work / "ingest", {"events_before": cutoff.isoformat()})
-    run_candidates(CandidatesSection(basket_by="user_window", window_seconds=86_400), work / "ingest",
+    run_candidates(CandidatesSection(basket_by=basket_by, window_seconds=86_400), work / "ingest",
                    work / "candidates")
     build_graph_input(work / "ingest", work / "candidates", "ctr-kgrec", work / "graph_input")
-    graph = GraphSection(state_dir=work / "falkordb", graph_name="ctr")
+    # History loaded today, snapshotted at a past cutoff: event time only.
+    graph = GraphSection(state_dir=work / "falkordb", graph_name="ctr", snapshot_time="evidence")
     with embedded_server_for_run(graph):
         load_step(graph, work / "graph_input")
         snapshot_step(graph, cutoff, work / "snapshot")
-    gnn = GnnSection(max_events=None, epochs=args.epochs, text_cache_dir=work / "text_cache")
+    gnn = GnnSection(max_events=args.max_events, epochs=args.epochs, text_cache_dir=work / "text_cache")
     trained = train_step(gnn, work / "ingest", work / "snapshot", work / "model")
-    print(f"TGN on {events.filter(pl.col('ts') < cutoff).height:,} events before {cutoff:%Y-%m-%d}: "
+    print(f"TGN on {trained.rows['events']:,} of {events.height:,} events before {cutoff:%Y-%m-%d}: "
           f"test AP {trained.details['test_ap']}, MRR {trained.details['test_mrr']}")
     shutil.rmtree(work / "emb", ignore_errors=True)
     export_step(gnn, work / "model", cutoff, work / "emb", version="cutoff")

@@ -135,7 +135,7 @@ ORDER BY r.id
 LIMIT $limit"""
 
 SNAPSHOT_RELATIONS = """MATCH (h:Item)-[r]->(t)
-WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $as_of
+WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $loaded_by
   AND (r.first_seen IS NULL OR r.first_seen <= $as_of)
 RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
   r.confidence AS confidence, r.support AS support, r.lift AS lift,
@@ -144,13 +144,13 @@ ORDER BY r.id
 LIMIT $limit"""
 
 SNAPSHOT_ITEMS = """MATCH (n:Item)
-WHERE n.id > $after AND n.created_at <= $as_of
+WHERE n.id > $after AND n.created_at <= $loaded_by
 RETURN n.id AS id, n.title AS title, n.category AS category, n.brand AS brand
 ORDER BY n.id
 LIMIT $limit"""
 
 SNAPSHOT_CONCEPTS = """MATCH (n:Concept)
-WHERE n.id > $after AND n.created_at <= $as_of
+WHERE n.id > $after AND n.created_at <= $loaded_by
 RETURN n.id AS id, n.text AS text, n.kind AS kind
 ORDER BY n.id
 LIMIT $limit"""

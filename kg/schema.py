@@ -171,6 +171,13 @@ class CurationStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class SnapshotTime(StrEnum):
+    """Which clock a graph snapshot at T reads (kg.snapshot.write_snapshot)."""
+
+    LOADED_AND_EVIDENCE = "loaded_and_evidence"  # what the graph held at T: loaded by T, evidence by T
+    EVIDENCE = "evidence"  # backfills: evidence by T, whenever it was loaded
+
+
 class Relation(KgrecModel):
     """One relation to load (table `relations`): evidence and provenance, no curation state.
 

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from kg import cypher
 from kg.arrow_schema import TIMESTAMP
-from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType
+from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType, SnapshotTime
 from kg.store import GraphStore
 
 RELATION_SCHEMA = pa.schema([
@@ -72,21 +72,32 @@ def graph_statistics(edges: list[dict[str, Any]], top: int = 10) -> dict[str, An
     }
 
 
+_END_OF_TIME_MS = 2**62  # "loaded by the end of time": no system-time filter
+
+
 def write_snapshot(store: GraphStore, as_of: datetime, statuses: list[CurationStatus],
-                   out_dir: Path) -> dict[str, Any]:
-    """Write the graph as it stood at `as_of` (system and evidence time) to `out_dir`."""
+                   out_dir: Path, time: SnapshotTime = SnapshotTime.LOADED_AND_EVIDENCE) -> dict[str, Any]:
+    """Write the graph as it stood at `as_of` to `out_dir`.
+
+    `LOADED_AND_EVIDENCE`: what the graph held at `as_of` - loaded by then (system time) with
+    evidence starting by then (event time). `EVIDENCE`: event time only, for backfills - history
+    loaded today, snapshotted at a past `as_of` (system time would leave nothing); items and
+    concepts are then all included.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of_ms = int(as_of.timestamp() * 1000)
-    params = {"as_of": as_of_ms}
+    loaded_by = {"loaded_by": as_of_ms if time == SnapshotTime.LOADED_AND_EVIDENCE else _END_OF_TIME_MS}
     edges: list[dict[str, Any]] = []
-    _write_pages(store, cypher.SNAPSHOT_RELATIONS, {**params, "statuses": [s.value for s in statuses]},
+    _write_pages(store, cypher.SNAPSHOT_RELATIONS,
+                 {"as_of": as_of_ms, **loaded_by, "statuses": [s.value for s in statuses]},
                  RELATION_SCHEMA, out_dir / "relations.parquet",
                  on_page=lambda page: edges.extend(
                      {"head": r["head"], "tail": r["tail"], "type": r["type"]} for r in page))
-    _write_pages(store, cypher.SNAPSHOT_ITEMS, params, ITEM_SCHEMA, out_dir / "items.parquet")
-    _write_pages(store, cypher.SNAPSHOT_CONCEPTS, params, CONCEPT_SCHEMA, out_dir / "concepts.parquet")
+    _write_pages(store, cypher.SNAPSHOT_ITEMS, loaded_by, ITEM_SCHEMA, out_dir / "items.parquet")
+    _write_pages(store, cypher.SNAPSHOT_CONCEPTS, loaded_by, CONCEPT_SCHEMA, out_dir / "concepts.parquet")
     manifest = {
         "as_of": as_of.astimezone(UTC).isoformat(),
+        "time": time.value,
         "statuses": [s.value for s in statuses],
         "store": store.name,
         "relations": len(edges),

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from kg import cypher
 from kg.backends import falkordb_server
-from kg.schema import CurationStatus
+from kg.schema import CurationStatus, SnapshotTime
 from pipelines.cli_common import ConfigOption, console, settings_from, user_errors
 
 graph_app = typer.Typer(no_args_is_help=True, help="The knowledge-graph store.")
@@ -75,6 +75,9 @@ def graph_snapshot(
     as_of: Annotated[
         datetime | None, typer.Option("--as-of", help="ISO time (UTC if no zone); default now.")
     ] = None,
+    time: Annotated[SnapshotTime | None, typer.Option(
+        "--time", help="Which clock: what the graph held at T, or evidence by T only (backfills); "
+        "default graph.snapshot_time.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Write the graph as it stood at a point in time to Parquet, with a manifest."""
@@ -83,7 +86,10 @@ def graph_snapshot(
     moment = (as_of or datetime.now(UTC))
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     with user_errors():
-        report = snapshot_step(settings_from(config).graph, moment, out)
+        graph = settings_from(config).graph
+        if time is not None:
+            graph = graph.model_copy(update={"snapshot_time": time})
+        report = snapshot_step(graph, moment, out)
     typer.echo(report.model_dump_json(indent=2))
 
 

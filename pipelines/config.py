@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from gnn.config import GnnSection
 from kg.errors import ConfigError
-from kg.schema import CurationStatus, EventType, LlmTask
+from kg.schema import CurationStatus, EventType, LlmTask, SnapshotTime
 
 ENV_PREFIX = "KGREC_"
 
@@ -220,6 +220,12 @@ class GraphSection(Section):
     snapshot_statuses: list[CurationStatus] = Field(
         default_factory=lambda: [CurationStatus.ACCEPTED, CurationStatus.PROPOSED],
         description="Curation states a snapshot (and so the GNN) includes.",
+    )
+    snapshot_time: SnapshotTime = Field(
+        default=SnapshotTime.LOADED_AND_EVIDENCE,
+        description="'loaded_and_evidence': a snapshot at T holds what the graph held at T (loaded "
+        "by T, evidence by T). 'evidence': evidence by T only, for backfills (history loaded "
+        "today, snapshotted at a past T).",
     )
 
     @model_validator(mode="after")

@@ -155,7 +155,7 @@ def snapshot_step(settings: GraphSection, as_of: datetime, out_dir: Path) -> Sta
     """`graph snapshot`: the graph at `as_of` with the configured statuses, to Parquet."""
     timer = Timer()
     with make_store(settings) as store:
-        manifest = write_snapshot(store, as_of, settings.snapshot_statuses, out_dir)
+        manifest = write_snapshot(store, as_of, settings.snapshot_statuses, out_dir, settings.snapshot_time)
     stats = manifest["statistics"]
     return StageReport(
         name="snapshot",

@@ -11,7 +11,7 @@ import pytest
 from kg.backends.falkordb import FalkorDBStore
 from kg.errors import UnknownRelationError
 from kg.load import RetryPolicy, load_directory
-from kg.schema import CurationStatus, RelationType, concept_id, relation_id
+from kg.schema import CurationStatus, RelationType, SnapshotTime, concept_id, relation_id
 from kg.snapshot import write_snapshot
 from kg.store import GraphStore
 from tests._support.data import neo4j_settings
@@ -155,6 +155,11 @@ def test_snapshot_is_point_in_time_and_filters_status(store: GraphStore, tmp_pat
     # System time: nothing had been loaded a day ago.
     yesterday = datetime.now(UTC) - timedelta(days=1)
     assert write_snapshot(store, yesterday, [CurationStatus.PROPOSED], tmp_path / "before")["relations"] == 0
+    # A backfill reads evidence time only: history loaded today, snapshotted in the past.
+    backfill = write_snapshot(store, yesterday, [CurationStatus.PROPOSED], tmp_path / "backfill",
+                              SnapshotTime.EVIDENCE)
+    assert (backfill["relations"], backfill["items"], backfill["time"]) == (1, 3, "evidence")
+    assert pl.read_parquet(tmp_path / "backfill" / "relations.parquet")["id"].to_list() == [early["id"]]
     store.set_status([early["id"]], CurationStatus.REJECTED, "ann")
     accepted_only = write_snapshot(store, datetime(2100, 1, 1, tzinfo=UTC), [CurationStatus.ACCEPTED],
                                    tmp_path / "accepted")
