@@ -100,3 +100,15 @@ def test_events_dataset_needs_a_finished_ingest_and_positive_events(tmp_path: Pa
         load_dataset(CtrSection(), "events")
     with pytest.raises(InputDataError, match="ctr.positive_events"):
         load_events(root, CtrSection(positive_events=["click"]))
+
+
+def test_pretrained_tables_are_scaled_to_unit_mean_norm_and_zero_rows_stay_zero() -> None:
+    from serving.ctr.models import FeatureEmbedding
+
+    table = np.zeros((4, 3), np.float32)
+    table[1:] = [[3, 4, 0], [0, 0, 10], [6, 8, 0]]  # norms 5, 10, 10: mean 25 / 3
+    layer = FeatureEmbedding(4, 2, [table])
+    scaled = layer.pretrained_0.numpy()
+    assert np.linalg.norm(scaled[1:], axis=1).mean() == pytest.approx(1.0)
+    assert not scaled[0].any() and scaled.dtype == np.float32
+    assert np.allclose(2 * scaled[1], scaled[3])  # directions and relative sizes kept
