@@ -43,7 +43,8 @@ class GnnSection(BaseModel):
     max_events: int | None = Field(
         default=30_000, ge=100,
         description="Train on the latest N events only (null: all). Bounds training time: CPU "
-        "TGN training runs at hundreds of events/s on 2 cores. Export still replays every event.")
+        "TGN training runs at hundreds of events/s on 2 cores. Export still replays every event "
+        "and embeds every user and item.")
     val_ratio: float = Field(default=0.15, gt=0, lt=0.5, description="Share of events (by time) "
                              "for validation.")
     test_ratio: float = Field(default=0.15, gt=0, lt=0.5, description="Latest share of events for test.")

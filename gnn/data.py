@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,12 +11,10 @@ import torch
 from torch_geometric.data import TemporalData
 
 from gnn.config import GnnSection
-from gnn.features import node_features, node_texts
+from gnn.features import extend_features, node_features, node_texts
 from gnn.ids import IdMap
 from gnn.stream import Snapshot, build_ids, build_stream, read_events, read_snapshot, split_points
 from gnn.text import TextEncoder
-
-log = logging.getLogger("kgrec")
 
 
 @dataclass
@@ -42,31 +39,43 @@ def uses_features(config: GnnSection, baseline: bool) -> bool:
     return not baseline and config.text_features
 
 
+@dataclass
+class TrainedNodes:
+    """What a trained model knows of nodes: its id map and the text features it trained with."""
+
+    ids: IdMap
+    features: np.ndarray | None
+
+
 def prepare(config: GnnSection, events_dir: Path, snapshot_dir: Path, baseline: bool,
-            ids: IdMap | None = None, as_of: datetime | None = None,
-            features: np.ndarray | None = None) -> Prepared:
-    """Read, encode and split. With `ids` given (export), unknown ids are dropped, not errors.
+            trained: TrainedNodes | None = None, as_of: datetime | None = None) -> Prepared:
+    """Read, encode and split for training; with `trained` (export), read everything up to `as_of`.
+
+    An export's id map is the trained map plus every user and item seen since (TGN is
+    inductive: a new node's embedding comes from the memory its events build during the
+    replay and, for items, its text feature, through the trained weights).
 
     Raises:
         InputDataError: a missing or empty input, named.
-        UnknownIdError: never with `ids=None` (the map is built from the inputs).
     """
     snapshot = read_snapshot(snapshot_dir)
     events = read_events(events_dir, as_of)
-    strict = ids is None
-    if strict and config.max_events:
+    if trained is None and config.max_events:
         events = events.tail(config.max_events)
-    ids = ids or build_ids(events, snapshot)
-    stream, dropped = build_stream(events, snapshot, ids, uses_messages(config, baseline), strict)
-    if dropped:
-        log.warning("%d event(s) name users or items the model does not know; skipped", dropped)
-    if features is None and uses_features(config, baseline):
+    ids = build_ids(events, snapshot)
+    if trained is not None:
+        ids = ids.union(trained.ids)
+    stream = build_stream(events, snapshot, ids, uses_messages(config, baseline))
+    features = None
+    if uses_features(config, baseline):
         with_knowledge = config.knowledge in ("features", "both")
         texts = node_texts(snapshot, ids, with_knowledge, config.knowledge_per_item)
-        features = node_features(texts, TextEncoder(config.text_cache_dir))
+        encoder = TextEncoder(config.text_cache_dir)
+        features = (node_features(texts, encoder) if trained is None or trained.features is None
+                    else extend_features(trained.ids, trained.features, ids, texts, encoder))
     if as_of is not None:  # knowledge first seen after `as_of` is not known yet at `as_of`
         stream = stream[stream.t <= int(as_of.timestamp())]
-    val_start, test_start = split_points(stream, config.val_ratio, config.test_ratio) if strict else (0, 0)
+    val_start, test_start = (0, 0) if trained else split_points(stream, config.val_ratio, config.test_ratio)
     return Prepared(stream, ids, features, val_start, test_start, snapshot)
 
 

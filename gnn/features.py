@@ -70,3 +70,21 @@ def node_features(texts: list[str], encoder: TextEncoder) -> np.ndarray:
     if present:
         features[present] = encoder.encode([texts[i] for i in present])
     return features
+
+
+def extend_features(trained_ids: IdMap, trained: np.ndarray, ids: IdMap, texts: list[str],
+                    encoder: TextEncoder) -> np.ndarray:
+    """Features for `ids` (a superset of `trained_ids`), rows as `node_texts(.., ids, ..)`.
+
+    Nodes the model was trained with keep the exact rows it was trained on; only new nodes
+    are encoded, so an export costs encoder time in proportion to what is new.
+    """
+    old_nodes = pl.concat([trained_ids.encode(kind, ids.frame(kind)["id"], strict=False)
+                           for kind in ("item", "concept")])
+    old_rows = (old_nodes - trained_ids.offset["item"]).fill_null(-1).to_numpy()
+    features = np.empty((len(texts), trained.shape[1]), dtype=np.float32)
+    known = old_rows >= 0
+    features[known] = trained[old_rows[known]]
+    new = np.flatnonzero(~known)
+    features[new] = node_features([texts[i] for i in new], encoder)
+    return features

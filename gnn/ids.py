@@ -53,6 +53,14 @@ class IdMap:
         """Number of ids of one kind."""
         return len(self.names[kind])
 
+    def union(self, other: IdMap) -> IdMap:
+        """Every id of either map (a new mapping: node numbers of both may move)."""
+        return IdMap(*(self.names[k] + other.names[k] for k in KINDS))
+
+    def new_ids(self, trained: IdMap) -> dict[NodeKind, int]:
+        """How many ids of each kind this map holds that `trained` does not."""
+        return {k: len(set(self.names[k]) - set(trained.names[k])) for k in KINDS}
+
     def frame(self, kind: NodeKind) -> pl.DataFrame:
         """(id, node) for one kind, in node order."""
         names = self.names[kind]

@@ -15,6 +15,9 @@ from torch.nn import Linear
 from torch_geometric.nn import TGNMemory, TransformerConv
 from torch_geometric.nn.models.tgn import IdentityMessage, LastAggregator, LastNeighborLoader, TimeEncoder
 
+# State sized by the number of nodes, not learned: what `load_weights` leaves to the caller.
+PER_NODE_STATE = frozenset({"features", "memory.memory", "memory.last_update", "memory._assoc"})
+
 
 class GraphAttentionEmbedding(torch.nn.Module):
     """One TransformerConv over the sampled temporal neighbourhood (as in PyG's example)."""
@@ -81,6 +84,23 @@ class TemporalLinkModel(torch.nn.Module):
         self.project = Linear(features.size(1), dim) if features is not None else None
         self.register_buffer("features", features if features is not None else torch.zeros(0, 1))
         self.register_buffer("assoc", torch.empty(num_nodes, dtype=torch.long), persistent=False)
+
+    def load_weights(self, state: dict[str, Tensor]) -> None:
+        """Load a checkpoint's learned weights into a model over a different node set.
+
+        The per-node tensors (memory, last update, text features) are sized by the node count
+        and are rebuilt by the caller (memory by a replay, features from the snapshot); every
+        learned weight must match.
+
+        Raises:
+            ValueError: the checkpoint lacks a learned weight or has one this model does not.
+        """
+        learned = {k: v for k, v in state.items() if k not in PER_NODE_STATE}
+        missing, unexpected = self.load_state_dict(learned, strict=False)
+        missing = [k for k in missing if k not in PER_NODE_STATE]
+        if missing or unexpected:
+            raise ValueError(f"checkpoint does not fit this model: missing {missing}, "
+                             f"unexpected {unexpected}")
 
     def reset_state(self) -> None:
         """Forget memory and neighbours: the start of a pass over the stream."""

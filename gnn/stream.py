@@ -74,16 +74,14 @@ def build_ids(events: pl.DataFrame, snapshot: Snapshot) -> IdMap:
     return IdMap(events["user_id"].unique().to_list(), items.to_list(), snapshot.concepts["id"].to_list())
 
 
-def _event_edges(events: pl.DataFrame, ids: IdMap, strict: bool) -> tuple[pl.DataFrame, int]:
-    """Encoded events; with `strict=False` rows naming ids the map lacks are dropped and counted."""
-    frame = events.with_columns(
-        ids.encode("user", events["user_id"], strict).alias("src"),
-        ids.encode("item", events["item_id"], strict).alias("dst"),
+def _event_edges(events: pl.DataFrame, ids: IdMap) -> pl.DataFrame:
+    """Encoded events (UnknownIdError for an id the map lacks)."""
+    return events.select(
+        ids.encode("user", events["user_id"]).alias("src"),
+        ids.encode("item", events["item_id"]).alias("dst"), "t",
         pl.col("event_type").cast(pl.String).replace_strict(
-            EVENT_TYPES, list(range(len(EVENT_TYPES))), default=0).alias("code"))
-    kept = frame.drop_nulls(["src", "dst"])
-    return kept.select("src", "dst", "t", "code").with_columns(
-        pl.lit(0.0).alias("confidence"), pl.lit(True).alias("scored")), frame.height - kept.height
+            EVENT_TYPES, list(range(len(EVENT_TYPES))), default=0).alias("code"),
+        pl.lit(0.0).alias("confidence"), pl.lit(True).alias("scored"))
 
 
 def _knowledge_edges(snapshot: Snapshot, ids: IdMap, t_min: int) -> pl.DataFrame:
@@ -102,13 +100,13 @@ def _knowledge_edges(snapshot: Snapshot, ids: IdMap, t_min: int) -> pl.DataFrame
 
 
 def build_stream(events: pl.DataFrame, snapshot: Snapshot | None, ids: IdMap,
-                 with_knowledge: bool, strict: bool = True) -> tuple[TemporalData, int]:
-    """The edge stream (`src, dst, t, msg, scored`) and the number of events dropped.
+                 with_knowledge: bool) -> TemporalData:
+    """The edge stream (`src, dst, t, msg, scored`).
 
     Raises:
-        UnknownIdError: `strict` and an event names a user or item the map lacks.
+        UnknownIdError: an event names a user or item the map lacks.
     """
-    edges, dropped = _event_edges(events, ids, strict)
+    edges = _event_edges(events, ids)
     if with_knowledge and snapshot is not None and not edges.is_empty():
         knowledge = _knowledge_edges(snapshot, ids, int(edges["t"].min()))  # type: ignore[arg-type]
         edges = pl.concat([edges, knowledge], how="vertical_relaxed").sort(
@@ -122,7 +120,7 @@ def build_stream(events: pl.DataFrame, snapshot: Snapshot | None, ids: IdMap,
         dst=torch.from_numpy(edges["dst"].to_numpy().astype("int64")),
         t=torch.from_numpy(edges["t"].to_numpy().astype("int64")), msg=msg,
         scored=torch.from_numpy(edges["scored"].to_numpy()))
-    return data, dropped
+    return data
 
 
 def split_points(data: TemporalData, val_ratio: float, test_ratio: float) -> tuple[int, int]:

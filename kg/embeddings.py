@@ -57,6 +57,9 @@ class ExportManifest(_Strict):
     rows: dict[Literal["users", "items"], int]
     metrics: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="Split (val, test) -> metric (ap, auc, mrr) -> value.")
+    unseen_in_training: dict[Literal["users", "items"], int] = Field(
+        default_factory=dict, description="Rows whose id the model never trained on: embedded "
+        "from the events and text they have by `as_of`, through the trained weights.")
     files: ExportFiles
 
 
@@ -77,7 +80,8 @@ def _write_table(path: Path, ids: list[str], vectors: np.ndarray) -> None:
 def write_version(version_dir: Path, users: EmbeddingTable, items: EmbeddingTable, *, model: ModelInfo,
                   as_of: datetime, snapshot: str | None = None,
                   metrics: dict[str, dict[str, float]] | None = None,
-                  item_text: np.ndarray | None = None) -> ExportManifest:
+                  item_text: np.ndarray | None = None,
+                  unseen_in_training: dict[Literal["users", "items"], int] | None = None) -> ExportManifest:
     """Write every file of a version except the completion marker, which the caller adds last."""
     version_dir.mkdir(parents=True, exist_ok=True)
     for name, table in (("users", users), ("items", items)):
@@ -91,6 +95,7 @@ def write_version(version_dir: Path, users: EmbeddingTable, items: EmbeddingTabl
         format=FORMAT, version=version_dir.name, created_at=datetime.now(UTC), as_of=as_of.astimezone(UTC),
         dim=int(items.vectors.shape[1]), model=model, snapshot=snapshot,
         rows={"users": len(users.ids), "items": len(items.ids)}, metrics=metrics or {},
+        unseen_in_training=unseen_in_training or {},
         files=ExportFiles(users="users.parquet", items="items.parquet", users_npy="users.npy",
                           items_npy="items.npy", item_text=text_file),
     )

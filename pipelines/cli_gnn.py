@@ -48,6 +48,12 @@ def embed_export(
     out: Annotated[Path, typer.Option("--out", help="Root of embedding versions.")],
     model: Annotated[Path, typer.Option("--model", help="A `kgrec train` output directory.")],
     version: Annotated[str | None, typer.Option("--version", help="Default: v<UTC time>.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", help="An ingest output to replay (default: the one the model trained on). "
+        "Users and items new since training get embeddings too.")] = None,
+    snapshot: Annotated[Path | None, typer.Option(
+        "--snapshot", help="A graph snapshot for item text and knowledge "
+        "(default: the training one).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Write user and item embeddings at a time as a new, never-overwritten version."""
@@ -55,5 +61,5 @@ def embed_export(
 
     moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
     with user_errors():
-        report = export_step(settings_from(config).gnn, model, moment, out, version)
+        report = export_step(settings_from(config).gnn, model, moment, out, version, events, snapshot)
     typer.echo(report.model_dump_json(indent=2))

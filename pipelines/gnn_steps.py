@@ -45,10 +45,12 @@ def _train_report(out_dir: Path, timer: Timer) -> StageReport:
 
 
 def export_step(settings: GnnSection, model_dir: Path, as_of: datetime, out_root: Path,
-                version: str | None = None) -> StageReport:
+                version: str | None = None, events_dir: Path | None = None,
+                snapshot_dir: Path | None = None) -> StageReport:
     """`kgrec embed export`: a new embedding version under `out_root`; never replaces a published one.
 
     A version directory without the completion marker is a crashed export and is replaced.
+    `events_dir` / `snapshot_dir` default to the model's training inputs.
 
     Raises:
         StageOutputError: the version is already published, or `model_dir` is not a finished
@@ -65,12 +67,17 @@ def export_step(settings: GnnSection, model_dir: Path, as_of: datetime, out_root
         raise StageOutputError(str(version_dir), "this embedding version is already published; "
                                "it is never overwritten (pass another --version)")
     begin_stage(version_dir)
-    manifest = write_embeddings(model_dir, as_of, version_dir, torch.device(settings.device))
+    if events_dir is not None:
+        require_complete(events_dir, "ingest")
+    manifest = write_embeddings(model_dir, as_of, version_dir, torch.device(settings.device),
+                                events_dir, snapshot_dir)
     mark_complete(version_dir, {"format": manifest.format, "version": manifest.version})
     return StageReport(name="embed_export", rows={str(k): v for k, v in manifest.rows.items()},
                        wall_s=timer.elapsed(), outputs={"dir": str(version_dir)},
                        details={"version": manifest.version, "dim": manifest.dim,
-                                "model": manifest.model.name})
+                                "model": manifest.model.name,
+                                "users_unseen_in_training": manifest.unseen_in_training.get("users", 0),
+                                "items_unseen_in_training": manifest.unseen_in_training.get("items", 0)})
 
 
 def train_on_ray(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path,

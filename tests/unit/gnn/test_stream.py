@@ -1,6 +1,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import torch
@@ -21,8 +22,8 @@ def test_events_only_stream_is_time_ordered_and_scored(inputs: tuple[Path, Path]
     events = read_events(inputs[0])
     snapshot = read_snapshot(inputs[1])
     ids = build_ids(events, snapshot)
-    data, dropped = build_stream(events, snapshot, ids, with_knowledge=False)
-    assert dropped == 0 and data.num_events == 500 and bool(data.scored.all())
+    data = build_stream(events, snapshot, ids, with_knowledge=False)
+    assert data.num_events == 500 and bool(data.scored.all())
     assert bool((data.t[1:] >= data.t[:-1]).all())
     assert data.msg.shape == (500, MSG_DIM)
     assert bool((data.msg[:, EVENT_TYPES.index("purchase")] == 1).all())
@@ -33,7 +34,7 @@ def test_knowledge_edges_join_the_stream_unscored_after_same_time_events(inputs:
     events = read_events(inputs[0])
     snapshot = read_snapshot(inputs[1])
     ids = build_ids(events, snapshot)
-    data, _ = build_stream(events, snapshot, ids, with_knowledge=True)
+    data = build_stream(events, snapshot, ids, with_knowledge=True)
     knowledge = ~data.scored
     assert int(knowledge.sum()) == snapshot.relations.height == 80
     first_seen = int((START + timedelta(days=1)).timestamp())
@@ -49,7 +50,7 @@ def test_knowledge_edges_join_the_stream_unscored_after_same_time_events(inputs:
 def test_chronological_split_by_scored_events(inputs: tuple[Path, Path]) -> None:
     events = read_events(inputs[0])
     snapshot = read_snapshot(inputs[1])
-    data, _ = build_stream(events, snapshot, build_ids(events, snapshot), with_knowledge=True)
+    data = build_stream(events, snapshot, build_ids(events, snapshot), with_knowledge=True)
     val, test = split_points(data, 0.15, 0.15)
     assert int(data.scored[:val].sum()) == 350 and int(data.scored[val:test].sum()) == 75
     assert int(data.t[val - 1]) <= int(data.t[val])
@@ -71,19 +72,35 @@ def test_bad_inputs_are_clear_errors(tmp_path: Path, inputs: tuple[Path, Path]) 
     ids = build_ids(events.filter(pl.col("user_id") != "u001"), snapshot)
     with pytest.raises(UnknownIdError, match="'u001'"):
         build_stream(events, snapshot, ids, with_knowledge=False)
-    _, dropped = build_stream(events, snapshot, ids, with_knowledge=False, strict=False)
-    assert dropped == events.filter(pl.col("user_id") == "u001").height > 0
 
 
-def test_training_uses_the_latest_max_events_and_export_sees_them_all(inputs: tuple[Path, Path]) -> None:
+def test_training_uses_the_latest_max_events_and_export_embeds_every_node(
+        inputs: tuple[Path, Path], tmp_path: Path) -> None:
     from gnn.config import GnnSection
-    from gnn.data import prepare
+    from gnn.data import TrainedNodes, prepare
 
-    config = GnnSection(max_events=200, text_features=False)
-    prepared = prepare(config, inputs[0], inputs[1], baseline=False)
-    assert int(prepared.stream.scored.sum()) == 200
-    latest = read_events(inputs[0]).tail(200)
-    assert prepared.ids.count("user") == latest["user_id"].n_unique()
-    replay = prepare(config, inputs[0], inputs[1], baseline=False, ids=prepared.ids)
-    assert int(replay.stream.scored.sum()) == read_events(inputs[0]).filter(
-        pl.col("user_id").is_in(latest["user_id"].unique().to_list())).height
+    # The fixture's events plus an early basket of an item no snapshot or recent event has.
+    base = pl.read_parquet(inputs[0] / "events")
+    early = base.head(3).with_columns(pl.lit("i900").alias("item_id"), pl.lit("u900").alias("user_id"))
+    (tmp_path / "ingest" / "events").mkdir(parents=True)
+    pl.concat([early, base]).write_parquet(tmp_path / "ingest" / "events" / "part-0.parquet")
+    config = GnnSection(max_events=200, text_cache_dir=tmp_path / "cache")
+    prepared = prepare(config, tmp_path / "ingest", inputs[1], baseline=False)
+    assert prepared.features is not None and int(prepared.stream.scored.sum()) == 200
+    everything = read_events(tmp_path / "ingest")
+    assert prepared.ids.count("user") == everything.tail(200)["user_id"].n_unique()
+
+    # Export: every event replays, unseen users and items get nodes; trained nodes keep the
+    # exact feature rows the model was trained on (here: a marker), new ones are encoded.
+    trained = TrainedNodes(prepared.ids, np.full_like(prepared.features, 7.0))
+    replay = prepare(config, tmp_path / "ingest", inputs[1], baseline=False, trained=trained)
+    assert int(replay.stream.scored.sum()) == everything.height
+    new = replay.ids.new_ids(prepared.ids)
+    assert new["item"] == 1 and new["user"] == replay.ids.count("user") - prepared.ids.count("user") > 1
+    assert replay.features is not None and replay.features.shape[0] == prepared.features.shape[0] + 1
+    old = replay.ids.frame("item").join(prepared.ids.frame("item"), on="id", how="left", maintain_order="left")
+    rows = (old["node"] - replay.ids.offset["item"]).to_numpy()
+    known = old["node_right"].is_not_null().to_numpy()
+    assert (replay.features[rows[known]] == 7.0).all()
+    (new_row,) = rows[~known]
+    assert not replay.features[new_row].any()  # i900 has no text in the snapshot: zeros, as in training

@@ -1,10 +1,12 @@
 """Training and export on a small learnable stream written as real files (seconds, no services)."""
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -92,6 +94,40 @@ def test_embeddings_depend_on_the_as_of_time_and_a_crashed_version_is_replaced(r
     early, late = np.load(crashed / "users.npy"), np.load(root / "emb" / "v3" / "users.npy")
     assert early.shape == late.shape and not np.allclose(early, late)
     assert (crashed / MARKER).exists()
+
+
+def test_export_embeds_users_and_items_that_arrived_after_training(root: Path, trained: TrainResult) -> None:
+    # Newer inputs: a new user who buys group-0 items, and a new item with a title in a newer snapshot.
+    events = pl.read_parquet(root / "ingest" / "events")
+    late = events.tail(12).with_columns(
+        pl.Series("user_id", ["u900"] * 10 + ["u001", "u002"]),
+        pl.Series("item_id", [f"i{i:03d}" for i in range(10)] + ["i950", "i950"]),
+        pl.col("ts") + pl.duration(days=1))
+    (root / "later" / "events").mkdir(parents=True)
+    pl.concat([events, late]).write_parquet(root / "later" / "events" / "part-0.parquet")
+    (root / "later" / "_SUCCESS.json").write_text("{}")
+    shutil.copytree(root / "snap", root / "snap2")
+    items = pl.read_parquet(root / "snap" / "items.parquet")
+    pl.concat([items, items.head(1).with_columns(pl.lit("i950").alias("id"), pl.lit("mug model 950").alias("title"))]
+              ).write_parquet(root / "snap2" / "items.parquet")
+
+    as_of = START + timedelta(days=60)
+    report = export_step(_config(root), root / "model", as_of, root / "emb", "later", root / "later", root / "snap2")
+    assert report.rows == {"users": 61, "items": 41}
+    assert report.details["users_unseen_in_training"] == 1 and report.details["items_unseen_in_training"] == 1
+    served = read_export(root / "emb" / "later")
+    assert served.manifest.unseen_in_training == {"users": 1, "items": 1}
+    assert served.manifest.snapshot == str(root / "snap2")
+    users = dict(zip(served.users.ids, served.users.vectors, strict=True))
+    assert np.abs(users["u900"]).sum() > 0 and not np.allclose(users["u900"], users["u000"])
+    text = np.load(root / "emb" / "later" / "item_text.npy")
+    item_ids = served.items.ids
+    trained_text = np.load(root / "model" / "features.npy")
+    assert np.array_equal(text[item_ids.index("i000")], trained_text[0])  # trained rows are reused
+    assert np.linalg.norm(text[item_ids.index("i950")]) == pytest.approx(1.0, abs=1e-3)  # new title encoded
+    # The trained model's own export (training inputs) has no unseen rows.
+    same = export_step(_config(root), root / "model", as_of, root / "emb", "same")
+    assert same.details["users_unseen_in_training"] == 0 and same.rows == {"users": 60, "items": 40}
 
 
 def test_missing_inputs_are_named(root: Path, tmp_path: Path) -> None:
