@@ -16,7 +16,10 @@ from kg.schema import ITEM_RELATIONS, RelationType
 Dialect = Literal["neo4j", "falkordb"]
 
 
-def tail_label(relation: RelationType) -> str:
+Label = Literal["Item", "Concept"]
+
+
+def tail_label(relation: RelationType) -> Label:
     """Label of the tail node: Item for item-item relations, Concept otherwise."""
     return "Item" if relation in ITEM_RELATIONS else "Concept"
 
@@ -58,12 +61,37 @@ WHERE n IS NULL
 RETURN id"""
 
 
-def missing_nodes(label: Literal["Item", "Concept"]) -> str:
+def missing_nodes(label: Label) -> str:
     """Which of `$ids` are not nodes of `label` (usually none, so the answer is short)."""
     return MISSING_NODES.format(label=label)
 
 
-def upsert_relations(relation: RelationType) -> str:
+# How a relation batch finds its endpoints. By their `id` property (an index lookup per row)
+# in both dialects; FalkorDB can also seek nodes by internal id, which the FalkorDB store
+# resolves once per item and caches (`row.hid`/`row.tid`), with the `id` and label checked on
+# every row so a stale id never matches another node. (Seeks on `row.x` directly are planned
+# as label scans; projecting them first (WITH) gives NodeByIdSeek.)
+ENDPOINTS_BY_PROPERTY = """UNWIND $rows AS row
+MATCH (h:Item {{id: row.head}})
+MATCH (t:{tail} {{id: row.tail}})"""
+
+ENDPOINTS_BY_NODE_ID = """UNWIND $rows AS row
+WITH row, row.hid AS hid, row.tid AS tid
+MATCH (h) WHERE ID(h) = hid
+MATCH (t) WHERE ID(t) = tid
+WITH row, h, t WHERE h:Item AND h.id = row.head AND t:{tail} AND t.id = row.tail"""
+
+RESOLVE_NODES = """UNWIND $ids AS id
+MATCH (n:{label} {{id: id}})
+RETURN id, ID(n) AS node"""
+
+
+def resolve_nodes(label: Label) -> str:
+    """FalkorDB: internal node ids of those of `$ids` that are nodes of `label`."""
+    return RESOLVE_NODES.format(label=label)
+
+
+def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPERTY) -> str:
     """MERGE one batch of relations of one type; a no-op for rows of a run already loaded.
 
     New edges start `proposed` with this run's evidence, all set in one pass. An edge that
@@ -73,12 +101,10 @@ def upsert_relations(relation: RelationType) -> str:
     same batch (or re-running on the same data) leave the graph identical. `matched` counts
     rows whose endpoints exist (the others are skipped by the MATCH; the loader then finds
     out which, and quarantines them); `written` counts rows whose evidence was added (their
-    `updated_at` is this load's `$now`).
+    `updated_at` is this load's `$now`). `endpoints` is one of the `ENDPOINTS_*` heads.
     """
     seen = "row.evidence_id IN r.evidence_ids"  # this evidence is already counted
-    return f"""UNWIND $rows AS row
-MATCH (h:Item {{id: row.head}})
-MATCH (t:{tail_label(relation)} {{id: row.tail}})
+    return endpoints.format(tail=tail_label(relation)) + f"""
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
 ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
   r.support = row.support, r.evidence_ids = [row.evidence_id],

@@ -25,7 +25,8 @@ import shutil
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -203,9 +204,37 @@ def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryP
     return refused
 
 
+@dataclass
+class _InFlight:
+    """A batch whose relations are being written while the next batch is read and validated."""
+
+    number: int
+    rows: int
+    valid: list[tuple[int, Relation]]
+    invalid: list[Row]
+    written: Future[WriteCount]
+
+
+def _finish(store: GraphStore, batch: _InFlight, policy: RetryPolicy, quarantine_dir: Path,
+            state_path: Path, fingerprint: str, report: LoadReport) -> None:
+    """Wait for a batch's write, quarantine its refusals, then record it as done."""
+    count = batch.written.result()
+    report.relations_counted += count.written
+    unknown = _unknown_endpoints(store, batch.valid, policy) if count.matched < len(batch.valid) else []
+    # One file per batch, written before the batch is recorded as done: the state stays
+    # small however many rows are refused, and a resume keeps earlier refusals.
+    _write_quarantine(quarantine_dir / f"batch-{batch.number:06d}.parquet", batch.invalid + unknown)
+    state_path.write_text(json.dumps({"fingerprint": fingerprint, "batches_done": batch.number + 1}))
+
+
 def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
                    progress: Callable[[int], None] | None = None, writers: int = 1) -> LoadReport:
-    """Load `in_dir` into `store` with `writers` parallel writers; see the module docstring."""
+    """Load `in_dir` into `store` with `writers` parallel writers; see the module docstring.
+
+    Reading and validating a batch (client CPU) overlaps with writing the previous one (server
+    time): one batch is in flight at a time, and batches are recorded as done in order, so a
+    crash re-sends at most the batch that was in flight.
+    """
     started = time.perf_counter()
     report = LoadReport()
     state_dir = in_dir / STATE_DIR
@@ -222,23 +251,32 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
     quarantine_dir.mkdir(exist_ok=True)
     _write_quarantine(quarantine_dir / "concepts.parquet",
                       _load_nodes(store, in_dir, batch_size, policy, report))
+    finish = functools.partial(_finish, store, policy=policy, quarantine_dir=quarantine_dir,
+                               state_path=state_path, fingerprint=fingerprint, report=report)
     first = 0
-    for number, batch in enumerate(_batches(in_dir / "relations", batch_size)):
-        rows = batch.to_pylist()
-        report.relations_read += len(rows)
-        if number >= done:
+    in_flight: _InFlight | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgrec-load") as sender:
+        for number, batch in enumerate(_batches(in_dir / "relations", batch_size)):
+            rows = batch.to_pylist()
+            report.relations_read += len(rows)
+            report.batches = number + 1
+            if number < done:
+                first += len(rows)
+                if progress:
+                    progress(len(rows))
+                continue
             valid, invalid = _validate(rows, first)
-            count = _write_relations(store, [r for _, r in valid], policy, writers)
-            report.relations_counted += count.written
-            unknown = _unknown_endpoints(store, valid, policy) if count.matched < len(valid) else []
-            # One file per batch, written before the batch is recorded as done: the state
-            # stays small however many rows are refused, and a resume keeps earlier refusals.
-            _write_quarantine(quarantine_dir / f"batch-{number:06d}.parquet", invalid + unknown)
-            state_path.write_text(json.dumps({"fingerprint": fingerprint, "batches_done": number + 1}))
-        if progress:
-            progress(len(rows))
-        first += len(rows)
-        report.batches = number + 1
+            first += len(rows)
+            written = sender.submit(_write_relations, store, [r for _, r in valid], policy, writers)
+            if in_flight is not None:
+                finish(in_flight)
+                if progress:
+                    progress(in_flight.rows)
+            in_flight = _InFlight(number, len(rows), valid, invalid, written)
+        if in_flight is not None:
+            finish(in_flight)
+            if progress:
+                progress(in_flight.rows)
     report.quarantined = _quarantine_reasons(quarantine_dir)
     report.wall_s = round(time.perf_counter() - started, 3)
     return report

@@ -92,7 +92,11 @@ class GraphStore(ABC):
 
     def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> WriteCount:
         """MERGE relations of one type whose endpoints exist; see `cypher.upsert_relations`."""
-        result = self._write(cypher.upsert_relations(relation), {"rows": list(rows), "now": now_ms()})
+        return self._upsert(cypher.upsert_relations(relation), list(rows), now_ms())
+
+    def _upsert(self, statement: str, rows: list[Row], now: int) -> WriteCount:
+        """Run one `cypher.upsert_relations` statement at time `now`; its two counts."""
+        result = self._write(statement, {"rows": rows, "now": now})
         if not result:
             return WriteCount(0, 0)
         return WriteCount(int(result[0]["matched"]), int(result[0]["written"] or 0))

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from kg import cypher
+from kg.cypher import Label
 from kg.errors import StoreUnavailable
-from kg.store import GraphStore, Row
+from kg.schema import RelationType
+from kg.store import GraphStore, Row, WriteCount, now_ms
+
+# Item/concept ids -> internal node ids kept per label; past this many the cache starts over
+# (about 150 bytes an entry), so memory stays bounded however large the graph.
+NODE_CACHE_LIMIT = 1_000_000
 
 
 class FalkorDBStore(GraphStore):
@@ -22,6 +30,7 @@ class FalkorDBStore(GraphStore):
         self._timeout_s = timeout_s
         self._db: Any = None
         self._graph: Any = None
+        self._node_ids: dict[Label, dict[str, int]] = {"Item": {}, "Concept": {}}
 
     def connect(self) -> None:
         """Open the client and check the server answers."""
@@ -50,6 +59,46 @@ class FalkorDBStore(GraphStore):
 
     def _read(self, query: str, params: Row) -> list[Row]:
         return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
+
+    def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> WriteCount:
+        """MERGE relations of one type, finding endpoints by cached internal node id.
+
+        An index lookup per endpoint per row cost FalkorDB more than the MERGE itself; each
+        item's node id is looked up once instead. When fewer rows match than were sent (an
+        unknown endpoint, or a cached id gone stale), the batch's ids are looked up afresh and
+        the batch is sent once more: the statement is idempotent, and with the same `$now` its
+        `written` count includes rows the first try wrote.
+        """
+        statement = cypher.upsert_relations(relation, cypher.ENDPOINTS_BY_NODE_ID)
+        tail = cypher.tail_label(relation)
+        now = now_ms()
+        count = self._upsert(statement, self._with_node_ids(rows, tail), now)
+        if count.matched < len(rows):
+            self._forget(rows, tail)
+            count = self._upsert(statement, self._with_node_ids(rows, tail), now)
+        return count
+
+    def _with_node_ids(self, rows: Sequence[Row], tail: Label) -> list[Row]:
+        """Rows plus `hid`/`tid`, the internal ids of their endpoints (null when unknown)."""
+        heads = self._lookup("Item", {r["head"] for r in rows})
+        tails = self._lookup(tail, {r["tail"] for r in rows})
+        return [{**r, "hid": heads.get(r["head"]), "tid": tails.get(r["tail"])} for r in rows]
+
+    def _lookup(self, label: Label, ids: set[str]) -> dict[str, int]:
+        """The cache of `label`, holding every one of `ids` that is a node."""
+        cache = self._node_ids[label]
+        unknown = [i for i in ids if i not in cache]
+        if unknown:
+            if len(cache) + len(unknown) > NODE_CACHE_LIMIT:
+                cache.clear()
+            for row in self._read(cypher.resolve_nodes(label), {"ids": unknown}):
+                cache[row["id"]] = row["node"]
+        return cache
+
+    def _forget(self, rows: Sequence[Row], tail: Label) -> None:
+        for r in rows:
+            self._node_ids["Item"].pop(r["head"], None)
+            self._node_ids[tail].pop(r["tail"], None)
 
     def _apply_schema(self, statement: str) -> None:
         import redis
@@ -82,6 +131,8 @@ class FalkorDBStore(GraphStore):
         """Delete the graph if it exists."""
         import redis
 
+        for cache in self._node_ids.values():
+            cache.clear()
         try:
             self._graph.delete()
         except redis.exceptions.ResponseError as e:
