@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, ValidationError
 
 from kg.errors import StoreUnavailable
 from kg.schema import ITEM_RELATIONS, Concept, Relation, RelationType
-from kg.store import GraphStore, Row, WriteCount
+from kg.store import RELATION_ROWS, GraphStore, Row, WriteCount, relation_params
 
 log = logging.getLogger("kgrec")
 T = TypeVar("T")
@@ -102,10 +103,6 @@ def _fingerprint(store: GraphStore, in_dir: Path) -> str:
     return hashlib.sha256(json.dumps([store.identity, files]).encode()).hexdigest()[:16]
 
 
-def _millis(value: Any) -> int | None:
-    return None if value is None else int(value.timestamp() * 1000)
-
-
 def _validate(rows: list[dict[str, Any]], first: int) -> tuple[list[tuple[int, Relation]], list[Row]]:
     """(row number, relation) for valid rows; quarantine rows for the others."""
     good: list[tuple[int, Relation]] = []
@@ -145,40 +142,48 @@ def _unknown_endpoints(store: GraphStore, relations: list[tuple[int, Relation]],
     return refused
 
 
-def _write_relations(store: GraphStore, relations: list[Relation], policy: RetryPolicy,
-                     writers: int) -> WriteCount:
-    """Write a batch, split across `writers` threads by head item.
+def _relation_rows(batch: pa.RecordBatch, first: int, valid: list[tuple[int, Relation]]) -> pa.Table:
+    """The valid rows of `batch` as a `RELATION_ROWS` table.
+
+    When the file's columns already have the model's types, the rows are taken from the batch
+    as they are (pydantic passed them unchanged); otherwise they are rebuilt from what pydantic
+    made of them, so coercions (an int where a float belongs, other time units) follow the model.
+    """
+    names = batch.schema.names
+    if all(f.name in names and batch.schema.field(f.name).type == f.type for f in RELATION_ROWS):
+        table = pa.Table.from_batches([batch]).select(RELATION_ROWS.names)
+        return table.take(pa.array([number - first for number, _ in valid], pa.int64())).cast(RELATION_ROWS)
+    dumped = [{**r.model_dump(), "type": r.type.value} for _, r in valid]
+    return pa.Table.from_pylist(dumped, schema=RELATION_ROWS)
+
+
+def _write_relations(store: GraphStore, rows: pa.Table, policy: RetryPolicy, writers: int) -> WriteCount:
+    """Write a batch (`RELATION_ROWS`), split across `writers` threads by head item.
 
     Each writer owns the relations of its heads, so no two writers create relationships on
     the same head node; rows are sorted by (type, head, tail) so any shared tail nodes are
     locked in the same order by everyone. (Neo4j's managed transactions also retry the
     deadlocks that remain possible on shared tails.)
     """
-    partitions: list[list[Relation]] = [[] for _ in range(writers)]
-    for r in relations:
-        partitions[zlib.crc32(r.head.encode()) % writers].append(r)
     if writers == 1:
-        counts = [_write_partition(store, partitions[0], policy)]
+        counts = [_write_partition(store, rows, policy)]
     else:
+        owner = pa.array([zlib.crc32(head.encode()) % writers for head in rows.column("head").to_pylist()])
+        partitions = [rows.filter(pc.equal(owner, n)) for n in range(writers)]
         with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kgrec-writer") as pool:
             counts = list(pool.map(functools.partial(_write_partition, store, policy=policy), partitions))
     return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
 
 
-def _write_partition(store: GraphStore, relations: list[Relation], policy: RetryPolicy) -> WriteCount:
-    by_type: dict[RelationType, list[Row]] = {}
-    for r in sorted(relations, key=lambda r: (r.type.value, r.head, r.tail)):  # stable lock order
-        # Absent keys read as null in Cypher: leaving out nulls (and the type, which the
-        # statement names) shortens every parameter payload.
-        row = r.model_dump(exclude_none=True, exclude={"type", "first_seen", "last_seen"})
-        if r.first_seen is not None:
-            row["first_seen"] = _millis(r.first_seen)
-        if r.last_seen is not None:
-            row["last_seen"] = _millis(r.last_seen)
-        by_type.setdefault(r.type, []).append(row)
-    counts = [with_retries(store, policy, f"write {relation.value}",
-                           functools.partial(store.upsert_relations, relation, rows))
-              for relation, rows in by_type.items()]
+def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy) -> WriteCount:
+    """One writer's rows, one statement per relation type, in (type, head, tail) order."""
+    ordered = rows.sort_by([("type", "ascending"), ("head", "ascending"), ("tail", "ascending")])
+    counts = []
+    for value in pc.unique(ordered.column("type")).to_pylist():
+        relation = RelationType(value)
+        params = relation_params(ordered.filter(pc.equal(ordered.column("type"), value)))
+        counts.append(with_retries(store, policy, f"write {relation.value}",
+                                   functools.partial(store.upsert_relations, relation, params)))
     return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
 
 
@@ -266,8 +271,9 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
                     progress(len(rows))
                 continue
             valid, invalid = _validate(rows, first)
+            table = _relation_rows(batch, first, valid)
+            written = sender.submit(_write_relations, store, table, policy, writers)
             first += len(rows)
-            written = sender.submit(_write_relations, store, [r for _, r in valid], policy, writers)
             if in_flight is not None:
                 finish(in_flight)
                 if progress:

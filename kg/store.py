@@ -14,13 +14,15 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
+import pyarrow as pa
+
 from kg import cypher
+from kg.arrow_schema import arrow_schema_of
 from kg.cypher import Dialect
 from kg.errors import UnknownRelationError
-from kg.schema import CurationStatus, RelationType, relation_type_of
+from kg.schema import CurationStatus, Relation, RelationType, relation_type_of
 
 Row = dict[str, Any]
-
 
 class WriteCount(NamedTuple):
     """Rows of a relation batch whose endpoints existed, and rows whose evidence was added."""
@@ -32,6 +34,31 @@ class WriteCount(NamedTuple):
 def now_ms() -> int:
     """Wall-clock time as epoch milliseconds: the time format both dialects share."""
     return int(time.time() * 1000)
+
+
+# Validated relation rows as the loader hands them on (one column per Relation field), and
+# one type's rows as the upsert statement reads them: no type (the statement names it), times
+# as epoch milliseconds (both dialects' time format).
+RELATION_ROWS = arrow_schema_of(Relation)
+RELATION_PARAMS = pa.schema([f.with_type(pa.int64()) if f.name in ("first_seen", "last_seen") else f
+                             for f in RELATION_ROWS if f.name != "type"])
+
+
+def relation_params(rows: pa.Table) -> pa.Table:
+    """`RELATION_ROWS` of one type as a `RELATION_PARAMS` table (what backends send)."""
+    return rows.drop_columns(["type"]).cast(RELATION_PARAMS)
+
+
+def param_rows(table: pa.Table) -> list[Row]:
+    """A table's rows as parameter maps, nulls left out (a missing key reads as null)."""
+    return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
+
+
+def write_count(result: list[Row]) -> WriteCount:
+    """The (matched, written) counts an upsert statement returns."""
+    if not result:
+        return WriteCount(0, 0)
+    return WriteCount(int(result[0]["matched"]), int(result[0]["written"] or 0))
 
 
 class GraphStore(ABC):
@@ -90,16 +117,13 @@ class GraphStore(ABC):
         """MERGE concepts by id, accumulating aliases."""
         self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
 
-    def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> WriteCount:
-        """MERGE relations of one type whose endpoints exist; see `cypher.upsert_relations`."""
-        return self._upsert(cypher.upsert_relations(relation), list(rows), now_ms())
+    def upsert_relations(self, relation: RelationType, rows: pa.Table) -> WriteCount:
+        """MERGE relations of one type (a `RELATION_PARAMS` table) whose endpoints exist.
 
-    def _upsert(self, statement: str, rows: list[Row], now: int) -> WriteCount:
-        """Run one `cypher.upsert_relations` statement at time `now`; its two counts."""
-        result = self._write(statement, {"rows": rows, "now": now})
-        if not result:
-            return WriteCount(0, 0)
-        return WriteCount(int(result[0]["matched"]), int(result[0]["written"] or 0))
+        See `cypher.upsert_relations` for what is written and counted.
+        """
+        return write_count(self._write(cypher.upsert_relations(relation),
+                                       {"rows": param_rows(rows), "now": now_ms()}))
 
     def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
         """The subset of `ids` that are not nodes of `label`."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+import pyarrow as pa
+
 from kg import cypher
+from kg.backends.falkordb_params import rows_literal
 from kg.cypher import Label
 from kg.errors import StoreUnavailable
 from kg.schema import RelationType
-from kg.store import GraphStore, Row, WriteCount, now_ms
+from kg.store import GraphStore, Row, WriteCount, now_ms, write_count
 
 # Item/concept ids -> internal node ids kept per label; past this many the cache starts over
 # (about 150 bytes an entry), so memory stays bounded however large the graph.
@@ -55,34 +57,39 @@ class FalkorDBStore(GraphStore):
         return [dict(zip(header, row, strict=True)) for row in result.result_set]
 
     def _write(self, query: str, params: Row) -> list[Row]:
-        return self._rows(self._graph.query(query, params, timeout=int(self._timeout_s * 1000)))
+        """`params` empty: `query` carries its own `CYPHER ...` parameter header."""
+        return self._rows(self._graph.query(query, params or None, timeout=int(self._timeout_s * 1000)))
 
     def _read(self, query: str, params: Row) -> list[Row]:
         return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
 
-    def upsert_relations(self, relation: RelationType, rows: Sequence[Row]) -> WriteCount:
+    def upsert_relations(self, relation: RelationType, rows: pa.Table) -> WriteCount:
         """MERGE relations of one type, finding endpoints by cached internal node id.
 
         An index lookup per endpoint per row cost FalkorDB more than the MERGE itself; each
         item's node id is looked up once instead. When fewer rows match than were sent (an
         unknown endpoint, or a cached id gone stale), the batch's ids are looked up afresh and
         the batch is sent once more: the statement is idempotent, and with the same `$now` its
-        `written` count includes rows the first try wrote.
+        `written` count includes rows the first try wrote. Rows are encoded a column at a time
+        (`falkordb_params`), not by the client's per-value encoder.
         """
         statement = cypher.upsert_relations(relation, cypher.ENDPOINTS_BY_NODE_ID)
         tail = cypher.tail_label(relation)
+        heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
         now = now_ms()
-        count = self._upsert(statement, self._with_node_ids(rows, tail), now)
-        if count.matched < len(rows):
-            self._forget(rows, tail)
-            count = self._upsert(statement, self._with_node_ids(rows, tail), now)
-        return count
 
-    def _with_node_ids(self, rows: Sequence[Row], tail: Label) -> list[Row]:
-        """Rows plus `hid`/`tid`, the internal ids of their endpoints (null when unknown)."""
-        heads = self._lookup("Item", {r["head"] for r in rows})
-        tails = self._lookup(tail, {r["tail"] for r in rows})
-        return [{**r, "hid": heads.get(r["head"]), "tid": tails.get(r["tail"])} for r in rows]
+        def send() -> WriteCount:
+            head_ids, tail_ids = self._lookup("Item", set(heads)), self._lookup(tail, set(tails))
+            with_ids = rows.append_column("hid", pa.array([head_ids.get(h) for h in heads], pa.int64()))
+            with_ids = with_ids.append_column("tid", pa.array([tail_ids.get(t) for t in tails], pa.int64()))
+            header = f"CYPHER rows={rows_literal(with_ids)} now={now} "
+            return write_count(self._write(header + statement, {}))
+
+        count = send()
+        if count.matched < rows.num_rows:
+            self._forget(heads, tails, tail)
+            count = send()
+        return count
 
     def _lookup(self, label: Label, ids: set[str]) -> dict[str, int]:
         """The cache of `label`, holding every one of `ids` that is a node."""
@@ -95,10 +102,11 @@ class FalkorDBStore(GraphStore):
                 cache[row["id"]] = row["node"]
         return cache
 
-    def _forget(self, rows: Sequence[Row], tail: Label) -> None:
-        for r in rows:
-            self._node_ids["Item"].pop(r["head"], None)
-            self._node_ids[tail].pop(r["tail"], None)
+    def _forget(self, heads: list[str], tails: list[str], tail: Label) -> None:
+        for head in heads:
+            self._node_ids["Item"].pop(head, None)
+        for tail_id in tails:
+            self._node_ids[tail].pop(tail_id, None)
 
     def _apply_schema(self, statement: str) -> None:
         import redis

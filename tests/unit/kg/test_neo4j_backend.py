@@ -5,15 +5,18 @@ A real Neo4j runs the same code in tests/integration/test_graph_store.py when NE
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import neo4j
+import pyarrow as pa
 import pytest
 
 from kg import cypher
 from kg.backends.neo4j import Neo4jStore
 from kg.errors import UnknownRelationError
-from kg.schema import CurationStatus, RelationType, relation_id
+from kg.schema import CurationStatus, Relation, RelationType, relation_id
+from kg.store import RELATION_ROWS, relation_params
 
 
 class FakeRecord:
@@ -68,11 +71,17 @@ def _store(answer: Callable[[str], list[dict[str, Any]]] = lambda q: []) -> tupl
 
 def test_relation_batches_go_through_managed_write_transactions() -> None:
     store, driver = _store(lambda q: [{"matched": 2, "written": 2}])
-    rows = [{"id": "x", "head": "a", "tail": "b"}, {"id": "y", "head": "a", "tail": "c"}]
-    assert store.upsert_relations(RelationType.COMPLEMENTS, rows) == (2, 2)
+    relations = [Relation(id=f"r{n}", head="a", type=RelationType.COMPLEMENTS, tail=tail, confidence=0.5,
+                          support=1, first_seen=datetime(2026, 1, 1, tzinfo=UTC), model="m", prompt_version="p1",
+                          run_id="run", evidence_id="e") for n, tail in enumerate("bc")]
+    rows = pa.Table.from_pylist([{**r.model_dump(), "type": r.type.value} for r in relations], schema=RELATION_ROWS)
+    assert store.upsert_relations(RelationType.COMPLEMENTS, relation_params(rows)) == (2, 2)
     mode, query, params = driver.log[0]
     assert mode == "write" and query == cypher.upsert_relations(RelationType.COMPLEMENTS)
-    assert params["rows"] == rows and isinstance(params["now"], int)
+    assert params["rows"][1] == {"id": "r1", "head": "a", "tail": "c", "confidence": 0.5, "support": 1,
+                                 "first_seen": 1767225600000, "model": "m", "prompt_version": "p1",
+                                 "run_id": "run", "evidence_id": "e"}  # nulls left out, times in ms
+    assert isinstance(params["now"], int)
     assert driver.databases == ["kg"]
 
 

@@ -1,0 +1,34 @@
+"""The loader hands validated relation rows on as Arrow, the same whatever types the file used."""
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from kg.load import _relation_rows, _validate
+from kg.store import RELATION_ROWS, relation_params
+
+ROWS = [
+    {"id": "CO_PURCHASED:1", "head": "a", "type": "CO_PURCHASED", "tail": "b", "tail_text": None,
+     "confidence": 1.0, "support": 3, "lift": 2.5, "first_seen": datetime(2026, 1, 1, tzinfo=UTC),
+     "last_seen": None, "model": "cooccurrence", "prompt_version": "n/a", "rationale": 'say "why"',
+     "run_id": "r", "evidence_id": "e"},
+    {"id": "bad", "head": "a", "type": "NOT_A_TYPE", "tail": "c", "tail_text": None, "confidence": 0.5,
+     "support": 1, "lift": None, "first_seen": None, "last_seen": None, "model": "m", "prompt_version": "p",
+     "rationale": None, "run_id": "r", "evidence_id": "e"},
+]
+
+
+def test_rows_in_the_model_types_are_taken_as_they_are_and_others_are_rebuilt_the_same() -> None:
+    canonical = pa.Table.from_pylist(ROWS, schema=RELATION_ROWS).to_batches()[0]
+    other_types = pa.Table.from_pylist(ROWS, schema=RELATION_ROWS).cast(pa.schema([
+        f.with_type(pa.float64()) if f.name in ("support",) else
+        f.with_type(pa.timestamp("us", tz="UTC")) if f.name in ("first_seen", "last_seen") else f
+        for f in RELATION_ROWS])).to_batches()[0]
+    tables = []
+    for batch in (canonical, other_types):
+        valid, invalid = _validate(batch.to_pylist(), 10)
+        assert [n for n, _ in valid] == [10] and invalid[0]["row_number"] == 11
+        tables.append(_relation_rows(batch, 10, valid))
+    assert tables[0].equals(tables[1]) and tables[0].schema == RELATION_ROWS and tables[0].num_rows == 1
+    params = relation_params(tables[0]).to_pylist()[0]
+    assert params["first_seen"] == 1767225600000 and params["support"] == 3 and "type" not in params
