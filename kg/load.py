@@ -38,7 +38,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kg.errors import StoreUnavailable
 from kg.schema import ITEM_RELATIONS, Concept, Relation, RelationType
-from kg.store import RELATION_ROWS, GraphStore, Row, WriteCount, relation_params
+from kg.store import ITEM_PARAMS, RELATION_ROWS, GraphStore, Row, WriteCount, relation_params
 
 log = logging.getLogger("kgrec")
 T = TypeVar("T")
@@ -142,15 +142,27 @@ def _unknown_endpoints(store: GraphStore, relations: list[tuple[int, Relation]],
     return refused
 
 
+def _same_values(schema: pa.Schema, target: pa.Field) -> bool:
+    """Whether casting `schema`'s column to `target` changes no value.
+
+    True for the same type, and for other string types (polars writes large strings).
+    """
+    if target.name not in schema.names:
+        return False
+    found = schema.field(target.name).type
+    strings = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    return bool(found == target.type or (target.type == pa.string() and any(is_(found) for is_ in strings)))
+
+
 def _relation_rows(batch: pa.RecordBatch, first: int, valid: list[tuple[int, Relation]]) -> pa.Table:
     """The valid rows of `batch` as a `RELATION_ROWS` table.
 
     When the file's columns already have the model's types, the rows are taken from the batch
-    as they are (pydantic passed them unchanged); otherwise they are rebuilt from what pydantic
-    made of them, so coercions (an int where a float belongs, other time units) follow the model.
+    as they are (pydantic passed them unchanged); otherwise they are rebuilt from what
+    pydantic made of them, so coercions (an int where a float belongs, other time units)
+    follow the model.
     """
-    names = batch.schema.names
-    if all(f.name in names and batch.schema.field(f.name).type == f.type for f in RELATION_ROWS):
+    if all(_same_values(batch.schema, f) for f in RELATION_ROWS):
         table = pa.Table.from_batches([batch]).select(RELATION_ROWS.names)
         return table.take(pa.array([number - first for number, _ in valid], pa.int64())).cast(RELATION_ROWS)
     dumped = [{**r.model_dump(), "type": r.type.value} for _, r in valid]
@@ -187,14 +199,20 @@ def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy) -> 
     return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
 
 
+def _item_rows(batch: pa.RecordBatch) -> pa.Table:
+    """An items batch (`item_id` and any of title, category, brand) as an `ITEM_PARAMS` table."""
+    columns = [batch.column("item_id")] + [
+        batch.column(f.name) if f.name in batch.schema.names else pa.nulls(batch.num_rows, f.type)
+        for f in list(ITEM_PARAMS)[1:]]
+    return pa.Table.from_arrays(columns, names=ITEM_PARAMS.names).cast(ITEM_PARAMS)
+
+
 def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
                 report: LoadReport) -> list[Row]:
     """Items, then concepts (validated; refused concept rows are returned for the quarantine)."""
     for batch in _batches(in_dir / "items", batch_size):
-        rows = [{"id": r["item_id"], "title": r.get("title"), "category": r.get("category"),
-                 "brand": r.get("brand")} for r in batch.to_pylist()]
-        with_retries(store, policy, "write items", functools.partial(store.upsert_items, rows))
-        report.items += len(rows)
+        with_retries(store, policy, "write items", functools.partial(store.upsert_items, _item_rows(batch)))
+        report.items += batch.num_rows
     refused: list[Row] = []
     for batch in _batches(in_dir / "concepts", batch_size):
         rows = []

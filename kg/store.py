@@ -44,6 +44,10 @@ RELATION_PARAMS = pa.schema([f.with_type(pa.int64()) if f.name in ("first_seen",
                              for f in RELATION_ROWS if f.name != "type"])
 
 
+ITEM_PARAMS = pa.schema([("id", pa.string()), ("title", pa.string()), ("category", pa.string()),
+                         ("brand", pa.string())])
+
+
 def relation_params(rows: pa.Table) -> pa.Table:
     """`RELATION_ROWS` of one type as a `RELATION_PARAMS` table (what backends send)."""
     return rows.drop_columns(["type"]).cast(RELATION_PARAMS)
@@ -109,9 +113,9 @@ class GraphStore(ABC):
         for statement in cypher.schema_statements(self.dialect):
             self._apply_schema(statement)
 
-    def upsert_items(self, rows: Sequence[Row]) -> None:
-        """MERGE items by id; their descriptive fields follow the latest load."""
-        self._write(cypher.UPSERT_ITEMS, {"rows": list(rows), "now": now_ms()})
+    def upsert_items(self, rows: pa.Table) -> None:
+        """MERGE items (an `ITEM_PARAMS` table) by id; their descriptive fields follow the latest load."""
+        self._write(cypher.UPSERT_ITEMS, {"rows": param_rows(rows), "now": now_ms()})
 
     def upsert_concepts(self, rows: Sequence[Row]) -> None:
         """MERGE concepts by id, accumulating aliases."""

@@ -63,6 +63,10 @@ class FalkorDBStore(GraphStore):
     def _read(self, query: str, params: Row) -> list[Row]:
         return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
 
+    def upsert_items(self, rows: pa.Table) -> None:
+        """MERGE items by id, the rows encoded a column at a time (`falkordb_params`)."""
+        self._write(f"CYPHER rows={rows_literal(rows)} now={now_ms()} " + cypher.UPSERT_ITEMS, {})
+
     def upsert_relations(self, relation: RelationType, rows: pa.Table) -> WriteCount:
         """MERGE relations of one type, finding endpoints by cached internal node id.
 

@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pytest
 
 from kg.load import _relation_rows, _validate
+from kg.schema import Relation
 from kg.store import RELATION_ROWS, relation_params
 
 ROWS = [
@@ -16,6 +18,14 @@ ROWS = [
      "support": 1, "lift": None, "first_seen": None, "last_seen": None, "model": "m", "prompt_version": "p",
      "rationale": None, "run_id": "r", "evidence_id": "e"},
 ]
+
+
+def test_large_strings_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = pa.Table.from_pylist(ROWS[:1], schema=RELATION_ROWS).cast(pa.schema([
+        f.with_type(pa.large_string()) if f.type == pa.string() else f for f in RELATION_ROWS])).to_batches()[0]
+    valid, _ = _validate(batch.to_pylist(), 0)
+    monkeypatch.setattr(Relation, "model_dump", None)  # the slow path would need it
+    assert _relation_rows(batch, 0, valid).schema == RELATION_ROWS
 
 
 def test_rows_in_the_model_types_are_taken_as_they_are_and_others_are_rebuilt_the_same() -> None:
