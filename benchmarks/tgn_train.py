@@ -1,7 +1,8 @@
 """Temporal link prediction: kgrec's TGN with knowledge vs. PyG's TGN example, same data, same run.
 
     python benchmarks/tgn_train.py --dataset jodie-wikipedia
-    python benchmarks/tgn_train.py --dataset online-retail --max-events 100000
+    python benchmarks/tgn_train.py --dataset online-retail --max-events 30000 --seeds 0 1 2 \
+        --knowledge features messages both none
 
 The events are split chronologically (70/15/15). The knowledge graph is mined from the
 *training* events only (co-occurrence pairs, as `kgrec candidates` does) and written as a
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from _measure import measure  # sibling module: benchmarks/ is on sys.path when run as a script
 
@@ -123,6 +125,8 @@ def main() -> None:
                         default=None, help="Our model's knowledge mode(s), one run each (default: the "
                         "config's); ratios compare the first with the baseline.")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="Train every arm once per seed; figures are mean (and spread) over them.")
     parser.add_argument("--work", type=Path, default=None, help="Scratch dir (default: a temp dir).")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="kgrec-tgn-"))
@@ -134,21 +138,31 @@ def main() -> None:
                                  "text_cache_dir": work / "text_cache"}
     arms = [("baseline", True, {})] + [(f"ours-{mode}", False, {"knowledge": mode})
                                        for mode in args.knowledge or [GnnSection().knowledge]]
-    runs = {}
-    for name, baseline, extra in arms:
-        _, peak, result = measure(_train, work, name, baseline, {**overrides, **extra})
-        runs[name] = (peak, result)
-    print(f"{'model':<28}{'events/s':>10}{'peak MiB':>10}{'test AP':>9}{'test AUC':>9}{'test MRR':>9}")
-    for name, (peak, r) in runs.items():
-        t = r["metrics"]["test"]
-        label = f"{r['model_name']} ({name})"
-        print(f"{label:<28}{r['train_events_per_s']:>10,.0f}{peak / MIB:>10,.0f}"
-              f"{t['ap']:>9.4f}{t['auc']:>9.4f}{t['mrr']:>9.4f}")
-    (bp, b), (op, o) = runs["baseline"], runs[arms[1][0]]
-    bt, ot = b["metrics"]["test"], o["metrics"]["test"]
-    print(f"ratio ours/baseline: throughput {o['train_events_per_s'] / b['train_events_per_s']:.2f}x, "
-          f"peak memory {op / bp:.2f}x, test AP {ot['ap'] / bt['ap']:.3f}x, "
-          f"test MRR {ot['mrr'] / bt['mrr']:.3f}x")
+    runs: dict[str, list[tuple[int, dict[str, Any]]]] = {name: [] for name, _, _ in arms}
+    for seed in args.seeds:  # seeds outermost: load drift on a shared machine hits every arm alike
+        for name, baseline, extra in arms:
+            _, peak, result = measure(_train, work, f"{name}-seed{seed}", baseline,
+                                      {**overrides, **extra, "seed": seed})
+            runs[name].append((peak, result))
+    print(f"seeds: {args.seeds}; mean (± std over seeds when more than one)")
+    print(f"{'model':<34}{'events/s':>10}{'peak MiB':>10}{'test AP':>16}{'test AUC':>16}{'test MRR':>16}")
+    figures = {name: _summary(seeded) for name, seeded in runs.items()}
+    for name, f in figures.items():
+        label = f"{runs[name][0][1]['model_name']} ({name})"
+        print(f"{label:<34}{f['events_per_s'][0]:>10,.0f}{f['peak'][0] / MIB:>10,.0f}"
+              + "".join(f"{f[k][0]:>9.4f} ±{f[k][1]:.3f}" for k in ("ap", "auc", "mrr")))
+    base, ours = figures["baseline"], figures[arms[1][0]]
+    print(f"ratio ours/baseline: throughput {ours['events_per_s'][0] / base['events_per_s'][0]:.2f}x, "
+          f"peak memory {ours['peak'][0] / base['peak'][0]:.2f}x, "
+          f"test AP {ours['ap'][0] / base['ap'][0]:.3f}x, test MRR {ours['mrr'][0] / base['mrr'][0]:.3f}x")
+
+
+def _summary(seeded: list[tuple[int, dict[str, Any]]]) -> dict[str, tuple[float, float]]:
+    """(mean, std) over seeds of throughput, peak memory and test AP/AUC/MRR."""
+    columns = {"events_per_s": [r["train_events_per_s"] for _, r in seeded], "peak": [p for p, _ in seeded]}
+    for key in ("ap", "auc", "mrr"):
+        columns[key] = [r["metrics"]["test"][key] for _, r in seeded]
+    return {key: (float(np.mean(values)), float(np.std(values))) for key, values in columns.items()}
 
 
 if __name__ == "__main__":
