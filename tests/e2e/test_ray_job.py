@@ -35,7 +35,11 @@ def ray_head(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     head = subprocess.Popen(
         [str(BIN / "ray"), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
          "--port", str(_free_port()), "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard),
-         "--include-dashboard", "true", "--num-cpus", "2"],
+         "--include-dashboard", "true", "--num-cpus", "2",
+         # Free ports for the agents too: their defaults clash with any other Ray on the machine.
+         "--dashboard-agent-listen-port", str(_free_port()), "--dashboard-agent-grpc-port", str(_free_port()),
+         "--runtime-env-agent-port", str(_free_port()), "--metrics-export-port", str(_free_port()),
+         "--ray-client-server-port", str(_free_port())],
         stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     address = f"http://127.0.0.1:{dashboard}"
@@ -60,8 +64,14 @@ def ray_head(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _submit(address: str, env: dict[str, str], *command: str) -> str:
-    result = subprocess.run([str(BIN / "ray"), "job", "submit", "--address", address, "--", *command],
-                            env=env, capture_output=True, text=True, timeout=300)
+    # The dashboard answers before its job agent is up; Ray then says to try again later.
+    deadline = time.monotonic() + 60
+    while True:
+        result = subprocess.run([str(BIN / "ray"), "job", "submit", "--address", address, "--", *command],
+                                env=env, capture_output=True, text=True, timeout=300)
+        if "No available agent to submit job" not in result.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     assert result.returncode == 0 and "succeeded" in result.stdout + result.stderr, result.stdout[-3000:]
     return result.stdout + result.stderr
 
