@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from gnn.features import extend_features, node_features, node_texts
 from gnn.ids import IdMap
 from gnn.stream import Snapshot, build_ids, build_stream, read_events, read_snapshot, split_points
 from gnn.text import TextEncoder
+
+log = logging.getLogger("kgrec")
 
 
 @dataclass
@@ -67,12 +70,17 @@ def prepare(config: GnnSection, events_dir: Path, snapshot_dir: Path, baseline: 
         ids = ids.union(trained.ids)
     stream = build_stream(events, snapshot, ids, uses_messages(config, baseline))
     features = None
-    if uses_features(config, baseline):
+    # The architecture is fixed at training: an export has features exactly when the model does.
+    if uses_features(config, baseline) and (trained is None or trained.features is not None):
         with_knowledge = config.knowledge in ("features", "both")
         texts = node_texts(snapshot, ids, with_knowledge, config.knowledge_per_item)
         encoder = TextEncoder(config.text_cache_dir)
-        features = (node_features(texts, encoder) if trained is None or trained.features is None
-                    else extend_features(trained.ids, trained.features, ids, texts, encoder))
+        if trained is not None and trained.features is not None:
+            features = extend_features(trained.ids, trained.features, ids, texts, encoder)
+        elif any(texts):
+            features = node_features(texts, encoder)
+        else:  # all-zero features would only add a learned constant to every item
+            log.warning("no item or concept has text (titles, knowledge); training without text features")
     if as_of is not None:  # knowledge first seen after `as_of` is not known yet at `as_of`
         stream = stream[stream.t <= int(as_of.timestamp())]
     val_start, test_start = (0, 0) if trained else split_points(stream, config.val_ratio, config.test_ratio)

@@ -38,8 +38,8 @@ def _knowledge_text(snapshot: Snapshot, per_item: int) -> pl.DataFrame:
     edges = snapshot.relations.select("head", "tail", "type", "confidence")
     reverse = edges.filter(pl.col("type").is_in([r.value for r in ITEM_RELATIONS])).select(
         pl.col("tail").alias("head"), pl.col("head").alias("tail"), "type", "confidence")
-    rel = pl.concat([edges, reverse]).join(
-        names, left_on="tail", right_on="id", how="inner").sort(
+    rel = pl.concat([edges, reverse]).join(  # neighbours without a name say nothing
+        names.drop_nulls("name"), left_on="tail", right_on="id", how="inner").sort(
         ["head", "confidence", "tail"], descending=[False, True, False])
     top = rel.group_by("head", maintain_order=True).head(per_item)
     is_item = pl.col("type").is_in([r.value for r in ITEM_RELATIONS])
