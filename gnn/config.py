@@ -20,7 +20,7 @@ class GnnSection(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     knowledge: Knowledge = Field(
-        default="features",
+        default="both",
         description="How the snapshot's knowledge reaches the model: 'features' (related items and "
         "concepts written into each item's text feature), 'messages' (relations as time-stamped "
         "edges in the stream), 'both', or 'none'. See docs/embeddings.md for the measurement.",
