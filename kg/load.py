@@ -239,8 +239,9 @@ class _InFlight:
 
 
 def _finish(store: GraphStore, batch: _InFlight, policy: RetryPolicy, quarantine_dir: Path,
-            state_path: Path, fingerprint: str, report: LoadReport) -> None:
-    """Wait for a batch's write, quarantine its refusals, then record it as done."""
+            state_path: Path, fingerprint: str, report: LoadReport,
+            progress: Callable[[int], None] | None) -> None:
+    """Wait for a batch's write, quarantine its refusals, record it as done, report progress."""
     count = batch.written.result()
     report.relations_counted += count.written
     unknown = _unknown_endpoints(store, batch.valid, policy) if count.matched < len(batch.valid) else []
@@ -248,6 +249,8 @@ def _finish(store: GraphStore, batch: _InFlight, policy: RetryPolicy, quarantine
     # small however many rows are refused, and a resume keeps earlier refusals.
     _write_quarantine(quarantine_dir / f"batch-{batch.number:06d}.parquet", batch.invalid + unknown)
     state_path.write_text(json.dumps({"fingerprint": fingerprint, "batches_done": batch.number + 1}))
+    if progress:
+        progress(batch.rows)
 
 
 def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
@@ -275,32 +278,28 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
     _write_quarantine(quarantine_dir / "concepts.parquet",
                       _load_nodes(store, in_dir, batch_size, policy, report))
     finish = functools.partial(_finish, store, policy=policy, quarantine_dir=quarantine_dir,
-                               state_path=state_path, fingerprint=fingerprint, report=report)
+                               state_path=state_path, fingerprint=fingerprint, report=report,
+                               progress=progress)
     first = 0
     in_flight: _InFlight | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgrec-load") as sender:
         for number, batch in enumerate(_batches(in_dir / "relations", batch_size)):
-            rows = batch.to_pylist()
-            report.relations_read += len(rows)
+            report.relations_read += batch.num_rows
             report.batches = number + 1
-            if number < done:
-                first += len(rows)
+            if number < done:  # finished before a crash: skipped, not even decoded
+                first += batch.num_rows
                 if progress:
-                    progress(len(rows))
+                    progress(batch.num_rows)
                 continue
-            valid, invalid = _validate(rows, first)
+            valid, invalid = _validate(batch.to_pylist(), first)
             table = _relation_rows(batch, first, valid)
             written = sender.submit(_write_relations, store, table, policy, writers)
-            first += len(rows)
+            first += batch.num_rows
             if in_flight is not None:
                 finish(in_flight)
-                if progress:
-                    progress(in_flight.rows)
-            in_flight = _InFlight(number, len(rows), valid, invalid, written)
+            in_flight = _InFlight(number, batch.num_rows, valid, invalid, written)
         if in_flight is not None:
             finish(in_flight)
-            if progress:
-                progress(in_flight.rows)
     report.quarantined = _quarantine_reasons(quarantine_dir)
     report.wall_s = round(time.perf_counter() - started, 3)
     return report

@@ -21,15 +21,14 @@ import pyarrow.parquet as pq
 from kg import cypher
 from kg.arrow_schema import TIMESTAMP
 from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType, SnapshotTime
-from kg.store import GraphStore
+from kg.store import ITEM_PARAMS, GraphStore
 
 RELATION_SCHEMA = pa.schema([
     ("id", pa.string()), ("type", pa.string()), ("head", pa.string()), ("tail", pa.string()),
     ("status", pa.string()), ("confidence", pa.float64()), ("support", pa.int64()),
     ("lift", pa.float64()), ("first_seen", TIMESTAMP), ("last_seen", TIMESTAMP), ("model", pa.string()),
 ])
-ITEM_SCHEMA = pa.schema([("id", pa.string()), ("title", pa.string()), ("category", pa.string()),
-                         ("brand", pa.string())])
+ITEM_SCHEMA = ITEM_PARAMS  # a snapshot's items have the columns the store was given
 CONCEPT_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("kind", pa.string())])
 
 

@@ -57,15 +57,19 @@ class FalkorDBStore(GraphStore):
         return [dict(zip(header, row, strict=True)) for row in result.result_set]
 
     def _write(self, query: str, params: Row) -> list[Row]:
-        """`params` empty: `query` carries its own `CYPHER ...` parameter header."""
-        return self._rows(self._graph.query(query, params or None, timeout=int(self._timeout_s * 1000)))
+        return self._rows(self._graph.query(query, params, timeout=int(self._timeout_s * 1000)))
+
+    def _write_rows(self, statement: str, rows: pa.Table, now: int) -> list[Row]:
+        """Run a `$rows`/`$now` write with the rows encoded a column at a time (`falkordb_params`)."""
+        header = f"CYPHER rows={rows_literal(rows)} now={now} "
+        return self._rows(self._graph.query(header + statement, timeout=int(self._timeout_s * 1000)))
 
     def _read(self, query: str, params: Row) -> list[Row]:
         return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
 
     def upsert_items(self, rows: pa.Table) -> None:
         """MERGE items by id, the rows encoded a column at a time (`falkordb_params`)."""
-        self._write(f"CYPHER rows={rows_literal(rows)} now={now_ms()} " + cypher.UPSERT_ITEMS, {})
+        self._write_rows(cypher.UPSERT_ITEMS, rows, now_ms())
 
     def upsert_relations(self, relation: RelationType, rows: pa.Table) -> WriteCount:
         """MERGE relations of one type, finding endpoints by cached internal node id.
@@ -86,8 +90,7 @@ class FalkorDBStore(GraphStore):
             head_ids, tail_ids = self._lookup("Item", set(heads)), self._lookup(tail, set(tails))
             with_ids = rows.append_column("hid", pa.array([head_ids.get(h) for h in heads], pa.int64()))
             with_ids = with_ids.append_column("tid", pa.array([tail_ids.get(t) for t in tails], pa.int64()))
-            header = f"CYPHER rows={rows_literal(with_ids)} now={now} "
-            return write_count(self._write(header + statement, {}))
+            return write_count(self._write_rows(statement, with_ids, now))
 
         count = send()
         if count.matched < rows.num_rows:

@@ -32,8 +32,8 @@ def test_every_value_reads_back_as_sent(store: FalkorDBStore) -> None:
         "share": pa.array([0.1, 1e-5, 123456789.25, -2.5, 1e300, None, 0.0, 3.0, 1 / 3, 2.0, 5e-324]),
         "flag": pa.array([True, False, None] + [True] * (n - 3)),
     })
-    rows = store._write(f"CYPHER rows={rows_literal(table)} UNWIND $rows AS row "
-                        "RETURN row.text AS text, row.count AS count, row.share AS share, row.flag AS flag", {})
+    rows = store._write_rows("UNWIND $rows AS row RETURN row.text AS text, row.count AS count, "
+                             "row.share AS share, row.flag AS flag", table, now=0)
     # FalkorDB replies with doubles to 15 significant digits, so floats compare approximately.
     for got, sent in zip(rows, table.to_pylist(), strict=True):
         share = sent["share"]
@@ -43,7 +43,7 @@ def test_every_value_reads_back_as_sent(store: FalkorDBStore) -> None:
 def test_nulls_and_non_finite_numbers_are_left_out_and_read_as_null(store: FalkorDBStore) -> None:
     table = pa.table({"a": pa.array([None, "x"]), "b": pa.array([float("nan"), float("inf")])})
     assert rows_literal(table) == '[{},{`a`:"x"}]'
-    rows = store._write(f"CYPHER rows={rows_literal(table)} UNWIND $rows AS row RETURN row.a AS a, row.b AS b", {})
+    rows = store._write_rows("UNWIND $rows AS row RETURN row.a AS a, row.b AS b", table, now=0)
     assert rows == [{"a": None, "b": None}, {"a": "x", "b": None}]
     assert rows_literal(table.slice(0, 0)) == "[]"
 
