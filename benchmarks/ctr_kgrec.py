@@ -6,9 +6,12 @@
 Ingests the dataset (../shared/data) with kgrec's adapter, keeps the events before the CTR
 evaluation's cutoff, mines co-occurrence (MovieLens: one-day user windows; Online Retail:
 invoices), loads the graph into a throw-away embedded FalkorDB, snapshots it at the cutoff,
-trains the temporal model, exports embeddings as of the cutoff, and runs `ctr_step`: DeepFM and
-DIN with ids only, + the export's MiniLM item text, and + the kgrec embeddings, over the
-configured seeds. Nothing after the cutoff reaches the graph, the model or the embeddings.
+trains the temporal model, exports embeddings point in time (`ctr.embedding_versions` times
+across the ranker's training window and once at the cutoff; each sample reads the latest export
+made before it), and runs `ctr_step`: DeepFM and DIN with ids only, + the export's MiniLM item
+text, and + the kgrec embeddings, over the configured seeds. Nothing after the cutoff reaches
+the graph, the model or the embeddings. With `--work`, finished steps of an earlier run there
+are reused (`--retrain` trains the model again).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -34,26 +38,47 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-events", type=int, default=100_000,
                         help="Train the TGN on the latest N events before the cutoff.")
-    parser.add_argument("--work", type=Path, default=None, help="Keep intermediate outputs here.")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="Keep intermediate outputs here; reuse finished ones.")
+    parser.add_argument("--retrain", action="store_true", help="Train the model even if --work has one.")
     args = parser.parse_args()
 
     from gnn.config import GnnSection
-    from pipelines.candidates.job import run_candidates
-    from pipelines.config import CandidatesSection, CtrSection, GraphSection, IngestSection, RaySection
-    from pipelines.ctr_step import ctr_step, load_dataset
-    from pipelines.gnn_steps import export_step, train_step
-    from pipelines.graph import build_graph_input, embedded_server_for_run, load_step, snapshot_step
-    from pipelines.ingest.job import run_ingest
-    from pipelines.outputs import mark_complete
-    from pipelines.ray_runtime import ensure_ray
+    from pipelines.config import CtrSection
+    from pipelines.ctr_step import ctr_step, export_versions, load_dataset
+    from pipelines.gnn_steps import train_step
+    from pipelines.outputs import MARKER
 
-    fmt, events_file, items_file, basket_by = SOURCES[args.dataset]
+    events_file = SOURCES[args.dataset][1]
     if not (SHARED / events_file).exists():
         raise SystemExit(f"{SHARED / events_file} is absent (see ../shared/data/README.md)")
     work = args.work or Path(tempfile.mkdtemp(prefix="kgrec-ctr-"))
     ctr = CtrSection()
     data = load_dataset(ctr, args.dataset)
     cutoff = data.cutoff
+    gnn = GnnSection(max_events=args.max_events, epochs=args.epochs, text_cache_dir=work / "text_cache")
+    if args.retrain or not (work / "model" / MARKER).exists():
+        shutil.rmtree(work / "emb", ignore_errors=True)  # exports of an older model
+        if not (work / "snapshot" / MARKER).exists():
+            _graph_at_cutoff(args.dataset, work, cutoff)
+        trained = train_step(gnn, work / "ingest", work / "snapshot", work / "model")
+        print(f"TGN on {trained.rows['events']:,} events before {cutoff:%Y-%m-%d}: "
+              f"test AP {trained.details['test_ap']}, MRR {trained.details['test_mrr']}")
+    exports = export_versions(gnn, work / "model", data, ctr.embedding_versions, work / "emb")
+    _, table = ctr_step(ctr, data, exports, work / "ctr")
+    print(table)
+
+
+def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
+    """Ingest, keep the events before `cutoff`, mine, load a throw-away FalkorDB, snapshot at `cutoff`."""
+    from pipelines.candidates.job import run_candidates
+    from pipelines.config import CandidatesSection, GraphSection, IngestSection, RaySection
+    from pipelines.graph import build_graph_input, embedded_server_for_run, load_step, snapshot_step
+    from pipelines.ingest.job import run_ingest
+    from pipelines.outputs import mark_complete
+    from pipelines.ray_runtime import ensure_ray
+
+    fmt, events_file, items_file, basket_by = SOURCES[dataset]
     ensure_ray(RaySection(progress_bars=False))
     items_path = str(SHARED / items_file) if items_file else None
     run_ingest(IngestSection(format=fmt, events_path=str(SHARED / events_file), items_path=items_path),
@@ -71,14 +96,6 @@ def main() -> None:
     with embedded_server_for_run(graph):
         load_step(graph, work / "graph_input")
         snapshot_step(graph, cutoff, work / "snapshot")
-    gnn = GnnSection(max_events=args.max_events, epochs=args.epochs, text_cache_dir=work / "text_cache")
-    trained = train_step(gnn, work / "ingest", work / "snapshot", work / "model")
-    print(f"TGN on {trained.rows['events']:,} of {events.height:,} events before {cutoff:%Y-%m-%d}: "
-          f"test AP {trained.details['test_ap']}, MRR {trained.details['test_mrr']}")
-    shutil.rmtree(work / "emb", ignore_errors=True)
-    export_step(gnn, work / "model", cutoff, work / "emb", version="cutoff")
-    _, table = ctr_step(ctr, data, work / "emb" / "cutoff", work / "ctr")
-    print(table)
 
 
 if __name__ == "__main__":

@@ -112,8 +112,12 @@ def serve(config: ConfigOption = None) -> None:
 def eval_ctr(
     dataset: Annotated[Literal["movielens", "online-retail", "events"], typer.Option(
         "--dataset", help="Which data: the shared datasets, or `events` of a kgrec ingest output.")],
-    embeddings: Annotated[
-        Path, typer.Option("--embeddings", help="An export version directory (<dir>/<version>).")],
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A trained model directory: export it at ctr.embedding_versions times across "
+        "the training window and at the test split (into OUT/embeddings), point in time.")] = None,
+    embeddings: Annotated[list[Path] | None, typer.Option(
+        "--embeddings", help="Instead of --model: export version directories (<dir>/<version>; "
+        "repeat for several). Each sample reads the latest one made before it.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Directory for results and ranker files.")] = Path(
         "runs/ctr"),
     ingest: Annotated[Path | None, typer.Option(
@@ -121,11 +125,18 @@ def eval_ctr(
     config: ConfigOption = None,
 ) -> None:
     """Train DeepFM and DIN with ids only, + text embeddings, + kgrec embeddings; print the table."""
-    from pipelines.ctr_step import ctr_step, load_dataset
+    from kg.errors import ConfigError
+    from pipelines.ctr_step import ctr_step, export_versions, load_dataset
 
     with user_errors():
+        if (model is None) == (not embeddings):
+            raise ConfigError("give either --model (a trained model) or --embeddings (exports)")
         settings = settings_from(config)
         data = load_dataset(settings.ctr, dataset, ingest)
-        report, table = ctr_step(settings.ctr, data, embeddings, out)
+        versions = embeddings or []
+        if model is not None:
+            versions = export_versions(settings.gnn, model, data, settings.ctr.embedding_versions,
+                                       out / "embeddings")
+        report, table = ctr_step(settings.ctr, data, versions, out)
     typer.echo(table)
     typer.echo(report.model_dump_json(indent=2))

@@ -422,6 +422,11 @@ class CtrSection(Section):
                                  description="Latest share of samples (by time) held out for testing.")
     negatives: int = Field(default=4, ge=1,
                            description="Next-basket data: sampled non-bought items per bought one.")
+    embedding_versions: int = Field(
+        default=4, ge=1,
+        description="kgrec arm: embedding exports spread over the training window (plus one at the "
+        "test split); each sample reads the latest one made before it, as a ranker reading the "
+        "live cache would (serving.ctr.versions).")
     max_baskets: int = Field(
         default=3_000, ge=100,
         description="Next-basket data: latest baskets used (keeps a run to minutes on a laptop).")

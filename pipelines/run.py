@@ -58,23 +58,23 @@ def _gnn_stages(settings: Settings, run: RunDirectory) -> None:
 
 
 def _ctr_stage(settings: Settings, run: RunDirectory) -> None:
-    """The CTR table on the run's own events, with embeddings as of its test split.
+    """The CTR table on the run's own events, with point-in-time embeddings.
 
-    The model trained above replays only the events before the split's first test timestamp
-    into a second export (`ctr_embeddings/`), so the rankers' "+kgrec" arm sees nothing of the
-    test period through the embeddings' state. The model's weights were fit on its own training
-    share of events (before `train_until`); the report records when that reaches past the
-    cutoff (`model_fit_after_cutoff`), which only a CTR window older than the model's
-    validation share can cause.
+    The model trained above is exported again at times across the CTR training window and at
+    its test split (`ctr_embeddings/`, `pipelines.ctr_step.export_versions`); every sample reads
+    the latest version made before it, so the rankers' "+kgrec" arm never sees a sample's own
+    events, or the test period, through the embeddings' state. The model's weights were fit on
+    its own training share of events (before `train_until`); the report records when that
+    reaches past the cutoff (`model_fit_after_cutoff`), which only a CTR window older than the
+    model's validation share can cause.
     """
     from gnn.train import load_result
-    from pipelines.ctr_step import ctr_step, load_dataset
-    from pipelines.gnn_steps import export_step
+    from pipelines.ctr_step import ctr_step, export_versions, load_dataset
 
     data = load_dataset(settings.ctr, "events", run.stage_dir("ingest"))
-    export = export_step(settings.gnn, run.stage_dir("model"), data.cutoff, run.stage_dir("ctr_embeddings"),
-                         version="at-ctr-cutoff")
-    report, _ = ctr_step(settings.ctr, data, Path(export.outputs["dir"]), run.stage_dir("ctr"))
+    exports = export_versions(settings.gnn, run.stage_dir("model"), data, settings.ctr.embedding_versions,
+                              run.stage_dir("ctr_embeddings"))
+    report, _ = ctr_step(settings.ctr, data, exports, run.stage_dir("ctr"))
     fit_until = load_result(run.stage_dir("model")).train_until
     report.details["model_fit_after_cutoff"] = str(fit_until > data.cutoff)
     if fit_until > data.cutoff:

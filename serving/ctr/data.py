@@ -40,12 +40,19 @@ DATA_SEED = 0  # negatives are sampled once: every arm and model seed sees the s
 
 @dataclass(frozen=True)
 class Samples:
-    """Row-aligned arrays: user/item indices, history [n, L] (0-padded, newest last), label."""
+    """Row-aligned arrays: user/item indices, history [n, L] (0-padded, newest last), label, time.
+
+    `ts` (int64 microseconds since the epoch) is when the sample happened: point-in-time
+    features (`version`) are chosen from it. `version` is 0 until `ctr_step` assigns each
+    sample the embedding export it may see (`serving.ctr.versions`).
+    """
 
     user: np.ndarray
     item: np.ndarray
     history: np.ndarray
     label: np.ndarray
+    ts: np.ndarray
+    version: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -195,4 +202,6 @@ def _arrays(frame: pl.DataFrame, user_ids: list[str], item_ids: list[str], lengt
         user=np.array([users.get(u, 0) for u in frame["user_id"].to_list()], np.int64),
         item=np.array([items.get(i, 0) for i in frame["item_id"].to_list()], np.int64),
         history=history, label=np.array(frame["label"].cast(pl.Float32).to_list(), np.float32),
+        ts=frame["ts"].dt.epoch("us").to_numpy().astype(np.int64),
+        version=np.zeros(frame.height, np.int64),
     )

@@ -5,6 +5,8 @@ Each arm adds pretrained tables the way FuxiCTR's `PretrainedEmbedding` does wit
 export, `serving.ranker_export`) passes through a trainable linear projection to the id
 embedding size and is added to the id embedding of the same feature. Unseen ids (index 0)
 get zeros. The ids-only arm has no tables; everything else is identical across arms.
+kgrec's time-aware tables are versioned (`serving.ctr.versions`): a sample, and the items
+of its history, read the rows of the export that was live when the sample happened.
 
 Each frozen table is first divided by its mean row norm. Exports differ in scale (sentence
 embeddings are unit vectors, TGN embeddings have norms of 3-5), and a freshly initialised
@@ -24,12 +26,14 @@ import numpy as np
 import torch
 from torch import nn
 
-Tables = dict[str, np.ndarray]  # "item" / "user" -> float32 [vocab + 1, d], row 0 zeros
+Tables = dict[str, list[np.ndarray]]
+""""item" / "user" -> frozen float32 tables: `[vocab + 1, d]` (one for all samples) or
+`[versions, vocab + 1, d]` (point in time: a sample reads its `version`'s rows); row 0 zeros."""
 
 
 def _unit_scale(table: np.ndarray) -> np.ndarray:
     """`table` divided by its mean row norm; all-zero rows (unseen ids) do not count."""
-    norms = np.linalg.norm(table, axis=1)
+    norms = np.linalg.norm(table, axis=-1)
     present = norms > 0
     return (table / norms[present].mean()).astype(np.float32) if present.any() else table
 
@@ -39,22 +43,29 @@ class FeatureEmbedding(nn.Module):
 
     The frozen tables are buffers; each forward projects a whole table once and then looks
     rows up, which costs far less than projecting every looked-up row (histories repeat items).
+    A versioned table is stored flat, version after version, and read at `version * (vocab + 1) + id`.
     """
 
     def __init__(self, vocab: int, dim: int, pretrained: list[np.ndarray]) -> None:
         super().__init__()
         self.ids = nn.Embedding(vocab, dim, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=1e-2)
+        self.vocab = vocab
         self.tables = [f"pretrained_{n}" for n in range(len(pretrained))]
+        self.versioned = [table.ndim == 3 for table in pretrained]
         for name, table in zip(self.tables, pretrained, strict=True):
-            self.register_buffer(name, torch.from_numpy(_unit_scale(table)))
-        self.proj = nn.ModuleList(nn.Linear(t.shape[1], dim, bias=False) for t in pretrained)
+            if table.shape[-2] != vocab:
+                raise ValueError(f"a pretrained table has {table.shape[-2]} rows for a vocabulary of {vocab}")
+            flat = _unit_scale(table).reshape(-1, table.shape[-1])
+            self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(flat)))
+        self.proj = nn.ModuleList(nn.Linear(t.shape[-1], dim, bias=False) for t in pretrained)
 
-    def forward(self, index: torch.Tensor) -> torch.Tensor:
-        """[...] int64 -> [..., dim]."""
+    def forward(self, index: torch.Tensor, version: torch.Tensor) -> torch.Tensor:
+        """`index` [batch, ...] int64 with `version` [batch] -> [batch, ..., dim]."""
         out: torch.Tensor = self.ids(index)
-        for name, proj in zip(self.tables, self.proj, strict=True):
-            out = out + nn.functional.embedding(index, proj(getattr(self, name)))
+        at_version = index + (version * self.vocab).view(-1, *([1] * (index.dim() - 1)))
+        for name, proj, versioned in zip(self.tables, self.proj, self.versioned, strict=True):
+            out = out + nn.functional.embedding(at_version if versioned else index, proj(getattr(self, name)))
         return out
 
 
@@ -70,7 +81,7 @@ class _Base(nn.Module):
     """Shared inputs: users, items (also used for history), item categories."""
 
     def __init__(self, n_users: int, n_items: int, item_category: np.ndarray, n_categories: int,
-                 dim: int, tables: dict[str, list[np.ndarray]]) -> None:
+                 dim: int, tables: Tables) -> None:
         super().__init__()
         self.user = FeatureEmbedding(n_users, dim, tables.get("user", []))
         self.item = FeatureEmbedding(n_items, dim, tables.get("item", []))
@@ -79,8 +90,8 @@ class _Base(nn.Module):
         self.category = nn.Embedding(n_categories, dim, padding_idx=0) if n_categories > 1 else None
         self.dim = dim
 
-    def fields(self, user: torch.Tensor, item: torch.Tensor) -> list[torch.Tensor]:
-        out = [self.user(user), self.item(item)]
+    def fields(self, user: torch.Tensor, item: torch.Tensor, version: torch.Tensor) -> list[torch.Tensor]:
+        out = [self.user(user, version), self.item(item, version)]
         if self.category is not None:
             out.append(self.category(self.item_category[item]))
         return out
@@ -90,7 +101,7 @@ class DeepFM(_Base):
     """DeepFM over user, item, category and mean-of-history fields."""
 
     def __init__(self, n_users: int, n_items: int, item_category: np.ndarray, n_categories: int,
-                 dim: int, tables: dict[str, list[np.ndarray]]) -> None:
+                 dim: int, tables: Tables) -> None:
         super().__init__(n_users, n_items, item_category, n_categories, dim, tables)
         n_fields = 3 + (self.category is not None)
         self.linear_user = nn.Embedding(n_users, 1, padding_idx=0)
@@ -98,11 +109,12 @@ class DeepFM(_Base):
         self.bias = nn.Parameter(torch.zeros(1))
         self.dnn = _mlp([n_fields * dim, 128, 64, 1])
 
-    def forward(self, user: torch.Tensor, item: torch.Tensor, history: torch.Tensor) -> torch.Tensor:
+    def forward(self, user: torch.Tensor, item: torch.Tensor, history: torch.Tensor,
+                version: torch.Tensor) -> torch.Tensor:
         """Logits [batch]."""
         mask = (history > 0).unsqueeze(-1).float()
-        pooled = (self.item(history) * mask).sum(1) / mask.sum(1).clamp(min=1)
-        emb = torch.stack([*self.fields(user, item), pooled], dim=1)  # [b, f, d]
+        pooled = (self.item(history, version) * mask).sum(1) / mask.sum(1).clamp(min=1)
+        emb = torch.stack([*self.fields(user, item, version), pooled], dim=1)  # [b, f, d]
         fm = 0.5 * (emb.sum(1).pow(2) - emb.pow(2).sum(1)).sum(1)
         first = self.linear_user(user).squeeze(-1) + self.linear_item(item).squeeze(-1) + self.bias
         logits: torch.Tensor = first + fm + self.dnn(emb.flatten(1)).squeeze(-1)
@@ -113,17 +125,18 @@ class DIN(_Base):
     """Deep Interest Network: candidate-aware attention over the history."""
 
     def __init__(self, n_users: int, n_items: int, item_category: np.ndarray, n_categories: int,
-                 dim: int, tables: dict[str, list[np.ndarray]]) -> None:
+                 dim: int, tables: Tables) -> None:
         super().__init__(n_users, n_items, item_category, n_categories, dim, tables)
         n_fields = 3 + (self.category is not None)
         self.attention = _mlp([4 * dim, 36, 1], dropout=0.0)
         self.dnn = _mlp([n_fields * dim, 128, 64, 1])
 
-    def forward(self, user: torch.Tensor, item: torch.Tensor, history: torch.Tensor) -> torch.Tensor:
+    def forward(self, user: torch.Tensor, item: torch.Tensor, history: torch.Tensor,
+                version: torch.Tensor) -> torch.Tensor:
         """Logits [batch]."""
-        fields = self.fields(user, item)
+        fields = self.fields(user, item, version)
         query = fields[1].unsqueeze(1).expand(-1, history.shape[1], -1)  # [b, L, d]
-        keys = self.item(history)
+        keys = self.item(history, version)
         weight = self.attention(torch.cat([query, keys, query - keys, query * keys], -1))  # [b, L, 1]
         weight = weight * (history > 0).unsqueeze(-1).float()
         interest = (weight * keys).sum(1)

@@ -8,7 +8,7 @@ from torch import nn
 
 from pipelines.config import CtrSection
 from serving.ctr.data import CtrData, Samples
-from serving.ctr.models import MODELS
+from serving.ctr.models import MODELS, Tables
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -34,10 +34,10 @@ def logloss(labels: np.ndarray, probabilities: np.ndarray) -> float:
 
 def _tensors(samples: Samples, rows: np.ndarray) -> tuple[torch.Tensor, ...]:
     return (torch.from_numpy(samples.user[rows]), torch.from_numpy(samples.item[rows]),
-            torch.from_numpy(samples.history[rows]))
+            torch.from_numpy(samples.history[rows]), torch.from_numpy(samples.version[rows]))
 
 
-def train_and_score(model_name: str, data: CtrData, tables: dict[str, list[np.ndarray]],
+def train_and_score(model_name: str, data: CtrData, tables: Tables,
                     settings: CtrSection, seed: int) -> dict[str, float]:
     """Train `model_name` with `tables` (an arm) under `seed`; return test AUC and logloss."""
     torch.manual_seed(seed)

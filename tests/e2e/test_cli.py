@@ -76,10 +76,14 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert report.rstrip().endswith("- model_fit_after_cutoff: False")
     assert "## Rankers with and without the embeddings (CTR)" in report
     assert all(f"| {model} | {arm} |" in report for model in ("DeepFM", "DIN") for arm in ("ids", "+text", "+kgrec"))
-    assert ctr["details"]["embeddings_after_cutoff"] == "False"
-    cutoff_export = json.loads((run_dir / "ctr_embeddings" / "at-ctr-cutoff" / "manifest.json").read_text())
+    # point in time: versions across the ranker's training window, the last just before its test split
+    assert ctr["details"]["embedding_versions"] == 5 == len(list((run_dir / "ctr_embeddings").iterdir()))
+    assert ctr["details"]["train_samples_with_future_embeddings"] == 0
+    assert ctr["details"]["test_samples_with_future_embeddings"] == 0
+    last = sorted((run_dir / "ctr_embeddings").iterdir())[-1]
+    cutoff_export = json.loads((last / "manifest.json").read_text())
     assert cutoff_export["as_of"] < json.loads((embeddings / "manifest.json").read_text())["as_of"]
-    assert ctr["rows"]["test_samples"] > 0 and (run_dir / "ctr" / "fuxictr" / "item_id.npz").exists()
+    assert ctr["rows"]["test_samples"] > 0 and (run_dir / "ctr" / "fuxictr" / last.name / "item_id.npz").exists()
 
 
 def test_stage_commands_chain_like_ray_job_entry_points(tmp_path: Path) -> None:

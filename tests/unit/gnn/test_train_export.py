@@ -135,3 +135,51 @@ def test_missing_inputs_are_named(root: Path, tmp_path: Path) -> None:
         train(_config(root), root / "ingest", tmp_path, tmp_path / "m")
     with pytest.raises(StageOutputError, match="no train output"):
         export_step(_config(root), tmp_path / "nothing", START, tmp_path / "emb")
+
+
+def _ctr_ingest(root: Path, out: Path) -> Path:
+    """The model's training events as a kgrec ingest output, with the snapshot's items."""
+    shutil.copytree(root / "ingest", out)
+    (out / "items").mkdir()
+    pl.read_parquet(root / "snap" / "items.parquet").rename({"id": "item_id"}).write_parquet(
+        out / "items" / "part-0.parquet")
+    return out
+
+
+def test_ctr_exports_are_point_in_time_and_reused_on_a_rerun(root: Path, trained: TrainResult,
+                                                             tmp_path: Path) -> None:
+    from pipelines.config import CtrSection
+    from pipelines.ctr_step import export_versions
+    from serving.ctr.data import load_events
+
+    data = load_events(_ctr_ingest(root, tmp_path / "ingest"), CtrSection(max_baskets=300, negatives=1))
+    paths = export_versions(_config(root), root / "model", data, 2, tmp_path / "emb")
+    times = [read_export(p).manifest.as_of for p in paths]
+    assert len(paths) == 3 and times == sorted(times) and times[-1] < data.cutoff
+    assert data.cutoff - times[-1] == timedelta(microseconds=1)
+    made = [(p / MARKER).stat().st_mtime_ns for p in paths]
+    assert export_versions(_config(root), root / "model", data, 2, tmp_path / "emb") == paths
+    assert [(p / MARKER).stat().st_mtime_ns for p in paths] == made  # finished versions are kept
+    shutil.copy(paths[0] / "manifest.json", paths[1] / "manifest.json")
+    with pytest.raises(StageOutputError, match="exported as of"):
+        export_versions(_config(root), root / "model", data, 2, tmp_path / "emb")
+
+
+def test_eval_ctr_command_exports_a_model_point_in_time(root: Path, trained: TrainResult, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    ingest = _ctr_ingest(root, tmp_path / "ingest")
+    config = tmp_path / "kgrec.yaml"
+    config.write_text(f"gnn:\n  text_cache_dir: {root / 'text_cache'}\n"
+                      "ctr:\n  epochs: 1\n  max_baskets: 300\n  embedding_versions: 2\n")
+    args = ["eval", "ctr", "--dataset", "events", "--ingest", str(ingest), "--out", str(tmp_path / "out"),
+            "--config", str(config)]
+    result = CliRunner().invoke(app, [*args, "--model", str(root / "model")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "| DIN | +kgrec |" in result.output and '"embedding_versions": 3' in result.output
+    assert len(list((tmp_path / "out" / "embeddings").iterdir())) == 3
+    assert len(list((tmp_path / "out" / "fuxictr").iterdir())) == 3
+    neither = CliRunner().invoke(app, args)
+    assert neither.exit_code == 2 and "either --model" in neither.output

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import torch
 
 from pipelines.config import CtrSection
 from pipelines.ctr_step import ctr_step, load_dataset
@@ -45,14 +46,15 @@ def test_ctr_step_trains_every_model_arm_and_seed(tmp_path: Path) -> None:
         model=ModelInfo(name="parity", hash="x", baseline=True), as_of=datetime(2020, 1, 1, tzinfo=UTC),
         item_text=np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32))
     settings = CtrSection(movielens_dir=tmp_path, epochs=1, batch_size=64, history_length=4)
-    report, table = ctr_step(settings, load_dataset(settings, "movielens"), export, tmp_path / "out")
+    report, table = ctr_step(settings, load_dataset(settings, "movielens"), [export], tmp_path / "out")
     assert table.count("| DeepFM |") == 3 and table.count("| DIN |") == 3
     assert "+kgrec" in table and "AUC lift vs ids" in table
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert [len(runs) for arms in results.values() for runs in arms.values()] == [3] * 6
     assert (tmp_path / "out" / "_SUCCESS.json").exists()
-    assert (tmp_path / "out" / "fuxictr" / "item_text.npz").exists()
-    assert report.details["embeddings_after_cutoff"] == "False"
+    assert (tmp_path / "out" / "fuxictr" / "v1" / "item_text.npz").exists()
+    assert report.details["embedding_versions"] == 1
+    assert report.details["train_samples_with_future_embeddings"] == 0
     assert report.rows["train_samples"] + report.rows["test_samples"] == 480
 
 
@@ -109,6 +111,51 @@ def test_pretrained_tables_are_scaled_to_unit_mean_norm_and_zero_rows_stay_zero(
     table[1:] = [[3, 4, 0], [0, 0, 10], [6, 8, 0]]  # norms 5, 10, 10: mean 25 / 3
     layer = FeatureEmbedding(4, 2, [table])
     scaled = layer.pretrained_0.numpy()
+    assert torch.equal(layer(torch.tensor([[0, 3]]), torch.tensor([5])), layer(torch.tensor([[0, 3]]),
+                                                                               torch.tensor([0])))
     assert np.linalg.norm(scaled[1:], axis=1).mean() == pytest.approx(1.0)
     assert not scaled[0].any() and scaled.dtype == np.float32
     assert np.allclose(2 * scaled[1], scaled[3])  # directions and relative sizes kept
+
+
+def test_versioned_tables_are_read_at_each_samples_version() -> None:
+    from serving.ctr.models import FeatureEmbedding
+
+    versions = np.zeros((2, 3, 2), np.float32)
+    versions[0, 1], versions[1, 1] = [1, 0], [0, 1]  # id 1 moves between the two exports
+    layer = FeatureEmbedding(3, 4, [versions])
+    with torch.no_grad():
+        layer.ids.weight.zero_()
+        layer.proj[0].weight.copy_(torch.eye(4, 2))
+    out = layer(torch.tensor([[1, 0], [1, 1]]), torch.tensor([0, 1]))  # [batch 2, history 2, 4]
+    scale = np.linalg.norm(versions, axis=-1)[versions.any(-1)].mean()
+    assert torch.allclose(out[0, 0, :2], torch.tensor([1.0, 0]) / scale)
+    assert torch.allclose(out[1, 0, :2], torch.tensor([0, 1.0]) / scale)
+    assert torch.allclose(out[1, 1], out[1, 0]) and not out[0, 1].any()
+    with pytest.raises(ValueError, match="4 rows for a vocabulary of 3"):
+        FeatureEmbedding(3, 4, [np.zeros((4, 2), np.float32)])
+
+
+def test_each_sample_reads_the_latest_export_made_strictly_before_it(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from serving.ctr.data import load_movielens
+    from serving.ctr.versions import assign, export_times
+
+    _tiny_movielens(tmp_path)
+    data = load_movielens(tmp_path, CtrSection(history_length=4))
+    times = export_times(data, 4)
+    assert len(times) == 5 and times == sorted(times)
+    micros = [int(t.timestamp() * 1_000_000) for t in times]
+    assert micros[0] == data.train.ts.min() - 1 and micros[-1] == data.test.ts.min() - 1
+    train, early = assign(data.train, times)
+    assert early == 0 and set(np.unique(train.version)) == {0, 1, 2, 3}
+    assert (np.array(micros)[train.version] < train.ts).all()  # never its own moment or later
+    following = np.array(micros + [np.iinfo(np.int64).max])[train.version + 1]
+    assert (train.ts <= following).all()  # and the latest such export
+    test, _ = assign(data.test, times)
+    assert (test.version == 4).all()
+    late, early = assign(replace(data.train), times[1:])
+    assert early == int((data.train.ts <= micros[1]).sum()) > 0 and (late.version >= 0).all()
+    with pytest.raises(ValueError, match="ascending and distinct"):
+        assign(data.train, times[::-1])
