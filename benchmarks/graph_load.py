@@ -3,10 +3,13 @@
     python benchmarks/graph_load.py --relations 1000000
 
 Both write the items, then CO_PURCHASED relations between them, into fresh graphs of one
-embedded FalkorDB server, with the same indexes and batch size; both timings cover both. The
-writer also validates every row, checks endpoints, merges evidence and checkpoints; the baseline
-only MERGEs and SETs. Peak memory is this process's (the client side); the server's RSS is
-printed beside it.
+embedded FalkorDB server, with the same batch size, and end with the same indexes; the timings
+cover the items, the relations and the indexes. The writer also validates every row, checks
+endpoints, merges evidence and checkpoints; the baseline only MERGEs and SETs. Into an empty
+graph the writer builds the relationship indexes once at the end (`bulk_load_begins`); the
+baseline runs twice, keeping them up to date row by row as a plain loader does, and with the
+writer's trick, so that the ratio is not the index trick alone. Peak memory is this process's
+(the client side); the server's RSS is printed beside it.
 """
 
 from __future__ import annotations
@@ -65,18 +68,24 @@ def _make_input(directory: Path, n_relations: int, n_items: int, seed: int) -> p
     return frame
 
 
-def _raw(url: str, directory: Path, frame: pl.DataFrame, batch: int) -> float:
-    """Seconds to MERGE the items, then the relations, through the falkordb client as it is."""
+def _raw(url: str, directory: Path, frame: pl.DataFrame, batch: int, index_after: bool) -> float:
+    """Seconds to MERGE the items, then the relations, through the falkordb client as it is.
+
+    `index_after`: the relationship indexes are created after the relations and waited for.
+    """
     store = FalkorDBStore(url, "raw")
     with store:
         store.clear()
-        store.ensure_schema()
+        store.ensure_schema(relation_indexes=not index_after)
         items = pl.read_parquet(directory / "items").rename({"item_id": "id"}).to_dicts()
         rows = [{k: v for k, v in row.items() if v is not None} for row in frame.drop("type").to_dicts()]
         started = time.perf_counter()
         for statement, batches in ((RAW_ITEMS, items), (RAW_MERGE, rows)):
             for start in range(0, len(batches), batch):
                 store._graph.query(statement, {"rows": batches[start:start + batch]})
+        if index_after:
+            store.ensure_schema()
+            store.await_indexes()
         return time.perf_counter() - started
 
 
@@ -98,16 +107,18 @@ def main() -> None:
             started = time.perf_counter()
             report = load_directory(store, work / "in", args.batch, RetryPolicy(), writers=args.writers)
             writer_s = time.perf_counter() - started
-            assert report.relations_counted == n, report
-        raw_s = _raw(info.url, work / "in", frame, args.batch)
+            assert report.relations_counted == n and report.relation_indexes_built_after, report
+        raw_s = _raw(info.url, work / "in", frame, args.batch, index_after=False)
+        raw_after_s = _raw(info.url, work / "in", frame, args.batch, index_after=True)
         server_rss = psutil.Process(info.pid).memory_info().rss
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         print(f"relations: {n:,}   items: {args.items:,}   batch: {args.batch:,}   writers: {args.writers}")
-        print(f"{'path':<32}{'wall s':>9}{'relations/s':>14}")
-        print(f"{'kgrec writer (items + relations)':<32}{writer_s:>9.1f}{n / writer_s:>14,.0f}")
-        print(f"{'bare UNWIND MERGE (same)':<32}{raw_s:>9.1f}{n / raw_s:>14,.0f}")
+        print(f"{'path':<44}{'wall s':>9}{'relations/s':>14}{'writer vs':>11}")
+        for name, seconds in (("kgrec writer (items, relations, indexes)", writer_s),
+                              ("bare UNWIND MERGE, indexes kept up to date", raw_s),
+                              ("bare UNWIND MERGE, indexes built after", raw_after_s)):
+            print(f"{name:<44}{seconds:>9.1f}{n / seconds:>14,.0f}{seconds / writer_s:>10.2f}x")
         print(f"peak RSS: client {peak / 2**30:.2f} GiB, server {server_rss / 2**30:.2f} GiB")
-        print(f"ratio writer/raw rate: {raw_s / writer_s:.2f}x")
     finally:
         falkordb_server.stop(work / "state")
         shutil.rmtree(work, ignore_errors=True)

@@ -24,14 +24,18 @@ def tail_label(relation: RelationType) -> Label:
     return "Item" if relation in ITEM_RELATIONS else "Concept"
 
 
-def schema_statements(dialect: Dialect) -> list[str]:
-    """Uniqueness and lookup indexes; safe to run again (Neo4j: IF NOT EXISTS)."""
+def schema_statements(dialect: Dialect, relation_indexes: bool = True) -> list[str]:
+    """Uniqueness and lookup indexes; safe to run again (Neo4j: IF NOT EXISTS).
+
+    `relation_indexes=False` leaves out the relationship indexes (the node ones are what a
+    load needs; see `GraphStore.bulk_load_begins`).
+    """
     if dialect == "neo4j":
         statements = [
             "CREATE CONSTRAINT item_id IF NOT EXISTS FOR (n:Item) REQUIRE n.id IS UNIQUE",
             "CREATE CONSTRAINT concept_id IF NOT EXISTS FOR (n:Concept) REQUIRE n.id IS UNIQUE",
         ]
-        for relation in RelationType:
+        for relation in RelationType if relation_indexes else ():
             name, pattern = relation.value.lower(), f"()-[r:{relation.value}]-()"
             statements.append(f"CREATE INDEX {name}_id IF NOT EXISTS FOR {pattern} ON (r.id)")
             statements.append(f"CREATE INDEX {name}_status IF NOT EXISTS FOR {pattern} ON (r.status)")
@@ -40,7 +44,7 @@ def schema_statements(dialect: Dialect) -> list[str]:
     # unique constraints are created through the client (GRAPH.CONSTRAINT) on these indexes.
     statements = ["CREATE INDEX FOR (n:Item) ON (n.id)", "CREATE INDEX FOR (n:Concept) ON (n.id)"]
     statements += [f"CREATE INDEX FOR ()-[r:{relation.value}]-() ON (r.id, r.status)"
-                   for relation in RelationType]
+                   for relation in (RelationType if relation_indexes else ())]
     return statements
 
 
@@ -180,6 +184,11 @@ WHERE n.id > $after AND n.created_at <= $loaded_by
 RETURN n.id AS id, n.text AS text, n.kind AS kind
 ORDER BY n.id
 LIMIT $limit"""
+
+ANY_RELATIONSHIP = "MATCH ()-[r]->() RETURN 1 AS found LIMIT 1"
+
+# FalkorDB: one row per index with its population state (OPERATIONAL once built).
+INDEX_STATES = "CALL db.indexes() YIELD label, status RETURN label, status"
 
 COUNTS = """MATCH (n) WITH count(n) AS nodes
 OPTIONAL MATCH ()-[r]->()

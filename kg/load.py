@@ -62,6 +62,8 @@ class LoadReport(BaseModel):
     quarantined: dict[str, int] = Field(default_factory=dict)
     batches: int = 0
     resumed_after_batch: int = 0
+    relation_indexes_built_after: bool = Field(
+        default=False, description="The graph had no relationships: their indexes were built at the end.")
     wall_s: float = 0.0
 
 
@@ -259,7 +261,9 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
 
     Reading and validating a batch (client CPU) overlaps with writing the previous one (server
     time): one batch is in flight at a time, and batches are recorded as done in order, so a
-    crash re-sends at most the batch that was in flight.
+    crash re-sends at most the batch that was in flight. Into a graph without relationships
+    (a first load), stores that gain by it build the relationship indexes once at the end
+    (`GraphStore.bulk_load_begins`) and the load returns when they are in use.
     """
     started = time.perf_counter()
     report = LoadReport()
@@ -270,7 +274,9 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     done = state.get("batches_done", 0) if state.get("fingerprint") == fingerprint else 0
     report.resumed_after_batch = done
-    with_retries(store, policy, "schema setup", store.ensure_schema)
+    bulk = with_retries(store, policy, "graph check", store.bulk_load_begins)
+    with_retries(store, policy, "schema setup",
+                 functools.partial(store.ensure_schema, relation_indexes=not bulk))
     quarantine_dir = state_dir / "quarantine"
     if not done:  # a fresh load: refusals of an earlier, finished load no longer apply
         shutil.rmtree(quarantine_dir, ignore_errors=True)
@@ -300,6 +306,11 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
             in_flight = _InFlight(number, batch.num_rows, valid, invalid, written)
         if in_flight is not None:
             finish(in_flight)
+    if bulk:  # a crash before this leaves them to the next load's schema setup
+        log.info("%s: building relationship indexes over the loaded graph", store.name)
+        with_retries(store, policy, "relationship indexes", store.ensure_schema)
+        with_retries(store, policy, "relationship indexes", store.await_indexes)
+        report.relation_indexes_built_after = True
     report.quarantined = _quarantine_reasons(quarantine_dir)
     report.wall_s = round(time.perf_counter() - started, 3)
     return report

@@ -108,10 +108,26 @@ class GraphStore(ABC):
     def clear(self) -> None:
         """Delete the whole graph (tests and benchmarks only)."""
 
-    def ensure_schema(self) -> None:
-        """Constraints and indexes; MERGE without them is a label scan."""
-        for statement in cypher.schema_statements(self.dialect):
+    def ensure_schema(self, relation_indexes: bool = True) -> None:
+        """Constraints and indexes; MERGE without them is a label scan.
+
+        `relation_indexes=False` creates the node ones only (a bulk load, `bulk_load_begins`).
+        """
+        for statement in cypher.schema_statements(self.dialect, relation_indexes):
             self._apply_schema(statement)
+
+    def bulk_load_begins(self) -> bool:
+        """Whether a load starting now should build the relationship indexes at its end.
+
+        Neo4j maintains them cheaply row by row, so the base answer is no; stores where
+        building an index once costs far less than keeping it up to date say yes when the
+        graph has no relationships yet (see `FalkorDBStore`).
+        """
+        return False
+
+    @abstractmethod
+    def await_indexes(self) -> None:
+        """Return once every index is populated and in use."""
 
     def upsert_items(self, rows: pa.Table) -> None:
         """MERGE items (an `ITEM_PARAMS` table) by id; their descriptive fields follow the latest load."""

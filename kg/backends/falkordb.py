@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import pyarrow as pa
@@ -16,6 +18,10 @@ from kg.store import GraphStore, Row, WriteCount, now_ms, write_count
 # Item/concept ids -> internal node ids kept per label; past this many the cache starts over
 # (about 150 bytes an entry), so memory stays bounded however large the graph.
 NODE_CACHE_LIMIT = 1_000_000
+SOCKET_MARGIN_S = 5.0
+INDEX_POLL_S = 0.1
+INDEX_LOG_S = 10.0
+log = logging.getLogger("kgrec")
 
 
 class FalkorDBStore(GraphStore):
@@ -40,7 +46,9 @@ class FalkorDBStore(GraphStore):
         import redis
 
         try:
-            self._db = falkordb.FalkorDB.from_url(self.url)
+            # Reads may wait on a long write (or an index being built) for up to the query
+            # timeout; the socket must not give up first (the client's default is 5 s).
+            self._db = falkordb.FalkorDB.from_url(self.url, socket_timeout=self._timeout_s + SOCKET_MARGIN_S)
             self._db.connection.ping()
         except redis.exceptions.ConnectionError as e:
             raise StoreUnavailable(self.name, f"cannot connect: {e}") from e
@@ -124,17 +132,49 @@ class FalkorDBStore(GraphStore):
             if "already indexed" not in str(e):
                 raise
 
-    def ensure_schema(self) -> None:
+    def ensure_schema(self, relation_indexes: bool = True) -> None:
         """The shared indexes, then unique ids for nodes (FalkorDB's GRAPH.CONSTRAINT needs them)."""
         import redis
 
-        super().ensure_schema()
+        super().ensure_schema(relation_indexes)
         for label in ("Item", "Concept"):
             try:
                 self._graph.create_node_unique_constraint(label, "id")
             except redis.exceptions.ResponseError as e:
                 if "already exists" not in str(e).lower():
                     raise
+
+    def bulk_load_begins(self) -> bool:
+        """Yes when the graph has no relationships: build their indexes once, after the load.
+
+        Keeping FalkorDB's relationship id index up to date row by row cost more server time
+        per relation the larger the graph grew (at 1M relations, 35 rising to 110 µs a row,
+        against 21-26 µs without the index); building it over the loaded graph takes about
+        9 µs a relation. MERGE does not need it: both endpoints are bound, so an existing
+        relationship is found among the edges between them.
+        """
+        import redis
+
+        try:
+            return not self._read(cypher.ANY_RELATIONSHIP, {})
+        except redis.exceptions.ResponseError as e:
+            if "empty key" not in str(e):
+                raise
+            return True  # the graph does not exist yet
+
+    def await_indexes(self) -> None:
+        """Poll `db.indexes()` until no index is still being populated.
+
+        FalkorDB builds indexes in the background; progress is logged every `INDEX_LOG_S` seconds.
+        """
+        started = last_log = time.monotonic()
+        while pending := [row["label"] for row in self._read(cypher.INDEX_STATES, {})
+                          if row["status"] != "OPERATIONAL"]:
+            if time.monotonic() - last_log >= INDEX_LOG_S:
+                log.info("%s: indexes of %s still building (%.0f s)", self.name, ", ".join(pending),
+                         time.monotonic() - started)
+                last_log = time.monotonic()
+            time.sleep(INDEX_POLL_S)
 
     def is_transient(self, error: BaseException) -> bool:
         """Connection and timeout errors: the server went away or is restarting."""

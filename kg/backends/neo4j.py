@@ -63,6 +63,11 @@ class Neo4jStore(GraphStore):
         with self._driver.session(database=self.database) as session:
             session.run(statement).consume()  # IF NOT EXISTS makes this idempotent
 
+    def await_indexes(self) -> None:
+        """Neo4j's own wait for index population (`db.awaitIndexes`)."""
+        with self._driver.session(database=self.database) as session:
+            session.run(AWAIT_INDEXES).consume()
+
     def is_transient(self, error: BaseException) -> bool:
         """The driver's own classification, plus a lost connection."""
         import neo4j
@@ -76,4 +81,5 @@ class Neo4jStore(GraphStore):
             session.run(CLEAR).consume()
 
 
+AWAIT_INDEXES = "CALL db.awaitIndexes(3600)"
 CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

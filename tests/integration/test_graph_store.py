@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from kg import cypher
 from kg.backends.falkordb import FalkorDBStore
 from kg.errors import UnknownRelationError
 from kg.load import RetryPolicy, load_directory
@@ -71,10 +72,15 @@ def test_loading_twice_leaves_the_graph_identical(store: GraphStore, tmp_path: P
     source = _write_input(tmp_path / "in", relations, items=["A", "B", "C"])
     first = load_directory(store, source, 1, POLICY)
     assert (first.items, first.relations_counted) == (3, 2)
+    # a first load into FalkorDB builds the relationship indexes at its end, and waits for them
+    assert first.relation_indexes_built_after == isinstance(store, FalkorDBStore)
+    if isinstance(store, FalkorDBStore):
+        states = {row["label"]: row["status"] for row in store._read(cypher.INDEX_STATES, {})}
+        assert set(states) == {"Item", "Concept", *RelationType} and set(states.values()) == {"OPERATIONAL"}
     before = _edges(store, tmp_path / "s1")
     (source / "_load").rename(tmp_path / "old-state")  # force a full re-send, not a resume
     again = load_directory(store, source, 1, POLICY)
-    assert again.relations_counted == 0
+    assert again.relations_counted == 0 and not again.relation_indexes_built_after
     assert store.counts() == {"nodes": 3, "relations": 2}
     assert _edges(store, tmp_path / "s2").equals(before)
 

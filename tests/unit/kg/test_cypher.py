@@ -59,6 +59,8 @@ def test_schema_statements_side_by_side() -> None:
     assert neo4j[0] == "CREATE CONSTRAINT item_id IF NOT EXISTS FOR (n:Item) REQUIRE n.id IS UNIQUE"
     assert falkordb[0] == "CREATE INDEX FOR (n:Item) ON (n.id)"
     assert len(neo4j) == 2 + 2 * len(RelationType) and len(falkordb) == 2 + len(RelationType)
+    for dialect in ("neo4j", "falkordb"):  # a bulk load's schema: the node statements only
+        assert cypher.schema_statements(dialect, relation_indexes=False) == cypher.schema_statements(dialect)[:2]
 
 
 def test_relation_ids_are_stable_typed_and_symmetric_where_meaningful() -> None:
@@ -86,9 +88,9 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
         statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
         statements.append((cypher.set_status(relation), {"ids": [], "status": "", "by": "", "now": 0}))
         statements.append((cypher.relation_exists(relation), {"ids": []}))
-    from kg.backends.neo4j import CLEAR
+    from kg.backends.neo4j import AWAIT_INDEXES, CLEAR
 
-    statements.append((CLEAR, {}))
+    statements += [(CLEAR, {}), (AWAIT_INDEXES, {})]
     return statements
 
 
