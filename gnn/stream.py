@@ -19,7 +19,7 @@ import torch
 from torch_geometric.data import TemporalData
 
 from gnn.ids import IdMap
-from kg.errors import InputDataError
+from kg.errors import InputDataError, NoEventsYet
 from kg.schema import ITEM_RELATIONS, EventType, RelationType
 
 EVENT_TYPES = [e.value for e in EventType]
@@ -64,7 +64,9 @@ def read_events(events_dir: Path, as_of: datetime | None = None) -> pl.DataFrame
     events = scan.with_columns(pl.col("ts").dt.epoch("s").alias("t")).drop("ts").sort(
         "t", maintain_order=True).collect()
     if events.is_empty():
-        raise InputDataError(str(events_dir), "no events" + (f" at or before {as_of}" if as_of else ""))
+        if as_of is not None and pl.scan_parquet(str(folder / "*.parquet")).head(1).collect().height:
+            raise NoEventsYet(str(events_dir), f"no events at or before {as_of}")
+        raise InputDataError(str(events_dir), "no events")
     return events
 
 

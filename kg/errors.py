@@ -28,6 +28,10 @@ class InputDataError(KgrecError):
         self.reason = reason
 
 
+class NoEventsYet(InputDataError):
+    """An input has events, but none at or before the time asked for: nothing to embed yet."""
+
+
 class StageOutputError(KgrecError):
     """A stage's output directory is missing or was left incomplete by an interrupted run."""
 

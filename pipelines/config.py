@@ -416,6 +416,10 @@ class CtrSection(Section):
     batch_size: int = Field(default=1_024, ge=1, description="Training batch size.")
     embedding_dim: int = Field(default=16, ge=2, description="Id embedding size in the rankers.")
     learning_rate: float = Field(default=1e-3, gt=0, description="Adam learning rate.")
+    pretrained_dropout: float = Field(
+        default=0.3, ge=0, lt=1,
+        description="Dropout on the projected pretrained vectors (text, kgrec) while training; "
+        "keeps a ranker from leaning on them alone (serving.ctr.models).")
     history_length: int = Field(default=20, ge=1,
                                 description="DIN: the user's most recent positive items before each sample.")
     test_fraction: float = Field(default=0.2, gt=0, lt=1,

@@ -8,24 +8,25 @@ deviation over seeds, and each arm's AUC lift over `ids` in percent. The embeddi
 rankers through the FuxiCTR files (`serving.ranker_export`), the format documented for ranking
 teams, one directory per export version.
 
-Point in time (`serving.ctr.versions`): with several exports, each sample reads the latest one
-made before it, as a ranker reading the live cache would. `export_versions` makes them from a
-trained model: `ctr.embedding_versions` across the training window and one at the test split.
-A sample older than every export reads the first one, which has seen its future; the report
-counts such samples (`train_samples_with_future_embeddings`, `test_...`) rather than hiding them.
+Point in time (`serving.ctr.versions`): each sample reads the latest export made before it, as
+a ranker reading the live cache would. `export_versions` makes them from a trained model:
+`ctr.embedding_versions` across the training window and one at the test split. A sample older
+than every export gets no kgrec vectors (zeros, like an unseen id); the report counts those
+samples (`train_samples_without_embeddings`, `test_samples_without_embeddings`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.errors import ConfigError, InputDataError, StageOutputError
+from kg.errors import ConfigError, InputDataError, NoEventsYet, StageOutputError
 from pipelines.config import CtrSection
 from pipelines.outputs import MARKER, begin_stage, mark_complete, require_complete
 from pipelines.report import StageReport, Timer
@@ -57,7 +58,8 @@ def export_versions(gnn: GnnSection, model_dir: Path, data: CtrData, count: int,
                     events_dir: Path | None = None, snapshot_dir: Path | None = None) -> list[Path]:
     """Point-in-time exports of `model_dir` for `data` under `out_root`: `count` + 1 version directories.
 
-    Finished versions from an earlier call are kept (a re-run only makes what is missing);
+    Finished versions from an earlier call are kept (a re-run only makes what is missing); a
+    time before the first event makes no version (the samples before it get none).
     `events_dir` / `snapshot_dir` default to the model's training inputs.
 
     Raises:
@@ -72,7 +74,12 @@ def export_versions(gnn: GnnSection, model_dir: Path, data: CtrData, count: int,
     for n, as_of in enumerate(times):
         path = out_root / f"{n:02d}-{as_of:%Y%m%dT%H%M%S}"
         if not (path / MARKER).exists():
-            export_step(gnn, model_dir, as_of, out_root, path.name, events_dir, snapshot_dir)
+            try:
+                export_step(gnn, model_dir, as_of, out_root, path.name, events_dir, snapshot_dir)
+            except NoEventsYet:
+                shutil.rmtree(path)
+                log.info("ctr: no events by %s, no embeddings yet (%d of %d)", as_of, n + 1, len(times))
+                continue
         elif (made := read_manifest(path).as_of) != as_of:
             raise StageOutputError(str(path), f"exported as of {made}, not {as_of}; remove it or "
                                    "choose another directory")
@@ -89,9 +96,14 @@ def _arms(data: CtrData, files: list[dict[str, Path]]) -> dict[str, Tables]:
     text = [aligned(files[-1]["item_text"], data.item_ids)] if "item_text" in files[-1] else []
     if text:
         arms["+text"] = {"item": text}
-    arms["+kgrec"] = {"item": [*text, np.stack([aligned(f["item_id"], data.item_ids) for f in files])],
-                      "user": [np.stack([aligned(f["user_id"], data.user_ids) for f in files])]}
+    arms["+kgrec"] = {"item": [*text, _versioned([aligned(f["item_id"], data.item_ids) for f in files])],
+                      "user": [_versioned([aligned(f["user_id"], data.user_ids) for f in files])]}
     return arms
+
+
+def _versioned(tables: list[np.ndarray]) -> np.ndarray:
+    """`[versions + 1, rows, d]`: version 0 (before every export) all zeros, then `tables`."""
+    return np.stack([np.zeros_like(tables[0]), *tables])
 
 
 def _table(results: dict[str, dict[str, list[dict[str, float]]]]) -> str:
@@ -131,11 +143,11 @@ def ctr_step(settings: CtrSection, data: CtrData, embeddings: list[Path],
         raise InputDataError(", ".join(map(str, embeddings)) or "--embeddings", "the CTR step needs "
                              "one or more exports with distinct as_of times and version names")
     begin_stage(out_dir)
-    train, train_future = assign(data.train, times)
-    test, test_future = assign(data.test, times)
-    if train_future or test_future:
-        log.warning("ctr: %d training and %d test samples predate every export (%s) and read "
-                    "embeddings that have seen them", train_future, test_future, times[0])
+    train, train_without = assign(data.train, times)
+    test, test_without = assign(data.test, times)
+    if train_without or test_without:
+        log.warning("ctr: %d training and %d test samples predate every export (the first is as of %s) "
+                    "and get no kgrec vectors", train_without, test_without, times[0])
     data = replace(data, train=train, test=test)
     arms = _arms(data, [write_fuxictr(e, out_dir / "fuxictr" / e.manifest.version) for e in exports])
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
@@ -154,8 +166,8 @@ def ctr_step(settings: CtrSection, data: CtrData, embeddings: list[Path],
     details: dict[str, float | int | str] = {
         f"{m}/{a}/{k}": round(float(np.mean([r[k] for r in runs])), 5)
         for m, arms_ in results.items() for a, runs in arms_.items() for k in ("auc", "logloss")}
-    details |= {"embedding_versions": len(exports), "train_samples_with_future_embeddings": train_future,
-                "test_samples_with_future_embeddings": test_future}
+    details |= {"embedding_versions": len(exports), "train_samples_without_embeddings": train_without,
+                "test_samples_without_embeddings": test_without}
     report = StageReport(name="ctr", rows={"train_samples": len(data.train.label),
                                            "test_samples": len(data.test.label)},
                          wall_s=timer.elapsed(), outputs={"dir": str(out_dir)}, details=details)

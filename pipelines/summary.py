@@ -101,8 +101,8 @@ def _ctr(run: RunDirectory) -> list[str]:
     if not path.exists():
         return []
     stage = next(s for s in run.manifest.stages if s.name == "ctr")
-    flags = ("embedding_versions", "train_samples_with_future_embeddings",
-             "test_samples_with_future_embeddings", "model_fit_after_cutoff")
+    flags = ("embedding_versions", "train_samples_without_embeddings",
+             "test_samples_without_embeddings", "model_fit_after_cutoff")
     notes = [f"- {flag}: {stage.details[flag]}" for flag in flags if flag in stage.details]
     return ["", "## Rankers with and without the embeddings (CTR)", "", path.read_text().strip(), "", *notes]
 

@@ -12,6 +12,9 @@ Each frozen table is first divided by its mean row norm. Exports differ in scale
 embeddings are unit vectors, TGN embeddings have norms of 3-5), and a freshly initialised
 projection passes that scale on: in DeepFM it sets the strength of the FM interactions before
 any training, which with large vectors made the model overconfident (test logloss 0.80 vs 0.69).
+During training, dropout (`ctr.pretrained_dropout`) drops the projected pretrained part of a
+feature (not its id embedding): without it DeepFM leaned on the kgrec vectors through its FM
+term and lost AUC on Online Retail's test split (0.7387 against 0.7549 with ids only).
 
 - DeepFM (Guo et al. 2017): fields user, item, category (when the data has categories) and
   the mean of the history; first-order terms + FM pairwise interactions + an MLP.
@@ -46,9 +49,10 @@ class FeatureEmbedding(nn.Module):
     A versioned table is stored flat, version after version, and read at `version * (vocab + 1) + id`.
     """
 
-    def __init__(self, vocab: int, dim: int, pretrained: list[np.ndarray]) -> None:
+    def __init__(self, vocab: int, dim: int, pretrained: list[np.ndarray], dropout: float = 0.0) -> None:
         super().__init__()
         self.ids = nn.Embedding(vocab, dim, padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
         nn.init.normal_(self.ids.weight, std=1e-2)
         self.vocab = vocab
         self.tables = [f"pretrained_{n}" for n in range(len(pretrained))]
@@ -63,10 +67,13 @@ class FeatureEmbedding(nn.Module):
     def forward(self, index: torch.Tensor, version: torch.Tensor) -> torch.Tensor:
         """`index` [batch, ...] int64 with `version` [batch] -> [batch, ..., dim]."""
         out: torch.Tensor = self.ids(index)
+        if not self.tables:
+            return out
         at_version = index + (version * self.vocab).view(-1, *([1] * (index.dim() - 1)))
-        for name, proj, versioned in zip(self.tables, self.proj, self.versioned, strict=True):
-            out = out + nn.functional.embedding(at_version if versioned else index, proj(getattr(self, name)))
-        return out
+        pretrained = [nn.functional.embedding(at_version if versioned else index, proj(getattr(self, name)))
+                      for name, proj, versioned in zip(self.tables, self.proj, self.versioned, strict=True)]
+        dropped: torch.Tensor = self.dropout(torch.stack(pretrained).sum(0))
+        return out + dropped
 
 
 def _mlp(sizes: list[int], dropout: float = 0.1) -> nn.Sequential:
@@ -81,10 +88,10 @@ class _Base(nn.Module):
     """Shared inputs: users, items (also used for history), item categories."""
 
     def __init__(self, n_users: int, n_items: int, item_category: np.ndarray, n_categories: int,
-                 dim: int, tables: Tables) -> None:
+                 dim: int, tables: Tables, dropout: float = 0.0) -> None:
         super().__init__()
-        self.user = FeatureEmbedding(n_users, dim, tables.get("user", []))
-        self.item = FeatureEmbedding(n_items, dim, tables.get("item", []))
+        self.user = FeatureEmbedding(n_users, dim, tables.get("user", []), dropout)
+        self.item = FeatureEmbedding(n_items, dim, tables.get("item", []), dropout)
         self.item_category: torch.Tensor
         self.register_buffer("item_category", torch.from_numpy(item_category))
         self.category = nn.Embedding(n_categories, dim, padding_idx=0) if n_categories > 1 else None
@@ -101,8 +108,8 @@ class DeepFM(_Base):
     """DeepFM over user, item, category and mean-of-history fields."""
 
     def __init__(self, n_users: int, n_items: int, item_category: np.ndarray, n_categories: int,
-                 dim: int, tables: Tables) -> None:
-        super().__init__(n_users, n_items, item_category, n_categories, dim, tables)
+                 dim: int, tables: Tables, dropout: float = 0.0) -> None:
+        super().__init__(n_users, n_items, item_category, n_categories, dim, tables, dropout)
         n_fields = 3 + (self.category is not None)
         self.linear_user = nn.Embedding(n_users, 1, padding_idx=0)
         self.linear_item = nn.Embedding(n_items, 1, padding_idx=0)
@@ -125,8 +132,8 @@ class DIN(_Base):
     """Deep Interest Network: candidate-aware attention over the history."""
 
     def __init__(self, n_users: int, n_items: int, item_category: np.ndarray, n_categories: int,
-                 dim: int, tables: Tables) -> None:
-        super().__init__(n_users, n_items, item_category, n_categories, dim, tables)
+                 dim: int, tables: Tables, dropout: float = 0.0) -> None:
+        super().__init__(n_users, n_items, item_category, n_categories, dim, tables, dropout)
         n_fields = 3 + (self.category is not None)
         self.attention = _mlp([4 * dim, 36, 1], dropout=0.0)
         self.dnn = _mlp([n_fields * dim, 128, 64, 1])

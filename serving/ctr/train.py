@@ -43,7 +43,7 @@ def train_and_score(model_name: str, data: CtrData, tables: Tables,
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = MODELS[model_name](len(data.user_ids) + 1, len(data.item_ids) + 1, data.item_category,
-                               data.n_categories, settings.embedding_dim, tables)
+                               data.n_categories, settings.embedding_dim, tables, settings.pretrained_dropout)
     optimizer = torch.optim.Adam((p for p in model.parameters() if p.requires_grad),
                                  lr=settings.learning_rate)
     loss_fn = nn.BCEWithLogitsLoss()

@@ -8,7 +8,8 @@ test period does not offer, which a ranker learns and then pays for on test (Onl
 DeepFM: test logloss 0.654 against 0.440 with ids only).
 
 So the evaluation exports versions across the training window and one at the test split
-(`export_times`), and each sample reads the latest version strictly before it (`assign`).
+(`export_times`), and each sample reads the latest version strictly before it (`assign`). A
+sample older than every export reads none: version 0 is all zeros, as for an unseen id.
 """
 
 from __future__ import annotations
@@ -42,14 +43,13 @@ def export_times(data: CtrData, count: int) -> list[datetime]:
 
 
 def assign(samples: Samples, as_of: list[datetime]) -> tuple[Samples, int]:
-    """`samples` with `version` set to the index (into sorted `as_of`) of the latest export before each.
+    """`samples` with `version` = 1 + the index (into ascending `as_of`) of the latest export before each.
 
-    A sample older than every export gets the first one, which has seen its future; the
-    second value counts those samples so that the report can say so.
+    Version 0 is no export at all (a sample older than every export); the second value counts
+    those samples.
     """
     moments = np.array([_micros(moment) for moment in as_of], np.int64)
     if len(moments) == 0 or (np.diff(moments) <= 0).any():
         raise ValueError("export times must be given, ascending and distinct")
-    version = np.searchsorted(moments, samples.ts, side="left") - 1
-    early = int((version < 0).sum())
-    return replace(samples, version=np.maximum(version, 0)), early
+    version = np.searchsorted(moments, samples.ts, side="left")
+    return replace(samples, version=version.astype(np.int64)), int((version == 0).sum())

@@ -130,6 +130,19 @@ def test_export_embeds_users_and_items_that_arrived_after_training(root: Path, t
     assert same.details["users_unseen_in_training"] == 0 and same.rows == {"users": 60, "items": 40}
 
 
+def test_no_events_yet_is_told_apart_from_no_events(root: Path, tmp_path: Path) -> None:
+    from gnn.stream import read_events
+    from kg.errors import NoEventsYet
+
+    with pytest.raises(NoEventsYet, match="no events at or before"):
+        read_events(root / "ingest", START - timedelta(days=1))
+    (tmp_path / "events").mkdir()
+    pl.read_parquet(root / "ingest" / "events").head(0).write_parquet(tmp_path / "events" / "part-0.parquet")
+    with pytest.raises(InputDataError, match="no events") as raised:
+        read_events(tmp_path, START + timedelta(days=1))
+    assert not isinstance(raised.value, NoEventsYet)
+
+
 def test_missing_inputs_are_named(root: Path, tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="not a graph snapshot"):
         train(_config(root), root / "ingest", tmp_path, tmp_path / "m")
@@ -148,6 +161,8 @@ def _ctr_ingest(root: Path, out: Path) -> Path:
 
 def test_ctr_exports_are_point_in_time_and_reused_on_a_rerun(root: Path, trained: TrainResult,
                                                              tmp_path: Path) -> None:
+    from dataclasses import replace
+
     from pipelines.config import CtrSection
     from pipelines.ctr_step import export_versions
     from serving.ctr.data import load_events
@@ -163,6 +178,10 @@ def test_ctr_exports_are_point_in_time_and_reused_on_a_rerun(root: Path, trained
     shutil.copy(paths[0] / "manifest.json", paths[1] / "manifest.json")
     with pytest.raises(StageOutputError, match="exported as of"):
         export_versions(_config(root), root / "model", data, 2, tmp_path / "emb")
+    # times before the first event make no version, and leave no half-made directory behind
+    early = replace(data, train=replace(data.train, ts=data.train.ts - 10**15))  # ~32 years earlier
+    made = export_versions(_config(root), root / "model", early, 2, tmp_path / "early")
+    assert [p.name for p in made] == [p.name for p in (tmp_path / "early").iterdir()] == [paths[-1].name]
 
 
 def test_eval_ctr_command_exports_a_model_point_in_time(root: Path, trained: TrainResult, tmp_path: Path) -> None:

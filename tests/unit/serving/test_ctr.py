@@ -54,7 +54,7 @@ def test_ctr_step_trains_every_model_arm_and_seed(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "_SUCCESS.json").exists()
     assert (tmp_path / "out" / "fuxictr" / "v1" / "item_text.npz").exists()
     assert report.details["embedding_versions"] == 1
-    assert report.details["train_samples_with_future_embeddings"] == 0
+    assert report.details["train_samples_without_embeddings"] == 0
     assert report.rows["train_samples"] + report.rows["test_samples"] == 480
 
 
@@ -148,14 +148,27 @@ def test_each_sample_reads_the_latest_export_made_strictly_before_it(tmp_path: P
     assert len(times) == 5 and times == sorted(times)
     micros = [int(t.timestamp() * 1_000_000) for t in times]
     assert micros[0] == data.train.ts.min() - 1 and micros[-1] == data.test.ts.min() - 1
-    train, early = assign(data.train, times)
-    assert early == 0 and set(np.unique(train.version)) == {0, 1, 2, 3}
-    assert (np.array(micros)[train.version] < train.ts).all()  # never its own moment or later
-    following = np.array(micros + [np.iinfo(np.int64).max])[train.version + 1]
+    train, without = assign(data.train, times)  # version v reads export v - 1; 0 is none
+    assert without == 0 and set(np.unique(train.version)) == {1, 2, 3, 4}
+    assert (np.array(micros)[train.version - 1] < train.ts).all()  # never its own moment or later
+    following = np.array(micros + [np.iinfo(np.int64).max])[train.version]
     assert (train.ts <= following).all()  # and the latest such export
     test, _ = assign(data.test, times)
-    assert (test.version == 4).all()
-    late, early = assign(replace(data.train), times[1:])
-    assert early == int((data.train.ts <= micros[1]).sum()) > 0 and (late.version >= 0).all()
+    assert (test.version == 5).all()
+    late, without = assign(replace(data.train), times[1:])  # the first quarter predates every export
+    assert without == int((data.train.ts <= micros[1]).sum()) > 0 and without == (late.version == 0).sum()
     with pytest.raises(ValueError, match="ascending and distinct"):
         assign(data.train, times[::-1])
+
+
+def test_dropout_drops_only_the_pretrained_part_and_only_in_training() -> None:
+    from serving.ctr.models import FeatureEmbedding
+
+    torch.manual_seed(0)  # dropout draws are random: fixed so the test is deterministic
+    layer = FeatureEmbedding(3, 4, [np.ones((3, 2), np.float32)], dropout=0.999)
+    index, version = torch.tensor([1, 2]), torch.tensor([0, 0])
+    with torch.no_grad():
+        ids_only = layer.ids(index)
+        assert torch.equal(layer(index, version), ids_only)  # training: the pretrained part dropped
+        layer.eval()
+        assert not torch.equal(layer(index, version), ids_only)
