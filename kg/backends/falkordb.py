@@ -24,6 +24,12 @@ INDEX_LOG_S = 10.0
 log = logging.getLogger("kgrec")
 
 
+def _no_such_graph(error: Exception) -> bool:
+    """Whether a server error says the graph does not exist (yet)."""
+    message = str(error).lower()
+    return "empty key" in message or "invalid graph" in message
+
+
 class FalkorDBStore(GraphStore):
     """A graph in a FalkorDB server at `url` (embedded or external)."""
 
@@ -158,9 +164,9 @@ class FalkorDBStore(GraphStore):
         try:
             return not self._read(cypher.ANY_RELATIONSHIP, {})
         except redis.exceptions.ResponseError as e:
-            if "empty key" not in str(e):
+            if not _no_such_graph(e):
                 raise
-            return True  # the graph does not exist yet
+            return True
 
     def await_indexes(self) -> None:
         """Poll `db.indexes()` until no index is still being populated.
@@ -191,5 +197,5 @@ class FalkorDBStore(GraphStore):
         try:
             self._graph.delete()
         except redis.exceptions.ResponseError as e:
-            if "empty key" not in str(e).lower() and "invalid graph" not in str(e).lower():
+            if not _no_such_graph(e):
                 raise
