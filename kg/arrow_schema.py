@@ -7,7 +7,10 @@ import typing
 from datetime import datetime
 from enum import Enum
 
+import annotated_types
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
@@ -40,6 +43,14 @@ def _arrow_type(annotation: object) -> tuple[pa.DataType, bool]:
     raise TypeError(f"no Arrow type for annotation {annotation!r}")
 
 
+def _enum_of(annotation: object) -> type[Enum] | None:
+    """The Enum class of a field (`E` or `E | None`), if it is one."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, Enum):
+            return candidate
+    return None
+
+
 def arrow_schema_of(model: type[BaseModel]) -> pa.Schema:
     """Arrow schema with one field per model field, in declaration order.
 
@@ -63,3 +74,50 @@ def conform(table: pa.Table, model: type[BaseModel]) -> pa.Table:
     schema = arrow_schema_of(model)
     columns = [table.column(f.name).cast(f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def same_values(schema: pa.Schema, target: pa.Field) -> bool:
+    """Whether casting `schema`'s column to `target` changes no value.
+
+    True for the same type, and for other string types (polars writes large strings).
+    """
+    if target.name not in schema.names:
+        return False
+    found = schema.field(target.name).type
+    strings = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    return bool(found == target.type or (target.type == pa.string() and any(is_(found) for is_ in strings)))
+
+
+_BOUNDS = {annotated_types.Ge: ("ge", pc.greater_equal), annotated_types.Gt: ("gt", pc.greater),
+           annotated_types.Le: ("le", pc.less_equal), annotated_types.Lt: ("lt", pc.less)}
+
+
+def valid_mask(batch: pa.RecordBatch, model: type[BaseModel]) -> pa.BooleanArray | None:
+    """Which rows `model` accepts, decided a column at a time; None when it cannot be decided so.
+
+    Validating row by row through pydantic cost about 10 µs a row, more than the rest of a
+    graph load's client work together. When the batch has exactly the model's columns with
+    the model's Arrow types, pydantic's verdict follows from the columns alone: a required
+    value is not null, an enum value is one of its members, a number is within its bounds
+    (NaN is within none, as in pydantic). Any other constraint, or another column layout,
+    returns None and the caller validates row by row. The mask never accepts a row pydantic
+    would refuse; a test compares the two on hostile rows.
+    """
+    schema = arrow_schema_of(model)
+    if set(batch.schema.names) != set(schema.names) or not all(same_values(batch.schema, f) for f in schema):
+        return None
+    mask = pa.array(np.ones(batch.num_rows, dtype=bool))
+    for name, info in model.model_fields.items():
+        column = batch.column(name)
+        ok = pa.array(np.ones(batch.num_rows, dtype=bool))
+        enum = _enum_of(info.annotation)
+        if enum is not None:
+            ok = pc.and_(ok, pc.is_in(column, value_set=pa.array([member.value for member in enum])))
+        for constraint in info.metadata:
+            if type(constraint) not in _BOUNDS:
+                return None
+            attribute, compare = _BOUNDS[type(constraint)]
+            ok = pc.and_(ok, compare(column, getattr(constraint, attribute)))
+        nullable = pa.scalar(schema.field(name).nullable)
+        mask = pc.and_(mask, pc.if_else(pc.is_null(column), nullable, pc.fill_null(ok, False)))
+    return mask

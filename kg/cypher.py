@@ -28,7 +28,7 @@ def schema_statements(dialect: Dialect, relation_indexes: bool = True) -> list[s
     """Uniqueness and lookup indexes; safe to run again (Neo4j: IF NOT EXISTS).
 
     `relation_indexes=False` leaves out the relationship indexes (the node ones are what a
-    load needs; see `GraphStore.bulk_load_begins`).
+    load needs; see `GraphStore.begin_load`).
     """
     if dialect == "neo4j":
         statements = [
@@ -95,6 +95,14 @@ def resolve_nodes(label: Label) -> str:
     return RESOLVE_NODES.format(label=label)
 
 
+# What a new relationship holds besides its `id`: these row fields as they are, status
+# `NEW_STATUS`, `created_at` and `updated_at` the load's time, and `evidence_ids` the row's one
+# evidence id. The MERGE below and FalkorDB's bulk writer (`falkordb_bulk`) both follow it.
+NEW_STATUS = "proposed"
+COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "tail_text", "model",
+                    "prompt_version", "rationale", "run_id")
+
+
 def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPERTY) -> str:
     """MERGE one batch of relations of one type; a no-op for rows of a run already loaded.
 
@@ -108,14 +116,11 @@ def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPE
     `updated_at` is this load's `$now`). `endpoints` is one of the `ENDPOINTS_*` heads.
     """
     seen = "row.evidence_id IN r.evidence_ids"  # this evidence is already counted
+    copied = ", ".join(f"r.{name} = row.{name}" for name in COPIED_ON_CREATE)
     return endpoints.format(tail=tail_label(relation)) + f"""
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
-ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
-  r.support = row.support, r.evidence_ids = [row.evidence_id],
-  r.first_seen = row.first_seen, r.last_seen = row.last_seen,
-  r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
-  r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
-  r.run_id = row.run_id
+ON CREATE SET r.status = '{NEW_STATUS}', r.created_at = $now, r.updated_at = $now,
+  r.evidence_ids = [row.evidence_id], {copied}
 ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.support END,
   r.first_seen = CASE WHEN {seen} OR row.first_seen >= r.first_seen
     THEN r.first_seen ELSE coalesce(row.first_seen, r.first_seen) END,

@@ -74,3 +74,12 @@ class VersionConflictError(KgrecError):
         super().__init__(f"embedding version {version!r}: {reason}")
         self.version = version
         self.reason = reason
+
+
+class GraphBusy(KgrecError):
+    """A load lost its exclusive hold on a graph (another load may be writing it now)."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        super().__init__(f"{store}: {reason}")
+        self.store = store
+        self.reason = reason

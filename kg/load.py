@@ -2,11 +2,17 @@
 
 Input: a directory with `relations/` (Parquet, the `relations` table), and optionally
 `items/` and `concepts/`. Relations are read in bounded batches. Each batch is validated
-(pydantic) and written per type with UNWIND ... MERGE. A relation naming a missing item or
-concept is skipped by the statement's MATCH; the write reports how many rows matched, and
-when that falls short the loader looks up which endpoints are missing and refuses those rows,
-so nothing is skipped silently. Refused rows go to `<in>/_load/quarantine/*.parquet` (one file
+against the pydantic model (a column at a time where the file has the model's types) and
+written per type with UNWIND ... MERGE. A relation naming a missing item or concept is
+skipped by the statement's MATCH; the write reports how many rows matched, and when that
+falls short the loader looks up which endpoints are missing and refuses those rows, so
+nothing is skipped silently. Refused rows go to `<in>/_load/quarantine/*.parquet` (one file
 per batch that refused any) with the reason.
+
+A first load, into a graph without relationships (`GraphStore.begin_load`), does not MERGE
+what it knows is new: a relation id it has not sent before (`SeenIds`) is created through
+`GraphStore.create_relations` (FalkorDB: one GRAPH.BULK command per batch and type), and
+the relationship indexes are built once at the end. Repeats of an id are MERGEd as always.
 
 A batch that fails on a transient error (the store went away) is retried with exponential
 backoff; when retries run out, the load stops with StoreUnavailable saying how far it got.
@@ -28,21 +34,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, ValidationError
 
+from kg.arrow_schema import valid_mask
 from kg.errors import StoreUnavailable
 from kg.schema import ITEM_RELATIONS, Concept, Relation, RelationType
-from kg.store import ITEM_PARAMS, RELATION_ROWS, GraphStore, Row, WriteCount, relation_params
+from kg.seen import SeenIds
+from kg.store import ITEM_PARAMS, RELATION_ROWS, GraphStore, Row, WriteCount, now_ms, relation_params
 
 log = logging.getLogger("kgrec")
 T = TypeVar("T")
 STATE_DIR = "_load"
+NEW = "new"  # a batch column: the row's id is one a first load has not sent before
 
 
 class RetryPolicy(BaseModel):
@@ -99,106 +110,187 @@ def _batches(directory: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
     yield from pads.dataset(str(directory), format="parquet").to_batches(batch_size=batch_size)
 
 
+def _row_count(directory: Path) -> int:
+    """Rows in a directory's Parquet files, from their footers (no data is read)."""
+    if not directory.exists() or not any(directory.glob("*.parquet")):
+        return 0
+    return int(pads.dataset(str(directory), format="parquet").count_rows())
+
+
 def _fingerprint(store: GraphStore, in_dir: Path) -> str:
     files = sorted((str(p.relative_to(in_dir)), p.stat().st_size, p.stat().st_mtime_ns)
                    for p in (in_dir / "relations").glob("*.parquet"))
     return hashlib.sha256(json.dumps([store.identity, files]).encode()).hexdigest()[:16]
 
 
-def _validate(rows: list[dict[str, Any]], first: int) -> tuple[list[tuple[int, Relation]], list[Row]]:
-    """(row number, relation) for valid rows; quarantine rows for the others."""
-    good: list[tuple[int, Relation]] = []
-    bad: list[Row] = []
-    for offset, row in enumerate(rows):
-        try:
-            good.append((first + offset, Relation.model_validate(row)))
-        except ValidationError as e:
-            problem = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-            bad.append({"row_number": first + offset, "reason": f"invalid relation: {problem}",
-                        "raw": json.dumps(row, default=str)})
-    return good, bad
+def _parse(row: Row) -> Relation | str:
+    """The relation pydantic makes of a row, or why it refuses it."""
+    try:
+        return Relation.model_validate(row)
+    except ValidationError as e:
+        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
 
 
-def _unknown_endpoints(store: GraphStore, relations: list[tuple[int, Relation]],
+def _refusal(number: int, row: Row, problem: str) -> Row:
+    return {"row_number": number, "reason": f"invalid relation: {problem}",
+            "raw": json.dumps(row, default=str)}
+
+
+def _validate(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.ndarray, list[Row]]:
+    """The valid rows of `batch` (a `RELATION_ROWS` table), their row numbers, quarantine rows for the rest.
+
+    When the file's columns have the model's types, whole columns are checked at once
+    (`valid_mask`) and the valid rows are taken as they are; only rows the mask refuses go
+    through pydantic, whose verdict and message stand. Otherwise every row goes through
+    pydantic and the table is rebuilt from what it made of them, so coercions (an int where a
+    float belongs, other time units) follow the model.
+    """
+    mask = valid_mask(batch, Relation)
+    refused: list[Row] = []
+    if mask is None:
+        good: list[Row] = []
+        numbers: list[int] = []
+        for offset, row in enumerate(batch.to_pylist()):
+            parsed = _parse(row)
+            if isinstance(parsed, str):
+                refused.append(_refusal(first + offset, row, parsed))
+            else:
+                good.append({**parsed.model_dump(), "type": parsed.type.value})
+                numbers.append(first + offset)
+        return _storable(pa.Table.from_pylist(good, schema=RELATION_ROWS), np.array(numbers, dtype=np.int64),
+                         refused)
+    accepted = mask.to_numpy(zero_copy_only=False).copy()
+    for suspect in np.flatnonzero(~accepted).tolist():
+        row = batch.slice(suspect, 1).to_pylist()[0]
+        parsed = _parse(row)
+        if isinstance(parsed, str):
+            refused.append(_refusal(first + suspect, row, parsed))
+        else:
+            accepted[suspect] = True
+    return _storable(pa.Table.from_batches([batch]).select(RELATION_ROWS.names).take(np.flatnonzero(accepted))
+                     .cast(RELATION_ROWS), np.flatnonzero(accepted) + first, refused)
+
+
+def _storable(rows: pa.Table, numbers: np.ndarray,
+              refused: list[Row]) -> tuple[pa.Table, np.ndarray, list[Row]]:
+    """Valid rows less those with a NUL character in a string, which go to `refused`.
+
+    FalkorDB strings end at a NUL: the MERGE fails on one (the whole batch with it) and the
+    bulk stream would misread every value after it. A NUL in an id or a text is corruption
+    upstream, so no store is sent one.
+    """
+    has_nul = pa.array(np.zeros(rows.num_rows, dtype=bool))
+    for field in rows.schema:
+        if field.type == pa.string():
+            found = pc.match_substring(rows.column(field.name), "\x00")
+            has_nul = pc.or_(has_nul, pc.fill_null(found, False))
+    if not pc.any(has_nul).as_py():
+        return rows, numbers, refused
+    for index in np.flatnonzero(has_nul.to_numpy(zero_copy_only=False)).tolist():
+        row = rows.slice(index, 1).to_pylist()[0]
+        columns = [name for name, value in row.items() if isinstance(value, str) and "\x00" in value]
+        refused.append(_refusal(int(numbers[index]), row, f"{', '.join(columns)}: holds a NUL character"))
+    keep = pc.invert(has_nul)
+    return rows.filter(keep), numbers[keep.to_numpy(zero_copy_only=False)], refused
+
+
+def _unknown_endpoints(store: GraphStore, rows: pa.Table, numbers: np.ndarray,
                        policy: RetryPolicy) -> list[Row]:
     """Quarantine rows for relations naming an item or concept the graph lacks.
 
     Only asked when a write matched fewer rows than it was sent, so the common case (every
     endpoint exists) costs no extra query.
     """
-    items = {r.head for _, r in relations} | {r.tail for _, r in relations if r.type in ITEM_RELATIONS}
-    concepts = {r.tail for _, r in relations if r.type not in ITEM_RELATIONS}
+    relations = rows.to_pylist()
+    item_types = {relation.value for relation in ITEM_RELATIONS}
+    items = {r["head"] for r in relations} | {r["tail"] for r in relations if r["type"] in item_types}
+    concepts = {r["tail"] for r in relations if r["type"] not in item_types}
     missing_items = with_retries(store, policy, "endpoint check",
                                  functools.partial(store.missing, "Item", sorted(items)))
     missing_concepts = with_retries(store, policy, "endpoint check",
                                     functools.partial(store.missing, "Concept", sorted(concepts)))
     refused = []
-    for number, r in relations:
-        tail_missing = r.tail in (missing_items if r.type in ITEM_RELATIONS else missing_concepts)
-        if r.head in missing_items:
-            refused.append({"row_number": number, "reason": f"unknown head item '{r.head}'",
-                            "raw": r.model_dump_json()})
+    for number, r in zip(numbers.tolist(), relations, strict=True):
+        tail_missing = r["tail"] in (missing_items if r["type"] in item_types else missing_concepts)
+        if r["head"] in missing_items:
+            refused.append({"row_number": number, "reason": f"unknown head item '{r['head']}'",
+                            "raw": json.dumps(r, default=str)})
         elif tail_missing:
-            refused.append({"row_number": number, "reason": f"unknown tail '{r.tail}'",
-                            "raw": r.model_dump_json()})
+            refused.append({"row_number": number, "reason": f"unknown tail '{r['tail']}'",
+                            "raw": json.dumps(r, default=str)})
     return refused
 
 
-def _same_values(schema: pa.Schema, target: pa.Field) -> bool:
-    """Whether casting `schema`'s column to `target` changes no value.
-
-    True for the same type, and for other string types (polars writes large strings).
-    """
-    if target.name not in schema.names:
-        return False
-    found = schema.field(target.name).type
-    strings = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
-    return bool(found == target.type or (target.type == pa.string() and any(is_(found) for is_ in strings)))
-
-
-def _relation_rows(batch: pa.RecordBatch, first: int, valid: list[tuple[int, Relation]]) -> pa.Table:
-    """The valid rows of `batch` as a `RELATION_ROWS` table.
-
-    When the file's columns already have the model's types, the rows are taken from the batch
-    as they are (pydantic passed them unchanged); otherwise they are rebuilt from what
-    pydantic made of them, so coercions (an int where a float belongs, other time units)
-    follow the model.
-    """
-    if all(_same_values(batch.schema, f) for f in RELATION_ROWS):
-        table = pa.Table.from_batches([batch]).select(RELATION_ROWS.names)
-        return table.take(pa.array([number - first for number, _ in valid], pa.int64())).cast(RELATION_ROWS)
-    dumped = [{**r.model_dump(), "type": r.type.value} for _, r in valid]
-    return pa.Table.from_pylist(dumped, schema=RELATION_ROWS)
-
-
-def _write_relations(store: GraphStore, rows: pa.Table, policy: RetryPolicy, writers: int) -> WriteCount:
-    """Write a batch (`RELATION_ROWS`), split across `writers` threads by head item.
+def _write_relations(store: GraphStore, rows: pa.Table, policy: RetryPolicy, writers: int,
+                     now: int) -> WriteCount:
+    """Write a batch (`RELATION_ROWS` and `NEW`), split across `writers` threads by head item.
 
     Each writer owns the relations of its heads, so no two writers create relationships on
     the same head node; rows are sorted by (type, head, tail) so any shared tail nodes are
     locked in the same order by everyone. (Neo4j's managed transactions also retry the
     deadlocks that remain possible on shared tails.)
     """
+    write = functools.partial(_write_partition, store, policy=policy, now=now)
     if writers == 1:
-        counts = [_write_partition(store, rows, policy)]
+        counts = [write(rows)]
     else:
         owner = pa.array([zlib.crc32(head.encode()) % writers for head in rows.column("head").to_pylist()])
         partitions = [rows.filter(pc.equal(owner, n)) for n in range(writers)]
         with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kgrec-writer") as pool:
-            counts = list(pool.map(functools.partial(_write_partition, store, policy=policy), partitions))
+            counts = list(pool.map(write, partitions))
     return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
 
 
-def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy) -> WriteCount:
-    """One writer's rows, one statement per relation type, in (type, head, tail) order."""
+def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy, now: int) -> WriteCount:
+    """One writer's rows, a type at a time in (type, head, tail) order: new ones created, the rest MERGEd.
+
+    Rows repeating an id go in later statements, in input order (the sort is stable): within
+    one statement the store would apply them in an order of its own, and the last evidence
+    applied sets the relation's provenance. So the graph is the same whichever way a row is
+    written, and a repeat of an id created in this batch finds it.
+    """
     ordered = rows.sort_by([("type", "ascending"), ("head", "ascending"), ("tail", "ascending")])
     counts = []
     for value in pc.unique(ordered.column("type")).to_pylist():
         relation = RelationType(value)
-        params = relation_params(ordered.filter(pc.equal(ordered.column("type"), value)))
-        counts.append(with_retries(store, policy, f"write {relation.value}",
-                                   functools.partial(store.upsert_relations, relation, params)))
+        of_type = ordered.filter(pc.equal(ordered.column("type"), value))
+        repeat = _repeats(of_type.column("id"))
+        for round_ in range(pc.max(repeat).as_py() + 1):
+            this_round = of_type.filter(pc.equal(repeat, round_))
+            new = this_round.column(NEW)
+            created = relation_params(this_round.filter(new).drop_columns([NEW]))
+            merged = relation_params(this_round.filter(pc.invert(new)).drop_columns([NEW]))
+            if created.num_rows:
+                counts.append(_create(store, relation, created, policy, now))
+            if merged.num_rows:
+                counts.append(with_retries(store, policy, f"write {relation.value}",
+                                           functools.partial(store.upsert_relations, relation, merged, now)))
     return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
+
+
+def _repeats(ids: pa.ChunkedArray) -> pa.Array:
+    """For each id, how many times it came earlier in `ids` (0 for its first occurrence)."""
+    if pc.count_distinct(ids).as_py() == len(ids):  # the usual case, at a tenth of the cost
+        return pa.array(np.zeros(len(ids), dtype=np.int64))
+    return pl.DataFrame({"id": pl.Series(ids)}).select(pl.int_range(pl.len()).over("id"))[:, 0].to_arrow()
+
+
+def _create(store: GraphStore, relation: RelationType, rows: pa.Table, policy: RetryPolicy,
+            now: int) -> WriteCount:
+    """`store.create_relations`, MERGEd instead when it fails on a transient error.
+
+    Whether a create that got no answer went in is unknown; the MERGE is right either way,
+    and with the same `now` it counts rows the create wrote as written.
+    """
+    try:
+        return store.create_relations(relation, rows, now)
+    except Exception as e:
+        if not (isinstance(e, StoreUnavailable) or store.is_transient(e)):
+            raise
+        log.warning("%s: creating %d %s relations failed (%s); sending them again as MERGE",
+                    store.name, rows.num_rows, relation.value, e)
+        return with_retries(store, policy, f"write {relation.value}",
+                            functools.partial(store.upsert_relations, relation, rows, now))
 
 
 def _item_rows(batch: pa.RecordBatch) -> pa.Table:
@@ -235,7 +327,8 @@ class _InFlight:
 
     number: int
     rows: int
-    valid: list[tuple[int, Relation]]
+    valid: pa.Table
+    valid_numbers: np.ndarray
     invalid: list[Row]
     written: Future[WriteCount]
 
@@ -246,7 +339,8 @@ def _finish(store: GraphStore, batch: _InFlight, policy: RetryPolicy, quarantine
     """Wait for a batch's write, quarantine its refusals, record it as done, report progress."""
     count = batch.written.result()
     report.relations_counted += count.written
-    unknown = _unknown_endpoints(store, batch.valid, policy) if count.matched < len(batch.valid) else []
+    unknown = (_unknown_endpoints(store, batch.valid, batch.valid_numbers, policy)
+               if count.matched < batch.valid.num_rows else [])
     # One file per batch, written before the batch is recorded as done: the state stays
     # small however many rows are refused, and a resume keeps earlier refusals.
     _write_quarantine(quarantine_dir / f"batch-{batch.number:06d}.parquet", batch.invalid + unknown)
@@ -261,9 +355,10 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
 
     Reading and validating a batch (client CPU) overlaps with writing the previous one (server
     time): one batch is in flight at a time, and batches are recorded as done in order, so a
-    crash re-sends at most the batch that was in flight. Into a graph without relationships
-    (a first load), stores that gain by it build the relationship indexes once at the end
-    (`GraphStore.bulk_load_begins`) and the load returns when they are in use.
+    crash re-sends at most the batch that was in flight. A first load (`GraphStore.begin_load`)
+    creates the relations it has not sent before instead of MERGEing them (`SeenIds` tells
+    them apart), builds the relationship indexes once at the end, and returns when they are
+    in use.
     """
     started = time.perf_counter()
     report = LoadReport()
@@ -274,18 +369,43 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     done = state.get("batches_done", 0) if state.get("fingerprint") == fingerprint else 0
     report.resumed_after_batch = done
-    bulk = with_retries(store, policy, "graph check", store.bulk_load_begins)
-    with_retries(store, policy, "schema setup",
-                 functools.partial(store.ensure_schema, relation_indexes=not bulk))
     quarantine_dir = state_dir / "quarantine"
-    if not done:  # a fresh load: refusals of an earlier, finished load no longer apply
-        shutil.rmtree(quarantine_dir, ignore_errors=True)
-    quarantine_dir.mkdir(exist_ok=True)
-    _write_quarantine(quarantine_dir / "concepts.parquet",
-                      _load_nodes(store, in_dir, batch_size, policy, report))
-    finish = functools.partial(_finish, store, policy=policy, quarantine_dir=quarantine_dir,
-                               state_path=state_path, fingerprint=fingerprint, report=report,
-                               progress=progress)
+    first_load = with_retries(store, policy, "load start", store.begin_load)
+    try:
+        with_retries(store, policy, "schema setup",
+                     functools.partial(store.ensure_schema, relation_indexes=not first_load))
+        if not done:  # a fresh load: refusals of an earlier, finished load no longer apply
+            shutil.rmtree(quarantine_dir, ignore_errors=True)
+        quarantine_dir.mkdir(exist_ok=True)
+        _write_quarantine(quarantine_dir / "concepts.parquet",
+                          _load_nodes(store, in_dir, batch_size, policy, report))
+        finish = functools.partial(_finish, store, policy=policy, quarantine_dir=quarantine_dir,
+                                   state_path=state_path, fingerprint=fingerprint, report=report,
+                                   progress=progress)
+        seen = SeenIds(_row_count(in_dir / "relations")) if first_load else None
+        _load_relations(store, in_dir, batch_size, policy, writers, done, seen, finish, report, progress)
+        if first_load:  # a crash before this leaves them to the next load's schema setup
+            log.info("%s: building relationship indexes over the loaded graph", store.name)
+            with_retries(store, policy, "relationship indexes", store.ensure_schema)
+            with_retries(store, policy, "relationship indexes", store.await_indexes)
+            report.relation_indexes_built_after = True
+    finally:
+        try:
+            store.end_load()
+        except Exception as e:  # the hold lapses by itself; the load's own outcome matters more
+            log.warning("%s: could not end the load cleanly (%s)", store.name, e)
+    report.quarantined = _quarantine_reasons(quarantine_dir)
+    report.wall_s = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _load_relations(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy, writers: int,
+                    done: int, seen: SeenIds | None, finish: Callable[[_InFlight], None], report: LoadReport,
+                    progress: Callable[[int], None] | None) -> None:
+    """Validate batch after batch while the one before is written; skip the `done` ones.
+
+    With `seen` (a first load), rows whose id the load has not sent before are marked `NEW`.
+    """
     first = 0
     in_flight: _InFlight | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgrec-load") as sender:
@@ -297,23 +417,17 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
                 if progress:
                     progress(batch.num_rows)
                 continue
-            valid, invalid = _validate(batch.to_pylist(), first)
-            table = _relation_rows(batch, first, valid)
-            written = sender.submit(_write_relations, store, table, policy, writers)
+            valid, numbers, invalid = _validate(batch, first)
+            new = (seen.first_sightings(valid.column("id")) if seen is not None
+                   else np.zeros(valid.num_rows, dtype=bool))
+            written = sender.submit(_write_relations, store, valid.append_column(NEW, pa.array(new)), policy,
+                                    writers, now_ms())
             first += batch.num_rows
             if in_flight is not None:
                 finish(in_flight)
-            in_flight = _InFlight(number, batch.num_rows, valid, invalid, written)
+            in_flight = _InFlight(number, batch.num_rows, valid, numbers, invalid, written)
         if in_flight is not None:
             finish(in_flight)
-    if bulk:  # a crash before this leaves them to the next load's schema setup
-        log.info("%s: building relationship indexes over the loaded graph", store.name)
-        with_retries(store, policy, "relationship indexes", store.ensure_schema)
-        with_retries(store, policy, "relationship indexes", store.await_indexes)
-        report.relation_indexes_built_after = True
-    report.quarantined = _quarantine_reasons(quarantine_dir)
-    report.wall_s = round(time.perf_counter() - started, 3)
-    return report
 
 
 QUARANTINE_SCHEMA = pa.schema([("row_number", pa.int64()), ("reason", pa.string()), ("raw", pa.string())])

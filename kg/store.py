@@ -111,19 +111,24 @@ class GraphStore(ABC):
     def ensure_schema(self, relation_indexes: bool = True) -> None:
         """Constraints and indexes; MERGE without them is a label scan.
 
-        `relation_indexes=False` creates the node ones only (a bulk load, `bulk_load_begins`).
+        `relation_indexes=False` creates the node ones only (a first load, `begin_load`).
         """
         for statement in cypher.schema_statements(self.dialect, relation_indexes):
             self._apply_schema(statement)
 
-    def bulk_load_begins(self) -> bool:
-        """Whether a load starting now should build the relationship indexes at its end.
+    def begin_load(self) -> bool:
+        """Start a load; True when it is a first load, one into a graph without relationships.
 
-        Neo4j maintains them cheaply row by row, so the base answer is no; stores where
-        building an index once costs far less than keeping it up to date say yes when the
-        graph has no relationships yet (see `FalkorDBStore`).
+        A first load may create relationships its input has not sent before without looking
+        for them (`create_relations`) and builds the relationship indexes once at its end.
+        Neo4j keeps its indexes up to date cheaply and MERGEs everything, so the base answer
+        is no; `FalkorDBStore` says yes when it can, holding the graph for the load until
+        `end_load`.
         """
         return False
+
+    def end_load(self) -> None:  # noqa: B027 - most stores hold nothing for a load
+        """End what `begin_load` started (safe to call when it started nothing)."""
 
     @abstractmethod
     def await_indexes(self) -> None:
@@ -137,13 +142,25 @@ class GraphStore(ABC):
         """MERGE concepts by id, accumulating aliases."""
         self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
 
-    def upsert_relations(self, relation: RelationType, rows: pa.Table) -> WriteCount:
+    def upsert_relations(self, relation: RelationType, rows: pa.Table, now: int | None = None) -> WriteCount:
         """MERGE relations of one type (a `RELATION_PARAMS` table) whose endpoints exist.
 
-        See `cypher.upsert_relations` for what is written and counted.
+        See `cypher.upsert_relations` for what is written and counted. `now` (epoch ms,
+        default the current time) is what `written` counts by: a retry with the same `now`
+        counts the rows an earlier, unanswered try wrote.
         """
         return write_count(self._write(cypher.upsert_relations(relation),
-                                       {"rows": param_rows(rows), "now": now_ms()}))
+                                       {"rows": param_rows(rows), "now": now or now_ms()}))
+
+    def create_relations(self, relation: RelationType, rows: pa.Table, now: int) -> WriteCount:
+        """Write relations of one type that the graph does not hold (a first load's new ids).
+
+        The base writes them with the MERGE, which is right whatever the graph holds; a store
+        with a faster way to add edges it knows are new overrides this. An override need not
+        be safe to retry: the loader re-sends a batch whose create failed through
+        `upsert_relations`, with the same `now`.
+        """
+        return self.upsert_relations(relation, rows, now)
 
     def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
         """The subset of `ids` that are not nodes of `label`."""

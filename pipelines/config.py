@@ -217,6 +217,11 @@ class GraphSection(Section):
                              description="Retries of a batch when the store is unreachable.")
     retry_backoff_s: float = Field(default=0.5, gt=0,
                                    description="First retry delay; doubles on every retry.")
+    load_lease_s: float = Field(
+        default=60.0, gt=0,
+        description="FalkorDB: a load holds its graph (other loads wait) by a lease every write "
+        "renews; one that dies frees the graph this long after its last write.",
+    )
     snapshot_statuses: list[CurationStatus] = Field(
         default_factory=lambda: [CurationStatus.ACCEPTED, CurationStatus.PROPOSED],
         description="Curation states a snapshot (and so the GNN) includes.",

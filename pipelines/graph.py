@@ -51,12 +51,12 @@ def make_store(settings: GraphSection) -> GraphStore:
     from kg.backends.falkordb import FalkorDBStore
 
     if settings.falkordb_url is not None:
-        return FalkorDBStore(settings.falkordb_url, settings.graph_name)
+        return FalkorDBStore(settings.falkordb_url, settings.graph_name, lease_s=settings.load_lease_s)
     info = falkordb_server.status(settings.state_dir)
     if info is None:
         raise StoreUnavailable("embedded FalkorDB",
                                f"not running for {settings.state_dir}; start it with `kgrec graph start`")
-    return FalkorDBStore(info.url, settings.graph_name,
+    return FalkorDBStore(info.url, settings.graph_name, lease_s=settings.load_lease_s,
                          identity=f"embedded:{settings.state_dir.resolve()}:{settings.graph_name}")
 
 

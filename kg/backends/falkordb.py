@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import uuid
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kg import cypher
+from kg.backends import falkordb_bulk
 from kg.backends.falkordb_params import rows_literal
 from kg.cypher import Label
-from kg.errors import StoreUnavailable
+from kg.errors import GraphBusy, StoreUnavailable
 from kg.schema import RelationType
 from kg.store import GraphStore, Row, WriteCount, now_ms, write_count
 
@@ -21,6 +26,15 @@ NODE_CACHE_LIMIT = 1_000_000
 SOCKET_MARGIN_S = 5.0
 INDEX_POLL_S = 0.1
 INDEX_LOG_S = 10.0
+LEASE_S = 60.0  # a load that stops renewing (it crashed) frees the graph this much later
+LEASE_POLL_S = 0.5
+# Renew the lease only if this load still holds it; 1 when renewed.
+RENEW_LEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0"""
+RELEASE_LEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1]) end
+return 0"""
 log = logging.getLogger("kgrec")
 
 
@@ -35,7 +49,8 @@ class FalkorDBStore(GraphStore):
 
     dialect = "falkordb"
 
-    def __init__(self, url: str, graph: str, timeout_s: float = 60.0, identity: str | None = None) -> None:
+    def __init__(self, url: str, graph: str, timeout_s: float = 60.0, identity: str | None = None,
+                 lease_s: float = LEASE_S) -> None:
         self.url = url
         self.graph_name = graph
         self.name = f"FalkorDB {url} graph {graph!r}"
@@ -45,6 +60,9 @@ class FalkorDBStore(GraphStore):
         self._db: Any = None
         self._graph: Any = None
         self._node_ids: dict[Label, dict[str, int]] = {"Item": {}, "Concept": {}}
+        self._lease_key = f"kgrec:load-lease:{graph}"
+        self._lease_s = lease_s
+        self._lease_token: str | None = None  # set while this store holds the graph for a load
 
     def connect(self) -> None:
         """Open the client and check the server answers."""
@@ -71,10 +89,12 @@ class FalkorDBStore(GraphStore):
         return [dict(zip(header, row, strict=True)) for row in result.result_set]
 
     def _write(self, query: str, params: Row) -> list[Row]:
+        self._renew_lease()
         return self._rows(self._graph.query(query, params, timeout=int(self._timeout_s * 1000)))
 
     def _write_rows(self, statement: str, rows: pa.Table, now: int) -> list[Row]:
         """Run a `$rows`/`$now` write with the rows encoded a column at a time (`falkordb_params`)."""
+        self._renew_lease()
         header = f"CYPHER rows={rows_literal(rows)} now={now} "
         return self._rows(self._graph.query(header + statement, timeout=int(self._timeout_s * 1000)))
 
@@ -85,32 +105,58 @@ class FalkorDBStore(GraphStore):
         """MERGE items by id, the rows encoded a column at a time (`falkordb_params`)."""
         self._write_rows(cypher.UPSERT_ITEMS, rows, now_ms())
 
-    def upsert_relations(self, relation: RelationType, rows: pa.Table) -> WriteCount:
+    def upsert_relations(self, relation: RelationType, rows: pa.Table, now: int | None = None) -> WriteCount:
         """MERGE relations of one type, finding endpoints by cached internal node id.
 
         An index lookup per endpoint per row cost FalkorDB more than the MERGE itself; each
         item's node id is looked up once instead. When fewer rows match than were sent (an
         unknown endpoint, or a cached id gone stale), the batch's ids are looked up afresh and
-        the batch is sent once more: the statement is idempotent, and with the same `$now` its
+        the batch is sent once more: the statement is idempotent, and with the same `now` its
         `written` count includes rows the first try wrote. Rows are encoded a column at a time
         (`falkordb_params`), not by the client's per-value encoder.
         """
         statement = cypher.upsert_relations(relation, cypher.ENDPOINTS_BY_NODE_ID)
         tail = cypher.tail_label(relation)
         heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
-        now = now_ms()
+        written_at = now or now_ms()
 
         def send() -> WriteCount:
-            head_ids, tail_ids = self._lookup("Item", set(heads)), self._lookup(tail, set(tails))
-            with_ids = rows.append_column("hid", pa.array([head_ids.get(h) for h in heads], pa.int64()))
-            with_ids = with_ids.append_column("tid", pa.array([tail_ids.get(t) for t in tails], pa.int64()))
-            return write_count(self._write_rows(statement, with_ids, now))
+            source, target = self._node_ids_of(heads, tails, tail)
+            with_ids = rows.append_column("hid", source).append_column("tid", target)
+            return write_count(self._write_rows(statement, with_ids, written_at))
 
         count = send()
         if count.matched < rows.num_rows:
             self._forget(heads, tails, tail)
             count = send()
         return count
+
+    def create_relations(self, relation: RelationType, rows: pa.Table, now: int) -> WriteCount:
+        """Add relations the graph does not hold with one `GRAPH.BULK` command (`falkordb_bulk`).
+
+        Only a first load calls this, holding the lease, with a node-id cache it started
+        empty (`begin_load`): the ids it sends were looked up during this load, and kgrec never
+        deletes nodes, so they are current. (A first load therefore assumes nothing else
+        deletes nodes of the graph while it runs.) Rows with an unknown endpoint are not sent
+        and not counted as matched, so the loader quarantines them as for the MERGE.
+        """
+        heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
+        source, target = self._node_ids_of(heads, tails, cypher.tail_label(relation))
+        resolved = pc.and_(pc.is_valid(source), pc.is_valid(target))
+        sent = rows.filter(resolved)
+        if sent.num_rows:
+            blob = falkordb_bulk.edges_blob(relation, sent, source.filter(resolved).to_numpy(),
+                                            target.filter(resolved).to_numpy(), now)
+            self._renew_lease()
+            self._db.connection.execute_command("GRAPH.BULK", self.graph_name, "0", str(sent.num_rows),
+                                                "0", "1", blob)
+        return WriteCount(sent.num_rows, sent.num_rows)
+
+    def _node_ids_of(self, heads: list[str], tails: list[str], tail: Label) -> tuple[pa.Array, pa.Array]:
+        """Internal node ids of each head item and tail (`tail` label), null where there is no such node."""
+        head_ids, tail_ids = self._lookup("Item", set(heads)), self._lookup(tail, set(tails))
+        return (pa.array([head_ids.get(h) for h in heads], pa.int64()),
+                pa.array([tail_ids.get(t) for t in tails], pa.int64()))
 
     def _lookup(self, label: Label, ids: set[str]) -> dict[str, int]:
         """The cache of `label`, holding every one of `ids` that is a node."""
@@ -150,23 +196,66 @@ class FalkorDBStore(GraphStore):
                 if "already exists" not in str(e).lower():
                     raise
 
-    def bulk_load_begins(self) -> bool:
-        """Yes when the graph has no relationships: build their indexes once, after the load.
+    def begin_load(self) -> bool:
+        """Hold the graph for this load (waiting for another load's turn); True for a first load.
 
-        Keeping FalkorDB's relationship id index up to date row by row cost more server time
-        per relation the larger the graph grew (at 1M relations, 35 rising to 110 µs a row,
-        against 21-26 µs without the index); building it over the loaded graph takes about
-        9 µs a relation. MERGE does not need it: both endpoints are bound, so an existing
-        relationship is found among the edges between them.
+        FalkorDB runs one write query per graph at a time, so loads taking turns lose nothing,
+        and a first load's `create_relations` (which does not look for existing edges) must
+        not race another load's MERGE of the same relation. The hold is a lease key beside
+        the graph, renewed by every write; a load that dies frees the graph `lease_s` later.
+
+        A first load (no relationships yet) also builds the relationship indexes once at its
+        end: keeping FalkorDB's relationship id index up to date row by row cost more server
+        time per relation the larger the graph grew (at 1M relations, 35 rising to 110 µs a
+        row, against 21-26 µs without the index), while building it over the loaded graph
+        takes about 9 µs a relation. MERGE does not need it: both endpoints are bound, so an
+        existing relationship is found among the edges between them.
         """
         import redis
 
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        waited_since = last_log = time.monotonic()
+        while not self._db.connection.set(self._lease_key, token, nx=True, px=int(self._lease_s * 1000)):
+            if time.monotonic() - last_log >= INDEX_LOG_S:
+                holder = self._db.connection.get(self._lease_key)
+                log.info("%s: waited %.0f s for another load to end (held by %s; a load that died "
+                         "frees it %.0f s after its last write)", self.name,
+                         time.monotonic() - waited_since, holder or "nobody now", self._lease_s)
+                last_log = time.monotonic()
+            time.sleep(LEASE_POLL_S)
+        self._lease_token = token
         try:
-            return not self._read(cypher.ANY_RELATIONSHIP, {})
+            first = not self._read(cypher.ANY_RELATIONSHIP, {})
         except redis.exceptions.ResponseError as e:
             if not _no_such_graph(e):
                 raise
-            return True
+            first = True
+        if first:
+            for cache in self._node_ids.values():
+                cache.clear()
+        return first
+
+    def end_load(self) -> None:
+        """Free the graph for other loads."""
+        if self._lease_token is not None and self._db is not None:
+            self._db.connection.eval(RELEASE_LEASE, 1, self._lease_key, self._lease_token)
+        self._lease_token = None
+
+    def _renew_lease(self) -> None:
+        """Extend this load's hold on the graph (no-op outside a load).
+
+        Raises:
+            GraphBusy: the lease ran out (the load stalled for `lease_s`) and may be another
+                load's now; writing on could race it.
+        """
+        if self._lease_token is None:
+            return
+        if not self._db.connection.eval(RENEW_LEASE, 1, self._lease_key, self._lease_token,
+                                        int(self._lease_s * 1000)):
+            self._lease_token = None
+            raise GraphBusy(self.name, f"this load's hold on the graph lapsed (no write for "
+                            f"{self._lease_s:.0f} s) and another load may hold it now; run the load "
+                            "again to resume")
 
     def await_indexes(self) -> None:
         """Poll `db.indexes()` until no index is still being populated.
@@ -174,8 +263,12 @@ class FalkorDBStore(GraphStore):
         FalkorDB builds indexes in the background; progress is logged every `INDEX_LOG_S` seconds.
         """
         started = last_log = time.monotonic()
-        while pending := [row["label"] for row in self._read(cypher.INDEX_STATES, {})
-                          if row["status"] != "OPERATIONAL"]:
+        while True:
+            self._renew_lease()  # a long build must not cost a load its hold on the graph
+            pending = [row["label"] for row in self._read(cypher.INDEX_STATES, {})
+                       if row["status"] != "OPERATIONAL"]
+            if not pending:
+                return
             if time.monotonic() - last_log >= INDEX_LOG_S:
                 log.info("%s: indexes of %s still building (%.0f s)", self.name, ", ".join(pending),
                          time.monotonic() - started)

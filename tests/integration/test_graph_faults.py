@@ -68,7 +68,9 @@ def test_server_killed_mid_load_then_resumed_without_duplicates(tmp_path: Path) 
 
     try:
         identity = f"embedded:{state}:g"
-        with FalkorDBStore(info.url, "g", identity=identity) as store, pytest.raises(StoreUnavailable) as failure:
+        lease_s = 2.0  # the killed load's hold on the graph lapses this long after its last write
+        with (FalkorDBStore(info.url, "g", identity=identity, lease_s=lease_s) as store,
+              pytest.raises(StoreUnavailable) as failure):
             load_directory(store, source, 100, RetryPolicy(max_retries=2, backoff_s=0.05),
                            kill_after_four_batches)
         assert "failed after 3 tries" in str(failure.value)
@@ -78,7 +80,7 @@ def test_server_killed_mid_load_then_resumed_without_duplicates(tmp_path: Path) 
         assert done in (4, 5)
 
         info = falkordb_server.start(state)  # same data directory: the AOF replays
-        with FalkorDBStore(info.url, "g", identity=identity) as store:
+        with FalkorDBStore(info.url, "g", identity=identity, lease_s=lease_s) as store:
             report = load_directory(store, source, 100, RetryPolicy())
             assert report.resumed_after_batch == done
             assert report.relations_counted == (10 - done) * 100

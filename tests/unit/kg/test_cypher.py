@@ -17,11 +17,9 @@ MATCH (h:Item {id: row.head})
 MATCH (t:Item {id: row.tail})
 MERGE (h)-[r:COMPLEMENTS {id: row.id}]->(t)
 ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
-  r.support = row.support, r.evidence_ids = [row.evidence_id],
-  r.first_seen = row.first_seen, r.last_seen = row.last_seen,
-  r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text,
-  r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale,
-  r.run_id = row.run_id
+  r.evidence_ids = [row.evidence_id], r.support = row.support, r.first_seen = row.first_seen, \
+r.last_seen = row.last_seen, r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text, \
+r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale, r.run_id = row.run_id
 ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.support ELSE r.support + row.support END,
   r.first_seen = CASE WHEN row.evidence_id IN r.evidence_ids OR row.first_seen >= r.first_seen
     THEN r.first_seen ELSE coalesce(row.first_seen, r.first_seen) END,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from kg.load import _relation_rows, _validate
+from kg.load import _validate
 from kg.schema import Relation
 from kg.store import RELATION_ROWS, relation_params
 
@@ -23,9 +23,9 @@ ROWS = [
 def test_large_strings_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     batch = pa.Table.from_pylist(ROWS[:1], schema=RELATION_ROWS).cast(pa.schema([
         f.with_type(pa.large_string()) if f.type == pa.string() else f for f in RELATION_ROWS])).to_batches()[0]
-    valid, _ = _validate(batch.to_pylist(), 0)
-    monkeypatch.setattr(Relation, "model_dump", None)  # the slow path would need it
-    assert _relation_rows(batch, 0, valid).schema == RELATION_ROWS
+    monkeypatch.setattr(Relation, "model_validate", None)  # the row-by-row path would need it
+    valid, numbers, invalid = _validate(batch, 0)
+    assert valid.schema == RELATION_ROWS and numbers.tolist() == [0] and not invalid
 
 
 def test_rows_in_the_model_types_are_taken_as_they_are_and_others_are_rebuilt_the_same() -> None:
@@ -36,9 +36,10 @@ def test_rows_in_the_model_types_are_taken_as_they_are_and_others_are_rebuilt_th
         for f in RELATION_ROWS])).to_batches()[0]
     tables = []
     for batch in (canonical, other_types):
-        valid, invalid = _validate(batch.to_pylist(), 10)
-        assert [n for n, _ in valid] == [10] and invalid[0]["row_number"] == 11
-        tables.append(_relation_rows(batch, 10, valid))
+        valid, numbers, invalid = _validate(batch, 10)
+        assert numbers.tolist() == [10] and invalid[0]["row_number"] == 11
+        assert invalid[0]["reason"].startswith("invalid relation: type: Input should be")
+        tables.append(valid)
     assert tables[0].equals(tables[1]) and tables[0].schema == RELATION_ROWS and tables[0].num_rows == 1
     params = relation_params(tables[0]).to_pylist()[0]
     assert params["first_seen"] == 1767225600000 and params["support"] == 3 and "type" not in params
