@@ -11,7 +11,7 @@ per batch that refused any) with the reason.
 
 A first load, into a graph without relationships (`GraphStore.begin_load`), does not MERGE
 what it knows is new: a relation id it has not sent before (`SeenIds`) is created through
-`GraphStore.create_relations` (FalkorDB: one GRAPH.BULK command per batch and type), and
+`GraphStore.prepare_create` (FalkorDB: one GRAPH.BULK command per batch and type), and
 the relationship indexes are built once at the end. Repeats of an id are MERGEd as always.
 
 A batch that fails on a transient error (the store went away) is retried with exponential
@@ -221,28 +221,35 @@ def _unknown_endpoints(store: GraphStore, rows: pa.Table, numbers: np.ndarray,
     return refused
 
 
-def _write_relations(store: GraphStore, rows: pa.Table, policy: RetryPolicy, writers: int,
-                     now: int) -> WriteCount:
-    """Write a batch (`RELATION_ROWS` and `NEW`), split across `writers` threads by head item.
+@dataclass(frozen=True)
+class _Write:
+    """One statement of a batch, made ready to send (`GraphStore.prepare_*`)."""
 
-    Each writer owns the relations of its heads, so no two writers create relationships on
-    the same head node; rows are sorted by (type, head, tail) so any shared tail nodes are
-    locked in the same order by everyone. (Neo4j's managed transactions also retry the
-    deadlocks that remain possible on shared tails.)
+    relation: RelationType
+    rows: pa.Table  # RELATION_PARAMS
+    create: bool
+    send: Callable[[], WriteCount]
+
+
+def _prepare(store: GraphStore, rows: pa.Table, policy: RetryPolicy, writers: int,
+             now: int) -> list[list[_Write]]:
+    """A batch (`RELATION_ROWS` and `NEW`) as statements ready to send, one list per writer.
+
+    Rows are split by head item: each writer owns the relations of its heads, so no two
+    writers create relationships on the same head node; rows are sorted by (type, head, tail)
+    so any shared tail nodes are locked in the same order by everyone. (Neo4j's managed
+    transactions also retry the deadlocks that remain possible on shared tails.)
     """
-    write = functools.partial(_write_partition, store, policy=policy, now=now)
     if writers == 1:
-        counts = [write(rows)]
+        partitions = [rows]
     else:
         owner = pa.array([zlib.crc32(head.encode()) % writers for head in rows.column("head").to_pylist()])
         partitions = [rows.filter(pc.equal(owner, n)) for n in range(writers)]
-        with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kgrec-writer") as pool:
-            counts = list(pool.map(write, partitions))
-    return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
+    return [_prepare_partition(store, partition, policy, now) for partition in partitions]
 
 
-def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy, now: int) -> WriteCount:
-    """One writer's rows, a type at a time in (type, head, tail) order: new ones created, the rest MERGEd.
+def _prepare_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy, now: int) -> list[_Write]:
+    """One writer's statements, a type at a time in (type, head, tail) order: new rows created, others MERGEd.
 
     Rows repeating an id go in later statements, in input order (the sort is stable): within
     one statement the store would apply them in an order of its own, and the last evidence
@@ -250,7 +257,7 @@ def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy, now
     written, and a repeat of an id created in this batch finds it.
     """
     ordered = rows.sort_by([("type", "ascending"), ("head", "ascending"), ("tail", "ascending")])
-    counts = []
+    writes = []
     for value in pc.unique(ordered.column("type")).to_pylist():
         relation = RelationType(value)
         of_type = ordered.filter(pc.equal(ordered.column("type"), value))
@@ -258,14 +265,14 @@ def _write_partition(store: GraphStore, rows: pa.Table, policy: RetryPolicy, now
         for round_ in range(pc.max(repeat).as_py() + 1):
             this_round = of_type.filter(pc.equal(repeat, round_))
             new = this_round.column(NEW)
-            created = relation_params(this_round.filter(new).drop_columns([NEW]))
-            merged = relation_params(this_round.filter(pc.invert(new)).drop_columns([NEW]))
-            if created.num_rows:
-                counts.append(_create(store, relation, created, policy, now))
-            if merged.num_rows:
-                counts.append(with_retries(store, policy, f"write {relation.value}",
-                                           functools.partial(store.upsert_relations, relation, merged, now)))
-    return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
+            for create, part in ((True, this_round.filter(new)), (False, this_round.filter(pc.invert(new)))):
+                if part.num_rows:
+                    params = relation_params(part.drop_columns([NEW]))
+                    prepare = store.prepare_create if create else store.prepare_upsert
+                    send = with_retries(store, policy, f"prepare {relation.value}",
+                                        functools.partial(prepare, relation, params, now))
+                    writes.append(_Write(relation, params, create, send))
+    return writes
 
 
 def _repeats(ids: pa.ChunkedArray) -> pa.Array:
@@ -275,22 +282,42 @@ def _repeats(ids: pa.ChunkedArray) -> pa.Array:
     return pl.DataFrame({"id": pl.Series(ids)}).select(pl.int_range(pl.len()).over("id"))[:, 0].to_arrow()
 
 
-def _create(store: GraphStore, relation: RelationType, rows: pa.Table, policy: RetryPolicy,
-            now: int) -> WriteCount:
-    """`store.create_relations`, MERGEd instead when it fails on a transient error.
+def _send(store: GraphStore, partitions: list[list[_Write]], policy: RetryPolicy, now: int) -> WriteCount:
+    """Send each writer's statements in order, the writers in parallel threads."""
+    send = functools.partial(_send_partition, store, policy=policy, now=now)
+    if len(partitions) == 1:
+        counts = [send(partitions[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(partitions), thread_name_prefix="kgrec-writer") as pool:
+            counts = list(pool.map(send, partitions))
+    return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
+
+
+def _send_partition(store: GraphStore, writes: list[_Write], policy: RetryPolicy, now: int) -> WriteCount:
+    counts = []
+    for write in writes:
+        if write.create:
+            counts.append(_create(store, write, policy, now))
+        else:
+            counts.append(with_retries(store, policy, f"write {write.relation.value}", write.send))
+    return WriteCount(sum(c.matched for c in counts), sum(c.written for c in counts))
+
+
+def _create(store: GraphStore, write: _Write, policy: RetryPolicy, now: int) -> WriteCount:
+    """Send a prepared create; MERGE its rows instead when it fails on a transient error.
 
     Whether a create that got no answer went in is unknown; the MERGE is right either way,
     and with the same `now` it counts rows the create wrote as written.
     """
     try:
-        return store.create_relations(relation, rows, now)
+        return write.send()
     except Exception as e:
         if not (isinstance(e, StoreUnavailable) or store.is_transient(e)):
             raise
         log.warning("%s: creating %d %s relations failed (%s); sending them again as MERGE",
-                    store.name, rows.num_rows, relation.value, e)
-        return with_retries(store, policy, f"write {relation.value}",
-                            functools.partial(store.upsert_relations, relation, rows, now))
+                    store.name, write.rows.num_rows, write.relation.value, e)
+        return with_retries(store, policy, f"write {write.relation.value}",
+                            functools.partial(store.upsert_relations, write.relation, write.rows, now))
 
 
 def _item_rows(batch: pa.RecordBatch) -> pa.Table:
@@ -420,8 +447,11 @@ def _load_relations(store: GraphStore, in_dir: Path, batch_size: int, policy: Re
             valid, numbers, invalid = _validate(batch, first)
             new = (seen.first_sightings(valid.column("id")) if seen is not None
                    else np.zeros(valid.num_rows, dtype=bool))
-            written = sender.submit(_write_relations, store, valid.append_column(NEW, pa.array(new)), policy,
-                                    writers, now_ms())
+            now = now_ms()
+            # Prepared here, while the sender writes the batch before (FalkorDB runs the writes
+            # of a graph one at a time, so the client's share is what can overlap).
+            prepared = _prepare(store, valid.append_column(NEW, pa.array(new)), policy, writers, now)
+            written = sender.submit(_send, store, prepared, policy, now)
             first += batch.num_rows
             if in_flight is not None:
                 finish(in_flight)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
@@ -120,7 +120,7 @@ class GraphStore(ABC):
         """Start a load; True when it is a first load, one into a graph without relationships.
 
         A first load may create relationships its input has not sent before without looking
-        for them (`create_relations`) and builds the relationship indexes once at its end.
+        for them (`prepare_create`) and builds the relationship indexes once at its end.
         Neo4j keeps its indexes up to date cheaply and MERGEs everything, so the base answer
         is no; `FalkorDBStore` says yes when it can, holding the graph for the load until
         `end_load`.
@@ -142,25 +142,30 @@ class GraphStore(ABC):
         """MERGE concepts by id, accumulating aliases."""
         self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
 
+    def prepare_upsert(self, relation: RelationType, rows: pa.Table, now: int) -> Callable[[], WriteCount]:
+        """The MERGE of relations of one type (a `RELATION_PARAMS` table), made ready to send.
+
+        Client work (encoding, endpoint lookups) is done here, so that a loader can do it while
+        the previous batch is being written; the call returned sends, and is safe to repeat.
+        See `cypher.upsert_relations` for what is written and counted. `now` (epoch ms) is what
+        `written` counts by: a repeat counts the rows an earlier, unanswered try wrote.
+        """
+        statement, params = cypher.upsert_relations(relation), {"rows": param_rows(rows), "now": now}
+        return lambda: write_count(self._write(statement, params))
+
+    def prepare_create(self, relation: RelationType, rows: pa.Table, now: int) -> Callable[[], WriteCount]:
+        """Relations of one type that the graph does not hold (a first load's new ids), made ready to send.
+
+        The base sends the MERGE, which is right whatever the graph holds; a store with a
+        faster way to add edges it knows are new overrides this. The call an override returns
+        need not be safe to repeat: the loader re-sends a create that failed through the MERGE,
+        with the same `now`.
+        """
+        return self.prepare_upsert(relation, rows, now)
+
     def upsert_relations(self, relation: RelationType, rows: pa.Table, now: int | None = None) -> WriteCount:
-        """MERGE relations of one type (a `RELATION_PARAMS` table) whose endpoints exist.
-
-        See `cypher.upsert_relations` for what is written and counted. `now` (epoch ms,
-        default the current time) is what `written` counts by: a retry with the same `now`
-        counts the rows an earlier, unanswered try wrote.
-        """
-        return write_count(self._write(cypher.upsert_relations(relation),
-                                       {"rows": param_rows(rows), "now": now or now_ms()}))
-
-    def create_relations(self, relation: RelationType, rows: pa.Table, now: int) -> WriteCount:
-        """Write relations of one type that the graph does not hold (a first load's new ids).
-
-        The base writes them with the MERGE, which is right whatever the graph holds; a store
-        with a faster way to add edges it knows are new overrides this. An override need not
-        be safe to retry: the loader re-sends a batch whose create failed through
-        `upsert_relations`, with the same `now`.
-        """
-        return self.upsert_relations(relation, rows, now)
+        """MERGE relations of one type whose endpoints exist (`prepare_upsert`, sent at once)."""
+        return self.prepare_upsert(relation, rows, now or now_ms())()
 
     def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
         """The subset of `ids` that are not nodes of `label`."""

@@ -7,6 +7,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -36,6 +37,11 @@ RELEASE_LEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1]) end
 return 0"""
 log = logging.getLogger("kgrec")
+
+
+def _with_rows(statement: str, rows: pa.Table, now: int) -> str:
+    """A `$rows`/`$now` statement with its parameters in front, rows encoded by `falkordb_params`."""
+    return f"CYPHER rows={rows_literal(rows)} now={now} {statement}"
 
 
 def _no_such_graph(error: Exception) -> bool:
@@ -94,9 +100,12 @@ class FalkorDBStore(GraphStore):
 
     def _write_rows(self, statement: str, rows: pa.Table, now: int) -> list[Row]:
         """Run a `$rows`/`$now` write with the rows encoded a column at a time (`falkordb_params`)."""
+        return self._write_text(_with_rows(statement, rows, now))
+
+    def _write_text(self, query: str) -> list[Row]:
+        """Run a write whose parameters are in its text already."""
         self._renew_lease()
-        header = f"CYPHER rows={rows_literal(rows)} now={now} "
-        return self._rows(self._graph.query(header + statement, timeout=int(self._timeout_s * 1000)))
+        return self._rows(self._graph.query(query, timeout=int(self._timeout_s * 1000)))
 
     def _read(self, query: str, params: Row) -> list[Row]:
         return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
@@ -105,7 +114,7 @@ class FalkorDBStore(GraphStore):
         """MERGE items by id, the rows encoded a column at a time (`falkordb_params`)."""
         self._write_rows(cypher.UPSERT_ITEMS, rows, now_ms())
 
-    def upsert_relations(self, relation: RelationType, rows: pa.Table, now: int | None = None) -> WriteCount:
+    def prepare_upsert(self, relation: RelationType, rows: pa.Table, now: int) -> Callable[[], WriteCount]:
         """MERGE relations of one type, finding endpoints by cached internal node id.
 
         An index lookup per endpoint per row cost FalkorDB more than the MERGE itself; each
@@ -118,20 +127,23 @@ class FalkorDBStore(GraphStore):
         statement = cypher.upsert_relations(relation, cypher.ENDPOINTS_BY_NODE_ID)
         tail = cypher.tail_label(relation)
         heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
-        written_at = now or now_ms()
+
+        def encoded() -> str:
+            source, target = self._node_ids_of(heads, tails, tail)
+            return _with_rows(statement, rows.append_column("hid", source).append_column("tid", target), now)
+
+        query = encoded()
 
         def send() -> WriteCount:
-            source, target = self._node_ids_of(heads, tails, tail)
-            with_ids = rows.append_column("hid", source).append_column("tid", target)
-            return write_count(self._write_rows(statement, with_ids, written_at))
+            count = write_count(self._write_text(query))
+            if count.matched < rows.num_rows:
+                self._forget(heads, tails, tail)
+                count = write_count(self._write_text(encoded()))
+            return count
 
-        count = send()
-        if count.matched < rows.num_rows:
-            self._forget(heads, tails, tail)
-            count = send()
-        return count
+        return send
 
-    def create_relations(self, relation: RelationType, rows: pa.Table, now: int) -> WriteCount:
+    def prepare_create(self, relation: RelationType, rows: pa.Table, now: int) -> Callable[[], WriteCount]:
         """Add relations the graph does not hold with one `GRAPH.BULK` command (`falkordb_bulk`).
 
         Only a first load calls this, holding the lease, with a node-id cache it started
@@ -143,14 +155,18 @@ class FalkorDBStore(GraphStore):
         heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
         source, target = self._node_ids_of(heads, tails, cypher.tail_label(relation))
         resolved = pc.and_(pc.is_valid(source), pc.is_valid(target))
-        sent = rows.filter(resolved)
-        if sent.num_rows:
-            blob = falkordb_bulk.edges_blob(relation, sent, source.filter(resolved).to_numpy(),
-                                            target.filter(resolved).to_numpy(), now)
-            self._renew_lease()
-            self._db.connection.execute_command("GRAPH.BULK", self.graph_name, "0", str(sent.num_rows),
-                                                "0", "1", blob)
-        return WriteCount(sent.num_rows, sent.num_rows)
+        sent = int(pc.sum(resolved).as_py() or 0)
+        blob = falkordb_bulk.edges_blob(relation, rows.filter(resolved), source.filter(resolved).to_numpy(),
+                                        target.filter(resolved).to_numpy(), now)
+
+        def send() -> WriteCount:
+            if sent:
+                self._renew_lease()
+                self._db.connection.execute_command("GRAPH.BULK", self.graph_name, "0", str(sent), "0", "1",
+                                                    blob)
+            return WriteCount(sent, sent)
+
+        return send
 
     def _node_ids_of(self, heads: list[str], tails: list[str], tail: Label) -> tuple[pa.Array, pa.Array]:
         """Internal node ids of each head item and tail (`tail` label), null where there is no such node."""
@@ -200,7 +216,7 @@ class FalkorDBStore(GraphStore):
         """Hold the graph for this load (waiting for another load's turn); True for a first load.
 
         FalkorDB runs one write query per graph at a time, so loads taking turns lose nothing,
-        and a first load's `create_relations` (which does not look for existing edges) must
+        and a first load's `prepare_create` (which does not look for existing edges) must
         not race another load's MERGE of the same relation. The hold is a lease key beside
         the graph, renewed by every write; a load that dies frees the graph `lease_s` later.
 

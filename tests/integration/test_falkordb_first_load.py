@@ -109,13 +109,18 @@ def test_a_create_that_got_no_answer_is_merged_without_a_duplicate(falkordb_url:
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     with FalkorDBStore(falkordb_url, "unanswered") as store:
         store.clear()
-        real_create = store.create_relations
+        real_prepare = store.prepare_create
 
         def applied_then_lost(*args: Any) -> Any:
-            real_create(*args)
-            raise redis.exceptions.ConnectionError("connection lost before the reply")
+            send = real_prepare(*args)
 
-        monkeypatch.setattr(store, "create_relations", applied_then_lost)
+            def send_then_lose_the_reply() -> Any:
+                send()
+                raise redis.exceptions.ConnectionError("connection lost before the reply")
+
+            return send_then_lose_the_reply
+
+        monkeypatch.setattr(store, "prepare_create", applied_then_lost)
         report = load_directory(store, _input(tmp_path / "in", RELATIONS, ITEMS), 4, POLICY)
         assert report.relations_counted == 6
         assert _relationships(store)[RELATIONS[0]["id"]]["support"] == 7

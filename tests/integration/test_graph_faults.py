@@ -83,7 +83,9 @@ def test_server_killed_mid_load_then_resumed_without_duplicates(tmp_path: Path) 
         with FalkorDBStore(info.url, "g", identity=identity, lease_s=lease_s) as store:
             report = load_directory(store, source, 100, RetryPolicy())
             assert report.resumed_after_batch == done
-            assert report.relations_counted == (10 - done) * 100
+            # The batch in flight at the kill may have gone in without being recorded as done:
+            # re-sent, its evidence is not counted again.
+            assert report.relations_counted in ((9 - done) * 100, (10 - done) * 100)
             assert store.counts() == {"nodes": 1_001, "relations": 1_000}
             supports = store._read("MATCH ()-[r:CO_PURCHASED]->() RETURN DISTINCT r.support AS s", {})
             assert supports == [{"s": 2}]  # no batch counted twice
