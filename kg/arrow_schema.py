@@ -99,12 +99,17 @@ def valid_mask(batch: pa.RecordBatch, model: type[BaseModel]) -> pa.BooleanArray
     graph load's client work together. When the batch has exactly the model's columns with
     the model's Arrow types, pydantic's verdict follows from the columns alone: a required
     value is not null, an enum value is one of its members, a number is within its bounds
-    (NaN is within none, as in pydantic). Any other constraint, or another column layout,
-    returns None and the caller validates row by row. The mask never accepts a row pydantic
-    would refuse; a test compares the two on hostile rows.
+    (NaN is within none, as in pydantic). Any other constraint, list columns, validators of the
+    model's own, or another column layout return None and the caller validates row by row.
+    The mask never accepts a row pydantic would refuse; a test compares the two on hostile rows.
     """
     schema = arrow_schema_of(model)
     if set(batch.schema.names) != set(schema.names) or not all(same_values(batch.schema, f) for f in schema):
+        return None
+    # Lists (a null element), a model refusing NaN, or validators of its own: only pydantic knows.
+    decorators = model.__pydantic_decorators__
+    if (any(pa.types.is_nested(f.type) for f in schema) or model.model_config.get("allow_inf_nan") is False
+            or decorators.field_validators or decorators.model_validators):
         return None
     mask = pa.array(np.ones(batch.num_rows, dtype=bool))
     for name, info in model.model_fields.items():

@@ -6,7 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from kg.arrow_schema import valid_mask
 from kg.schema import Relation
@@ -54,8 +54,21 @@ def test_other_layouts_are_left_to_pydantic(change: str) -> None:
     assert valid_mask(table.to_batches()[0], Relation) is None
 
 
-def test_a_constraint_it_cannot_check_is_left_to_pydantic() -> None:
+def test_what_it_cannot_check_is_left_to_pydantic() -> None:
     class Named(BaseModel):
         name: str = Field(max_length=3)
 
+    class Tagged(BaseModel):
+        tags: list[str]
+
+    class Checked(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def no_spaces(cls, value: str) -> str:
+            return value.replace(" ", "")
+
     assert valid_mask(pa.RecordBatch.from_pylist([{"name": "abcd"}]), Named) is None
+    assert valid_mask(pa.RecordBatch.from_pylist([{"tags": ["a", None]}]), Tagged) is None
+    assert valid_mask(pa.RecordBatch.from_pylist([{"name": "a b"}]), Checked) is None
