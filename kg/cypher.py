@@ -42,8 +42,12 @@ def schema_statements(dialect: Dialect, relation_indexes: bool = True) -> list[s
         return statements
     # FalkorDB: an index that exists already is reported as an error the store tolerates;
     # unique constraints are created through the client (GRAPH.CONSTRAINT) on these indexes.
+    # Relationships are indexed by id only: FalkorDB plans every status filter kgrec sends
+    # (review queue, labels, snapshots: untyped patterns) as a traversal, never an index
+    # scan, and the status field cost a first load a third of its index build (1M: 12.1 s
+    # against 8.5 s).
     statements = ["CREATE INDEX FOR (n:Item) ON (n.id)", "CREATE INDEX FOR (n:Concept) ON (n.id)"]
-    statements += [f"CREATE INDEX FOR ()-[r:{relation.value}]-() ON (r.id, r.status)"
+    statements += [f"CREATE INDEX FOR ()-[r:{relation.value}]-() ON (r.id)"
                    for relation in (RelationType if relation_indexes else ())]
     return statements
 

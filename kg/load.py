@@ -131,9 +131,8 @@ def _parse(row: Row) -> Relation | str:
         return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
 
 
-def _refusal(number: int, row: Row, problem: str) -> Row:
-    return {"row_number": number, "reason": f"invalid relation: {problem}",
-            "raw": json.dumps(row, default=str)}
+def _refusal(number: int, row: Row, problem: str, what: str = "relation") -> Row:
+    return {"row_number": number, "reason": f"invalid {what}: {problem}", "raw": json.dumps(row, default=str)}
 
 
 def _validate(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.ndarray, list[Row]]:
@@ -171,8 +170,8 @@ def _validate(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.ndarray, 
                      .cast(RELATION_ROWS), np.flatnonzero(accepted) + first, refused)
 
 
-def _storable(rows: pa.Table, numbers: np.ndarray,
-              refused: list[Row]) -> tuple[pa.Table, np.ndarray, list[Row]]:
+def _storable(rows: pa.Table, numbers: np.ndarray, refused: list[Row],
+              what: str = "relation") -> tuple[pa.Table, np.ndarray, list[Row]]:
     """Valid rows less those with a NUL character in a string, which go to `refused`.
 
     FalkorDB strings end at a NUL: the MERGE fails on one (the whole batch with it) and the
@@ -188,10 +187,19 @@ def _storable(rows: pa.Table, numbers: np.ndarray,
         return rows, numbers, refused
     for index in np.flatnonzero(has_nul.to_numpy(zero_copy_only=False)).tolist():
         row = rows.slice(index, 1).to_pylist()[0]
-        columns = [name for name, value in row.items() if isinstance(value, str) and "\x00" in value]
-        refused.append(_refusal(int(numbers[index]), row, f"{', '.join(columns)}: holds a NUL character"))
+        problem = f"{', '.join(_nul_fields(row))}: holds a NUL character"
+        refused.append(_refusal(int(numbers[index]), row, problem, what))
     keep = pc.invert(has_nul)
     return rows.filter(keep), numbers[keep.to_numpy(zero_copy_only=False)], refused
+
+
+def _nul_fields(row: Row) -> list[str]:
+    """Fields of a row holding a NUL character, in a string or in a list of strings."""
+    def holds_nul(value: object) -> bool:
+        values = value if isinstance(value, list) else [value]
+        return any(isinstance(v, str) and "\x00" in v for v in values)
+
+    return [name for name, value in row.items() if holds_nul(value)]
 
 
 def _unknown_endpoints(store: GraphStore, rows: pa.Table, numbers: np.ndarray,
@@ -330,21 +338,36 @@ def _item_rows(batch: pa.RecordBatch) -> pa.Table:
 
 def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryPolicy,
                 report: LoadReport) -> list[Row]:
-    """Items, then concepts (validated; refused concept rows are returned for the quarantine)."""
-    for batch in _batches(in_dir / "items", batch_size):
-        with_retries(store, policy, "write items", functools.partial(store.upsert_items, _item_rows(batch)))
-        report.items += batch.num_rows
+    """Items, then concepts; rows refused (no id, invalid, a NUL character) are returned to quarantine."""
     refused: list[Row] = []
+    first = 0
+    for batch in _batches(in_dir / "items", batch_size):
+        items = _item_rows(batch)
+        with_id = pc.is_valid(items.column("id"))
+        for index in np.flatnonzero(pc.invert(with_id).to_numpy(zero_copy_only=False)).tolist():
+            raw = batch.slice(index, 1).to_pylist()[0]
+            refused.append(_refusal(first + index, raw, "item_id: missing", "item"))
+        numbers = np.flatnonzero(with_id.to_numpy(zero_copy_only=False)) + first
+        items, _, refused = _storable(items.filter(with_id), numbers, refused, "item")
+        with_retries(store, policy, "write items", functools.partial(store.upsert_items, items))
+        report.items += items.num_rows
+        first += batch.num_rows
+    first = 0
     for batch in _batches(in_dir / "concepts", batch_size):
         rows = []
-        for number, raw in enumerate(batch.to_pylist(), start=report.concepts + len(refused)):
+        for number, raw in enumerate(batch.to_pylist(), start=first):
             try:
-                rows.append(Concept.model_validate(raw).model_dump())
+                concept = Concept.model_validate(raw).model_dump()
             except ValidationError as e:
-                refused.append({"row_number": number, "reason": f"invalid concept: {e.errors()[0]['msg']}",
-                                "raw": json.dumps(raw, default=str)})
+                refused.append(_refusal(number, raw, e.errors()[0]["msg"], "concept"))
+                continue
+            if nul := _nul_fields(concept):
+                refused.append(_refusal(number, raw, f"{', '.join(nul)}: holds a NUL character", "concept"))
+            else:
+                rows.append(concept)
         with_retries(store, policy, "write concepts", functools.partial(store.upsert_concepts, rows))
         report.concepts += len(rows)
+        first += batch.num_rows
     return refused
 
 
@@ -404,7 +427,7 @@ def load_directory(store: GraphStore, in_dir: Path, batch_size: int, policy: Ret
         if not done:  # a fresh load: refusals of an earlier, finished load no longer apply
             shutil.rmtree(quarantine_dir, ignore_errors=True)
         quarantine_dir.mkdir(exist_ok=True)
-        _write_quarantine(quarantine_dir / "concepts.parquet",
+        _write_quarantine(quarantine_dir / "nodes.parquet",
                           _load_nodes(store, in_dir, batch_size, policy, report))
         finish = functools.partial(_finish, store, policy=policy, quarantine_dir=quarantine_dir,
                                    state_path=state_path, fingerprint=fingerprint, report=report,

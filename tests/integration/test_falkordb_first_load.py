@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 import redis
 
+from kg import cypher
 from kg.backends.falkordb import FalkorDBStore
 from kg.errors import GraphBusy
 from kg.load import RetryPolicy, load_directory
@@ -103,6 +104,10 @@ def test_a_first_load_writes_what_the_merge_writes(falkordb_url: str, tmp_path: 
         assert "lift" not in created[RELATIONS[2]["id"]] and "lift" not in created[RELATIONS[5]["id"]]
         co_purchased = created[RELATIONS[3]["id"]]
         assert co_purchased["support"] == 3 and co_purchased["first_seen"] == 1735689600000
+        # the relationship id index built at the end is what curation finds relations by
+        plan = first._graph.explain(cypher.set_status(RelationType.COMPLEMENTS),
+                                    {"ids": [], "status": "accepted", "by": "ann", "now": 0})
+        assert "Edge By Index Scan | [r:COMPLEMENTS]" in str(plan)
 
 
 def test_a_create_that_got_no_answer_is_merged_without_a_duplicate(falkordb_url: str, tmp_path: Path,

@@ -193,3 +193,19 @@ def test_a_resumed_load_keeps_earlier_refusals_once(store: GraphStore, tmp_path:
     assert resumed.resumed_after_batch == 2 and resumed.relations_counted == 0
     assert first.quarantined == resumed.quarantined == {"unknown tail": 1}
     assert pl.read_parquet(source / "_load" / "quarantine" / "*.parquet").height == 1
+
+
+def test_nodes_without_an_id_or_with_a_nul_character_are_quarantined(store: GraphStore, tmp_path: Path) -> None:
+    source = _write_input(tmp_path / "a", [_relation("A", RelationType.COMPLEMENTS, "B", "run1")],
+                          concepts=[{"id": "function:hiking", "text": "hiking", "kind": "function",
+                                     "aliases": ["walk\x00ing"]}])
+    (source / "items").mkdir()
+    pl.DataFrame({"item_id": ["A", None, "B", "C"], "title": ["a", "no id", "b", "c\x00c"]}).write_parquet(
+        source / "items" / "part.parquet")
+    report = load_directory(store, source, 100, POLICY)
+    assert (report.items, report.concepts, report.relations_counted) == (2, 0, 1)
+    refused = pl.read_parquet(source / "_load" / "quarantine" / "*.parquet").sort("row_number")
+    assert sorted(refused["reason"].to_list()) == [
+        "invalid concept: aliases: holds a NUL character", "invalid item: item_id: missing",
+        "invalid item: title: holds a NUL character"]
+    assert store.counts() == {"nodes": 2, "relations": 1}
