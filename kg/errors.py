@@ -41,13 +41,17 @@ class StageOutputError(KgrecError):
         self.reason = reason
 
 
-class StoreUnavailable(KgrecError):
-    """The graph store cannot be reached (after retries, where retrying makes sense)."""
+class StoreError(KgrecError):
+    """Something about a graph store (named in the message) stops the work."""
 
     def __init__(self, store: str, reason: str) -> None:
         super().__init__(f"{store}: {reason}")
         self.store = store
         self.reason = reason
+
+
+class StoreUnavailable(StoreError):
+    """The graph store cannot be reached (after retries, where retrying makes sense)."""
 
 
 class UnknownRelationError(KgrecError):
@@ -76,10 +80,5 @@ class VersionConflictError(KgrecError):
         self.reason = reason
 
 
-class GraphBusy(KgrecError):
-    """A load lost its exclusive hold on a graph (another load may be writing it now)."""
-
-    def __init__(self, store: str, reason: str) -> None:
-        super().__init__(f"{store}: {reason}")
-        self.store = store
-        self.reason = reason
+class GraphBusy(StoreError):
+    """A load lost its exclusive hold on a graph (another load may be writing it now); not transient."""

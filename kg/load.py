@@ -92,8 +92,7 @@ def with_retries(store: GraphStore, policy: RetryPolicy, what: str, call: Callab
         try:
             return call()
         except Exception as e:
-            transient = isinstance(e, StoreUnavailable) or store.is_transient(e)
-            if not transient:
+            if not _transient(store, e):
                 raise
             if attempt == policy.max_retries:
                 raise StoreUnavailable(store.name, f"{what} failed after {attempt + 1} tries: {e}") from e
@@ -104,17 +103,27 @@ def with_retries(store: GraphStore, policy: RetryPolicy, what: str, call: Callab
     raise AssertionError("unreachable")
 
 
-def _batches(directory: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
+def _transient(store: GraphStore, error: BaseException) -> bool:
+    """Whether the same call may succeed later (the store went away, or says so)."""
+    return isinstance(error, StoreUnavailable) or store.is_transient(error)
+
+
+def _dataset(directory: Path) -> pads.Dataset | None:
+    """The Parquet files of an input directory; None when it has none."""
     if not directory.exists() or not any(directory.glob("*.parquet")):
-        return
-    yield from pads.dataset(str(directory), format="parquet").to_batches(batch_size=batch_size)
+        return None
+    return pads.dataset(str(directory), format="parquet")
+
+
+def _batches(directory: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
+    if (dataset := _dataset(directory)) is not None:
+        yield from dataset.to_batches(batch_size=batch_size)
 
 
 def _row_count(directory: Path) -> int:
     """Rows in a directory's Parquet files, from their footers (no data is read)."""
-    if not directory.exists() or not any(directory.glob("*.parquet")):
-        return 0
-    return int(pads.dataset(str(directory), format="parquet").count_rows())
+    dataset = _dataset(directory)
+    return 0 if dataset is None else int(dataset.count_rows())
 
 
 def _fingerprint(store: GraphStore, in_dir: Path) -> str:
@@ -131,8 +140,9 @@ def _parse(row: Row) -> Relation | str:
         return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
 
 
-def _refusal(number: int, row: Row, problem: str, what: str = "relation") -> Row:
-    return {"row_number": number, "reason": f"invalid {what}: {problem}", "raw": json.dumps(row, default=str)}
+def _refusal(number: int, row: Row, reason: str) -> Row:
+    """A quarantine row: where the row was, why it was refused, and the row itself as JSON."""
+    return {"row_number": number, "reason": reason, "raw": json.dumps(row, default=str)}
 
 
 def _validate(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.ndarray, list[Row]]:
@@ -152,7 +162,7 @@ def _validate(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.ndarray, 
         for offset, row in enumerate(batch.to_pylist()):
             parsed = _parse(row)
             if isinstance(parsed, str):
-                refused.append(_refusal(first + offset, row, parsed))
+                refused.append(_refusal(first + offset, row, f"invalid relation: {parsed}"))
             else:
                 good.append({**parsed.model_dump(), "type": parsed.type.value})
                 numbers.append(first + offset)
@@ -163,11 +173,12 @@ def _validate(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.ndarray, 
         row = batch.slice(suspect, 1).to_pylist()[0]
         parsed = _parse(row)
         if isinstance(parsed, str):
-            refused.append(_refusal(first + suspect, row, parsed))
+            refused.append(_refusal(first + suspect, row, f"invalid relation: {parsed}"))
         else:
             accepted[suspect] = True
-    return _storable(pa.Table.from_batches([batch]).select(RELATION_ROWS.names).take(np.flatnonzero(accepted))
-                     .cast(RELATION_ROWS), np.flatnonzero(accepted) + first, refused)
+    kept = np.flatnonzero(accepted)
+    table = pa.Table.from_batches([batch]).select(RELATION_ROWS.names).take(kept).cast(RELATION_ROWS)
+    return _storable(table, kept + first, refused)
 
 
 def _storable(rows: pa.Table, numbers: np.ndarray, refused: list[Row],
@@ -187,19 +198,19 @@ def _storable(rows: pa.Table, numbers: np.ndarray, refused: list[Row],
         return rows, numbers, refused
     for index in np.flatnonzero(has_nul.to_numpy(zero_copy_only=False)).tolist():
         row = rows.slice(index, 1).to_pylist()[0]
-        problem = f"{', '.join(_nul_fields(row))}: holds a NUL character"
-        refused.append(_refusal(int(numbers[index]), row, problem, what))
+        refused.append(_refusal(int(numbers[index]), row, f"invalid {what}: {_nul_problem(row)}"))
     keep = pc.invert(has_nul)
     return rows.filter(keep), numbers[keep.to_numpy(zero_copy_only=False)], refused
 
 
-def _nul_fields(row: Row) -> list[str]:
-    """Fields of a row holding a NUL character, in a string or in a list of strings."""
+def _nul_problem(row: Row) -> str | None:
+    """Which fields of a row hold a NUL character (in a string or a list of strings), if any."""
     def holds_nul(value: object) -> bool:
         values = value if isinstance(value, list) else [value]
         return any(isinstance(v, str) and "\x00" in v for v in values)
 
-    return [name for name, value in row.items() if holds_nul(value)]
+    fields = [name for name, value in row.items() if holds_nul(value)]
+    return f"{', '.join(fields)}: holds a NUL character" if fields else None
 
 
 def _unknown_endpoints(store: GraphStore, rows: pa.Table, numbers: np.ndarray,
@@ -221,11 +232,9 @@ def _unknown_endpoints(store: GraphStore, rows: pa.Table, numbers: np.ndarray,
     for number, r in zip(numbers.tolist(), relations, strict=True):
         tail_missing = r["tail"] in (missing_items if r["type"] in item_types else missing_concepts)
         if r["head"] in missing_items:
-            refused.append({"row_number": number, "reason": f"unknown head item '{r['head']}'",
-                            "raw": json.dumps(r, default=str)})
+            refused.append(_refusal(number, r, f"unknown head item '{r['head']}'"))
         elif tail_missing:
-            refused.append({"row_number": number, "reason": f"unknown tail '{r['tail']}'",
-                            "raw": json.dumps(r, default=str)})
+            refused.append(_refusal(number, r, f"unknown tail '{r['tail']}'"))
     return refused
 
 
@@ -302,6 +311,7 @@ def _send(store: GraphStore, partitions: list[list[_Write]], policy: RetryPolicy
 
 
 def _send_partition(store: GraphStore, writes: list[_Write], policy: RetryPolicy, now: int) -> WriteCount:
+    """One writer's statements, in order: creates by `_create`, MERGEs retried as they are."""
     counts = []
     for write in writes:
         if write.create:
@@ -320,7 +330,7 @@ def _create(store: GraphStore, write: _Write, policy: RetryPolicy, now: int) -> 
     try:
         return write.send()
     except Exception as e:
-        if not (isinstance(e, StoreUnavailable) or store.is_transient(e)):
+        if not _transient(store, e):
             raise
         log.warning("%s: creating %d %s relations failed (%s); sending them again as MERGE",
                     store.name, write.rows.num_rows, write.relation.value, e)
@@ -346,7 +356,7 @@ def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryP
         with_id = pc.is_valid(items.column("id"))
         for index in np.flatnonzero(pc.invert(with_id).to_numpy(zero_copy_only=False)).tolist():
             raw = batch.slice(index, 1).to_pylist()[0]
-            refused.append(_refusal(first + index, raw, "item_id: missing", "item"))
+            refused.append(_refusal(first + index, raw, "invalid item: item_id: missing"))
         numbers = np.flatnonzero(with_id.to_numpy(zero_copy_only=False)) + first
         items, _, refused = _storable(items.filter(with_id), numbers, refused, "item")
         with_retries(store, policy, "write items", functools.partial(store.upsert_items, items))
@@ -359,10 +369,10 @@ def _load_nodes(store: GraphStore, in_dir: Path, batch_size: int, policy: RetryP
             try:
                 concept = Concept.model_validate(raw).model_dump()
             except ValidationError as e:
-                refused.append(_refusal(number, raw, e.errors()[0]["msg"], "concept"))
+                refused.append(_refusal(number, raw, f"invalid concept: {e.errors()[0]['msg']}"))
                 continue
-            if nul := _nul_fields(concept):
-                refused.append(_refusal(number, raw, f"{', '.join(nul)}: holds a NUL character", "concept"))
+            if nul := _nul_problem(concept):
+                refused.append(_refusal(number, raw, f"invalid concept: {nul}"))
             else:
                 rows.append(concept)
         with_retries(store, policy, "write concepts", functools.partial(store.upsert_concepts, rows))

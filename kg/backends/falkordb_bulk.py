@@ -31,11 +31,15 @@ NULL, DOUBLE, STRING, LONG, ARRAY = b"\x00", b"\x02", b"\x03", b"\x04", b"\x05"
 PROPERTIES = ("id", *COPIED_ON_CREATE, "status", "created_at", "updated_at", "evidence_ids")
 
 
+def _eight_bytes(values: np.ndarray) -> pa.Array:
+    """The 8 little-endian bytes of each value, as a binary array."""
+    buffers = [None, pa.py_buffer(values.tobytes())]
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(8), len(values), buffers).cast(pa.binary())
+
+
 def _fixed(values: np.ndarray, tag: bytes) -> pa.Array:
-    """`tag` + the 8 little-endian bytes of each value, as a binary array."""
-    width = pa.binary(8)
-    raw = pa.FixedSizeBinaryArray.from_buffers(width, len(values), [None, pa.py_buffer(values.tobytes())])
-    return pc.binary_join_element_wise(pa.scalar(tag), raw.cast(pa.binary()), pa.scalar(b""))
+    """`tag` + the 8 little-endian bytes of each value."""
+    return pc.binary_join_element_wise(pa.scalar(tag), _eight_bytes(values), pa.scalar(b""))
 
 
 def _values(column: pa.ChunkedArray) -> pa.Array:
@@ -73,8 +77,8 @@ def edges_blob(relation: RelationType, rows: pa.Table, source: np.ndarray, targe
         return header
     now_value = LONG + struct.pack("<q", now)
     parts: list[pa.Array | pa.Scalar] = [
-        _fixed(np.ascontiguousarray(source, dtype="<u8"), b""),
-        _fixed(np.ascontiguousarray(target, dtype="<u8"), b""),
+        _eight_bytes(np.ascontiguousarray(source, dtype="<u8")),
+        _eight_bytes(np.ascontiguousarray(target, dtype="<u8")),
         *(_values(rows.column(name)) for name in ("id", *COPIED_ON_CREATE)),
         # status, created_at, updated_at, and evidence_ids: an array of one string
         pa.scalar(STRING + NEW_STATUS.encode() + b"\x00" + now_value + now_value
