@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.backends import redis_server
-from pipelines.config import CacheSection
+from kg import servers
 from serving.client import EmbeddingClient
+from serving.config import CacheSection
 from serving.connection import start_embedded, sync_redis
 from serving.export import EmbeddingTable, ModelInfo, read_export, write_export
 from serving.keys import KeySpace
@@ -116,7 +116,7 @@ async def _http_load(port: int, items: int, batch: int, concurrency: int, second
 def _start_api(cache: CacheSection, url: str) -> tuple[subprocess.Popen[bytes], int]:
     import httpx
 
-    port = redis_server.free_port()
+    port = servers.free_port()
     env = {**os.environ, "KGREC_CACHE__URL": url, "KGREC_CACHE__KEY_PREFIX": cache.key_prefix,
            "KGREC_SERVE__PORT": str(port)}
     kgrec = Path(sys.executable).with_name("kgrec")
@@ -177,7 +177,7 @@ def main() -> None:
             print(f"  ratio client/raw: {rates['client'] / rates['raw MGET']:.2f}x")
             _http(cache, info.url, args)
         finally:
-            redis_server.stop(cache.state_dir)
+            servers.stop(cache.state_dir)
 
 
 if __name__ == "__main__":

@@ -44,10 +44,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from gnn.config import GnnSection
-    from pipelines.config import CtrSection
-    from pipelines.ctr_step import ctr_step, export_versions, load_dataset
-    from pipelines.gnn_steps import train_step
     from pipelines.outputs import MARKER
+    from pipelines.steps.ctr import ctr_step, export_versions, load_dataset
+    from pipelines.steps.gnn import train_step
+    from serving.ctr.config import CtrSection
 
     events_file = SOURCES[args.dataset][1]
     if not (SHARED / events_file).exists():
@@ -71,12 +71,15 @@ def main() -> None:
 
 def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
     """Ingest, keep the events before `cutoff`, mine, load a throw-away FalkorDB, snapshot at `cutoff`."""
+    from kg.config import GraphSection
+    from kg.factory import embedded_server_for_run
     from pipelines.candidates.job import run_candidates
-    from pipelines.config import CandidatesSection, GraphSection, IngestSection, RaySection
-    from pipelines.graph import build_graph_input, embedded_server_for_run, load_step, snapshot_step
+    from pipelines.config import CandidatesSection, IngestSection, RaySection
     from pipelines.ingest.job import run_ingest
     from pipelines.outputs import mark_complete
     from pipelines.ray_runtime import ensure_ray
+    from pipelines.refine.graph_input import build_graph_input
+    from pipelines.steps.graph import load_step, snapshot_step
 
     fmt, events_file, items_file, basket_by = SOURCES[dataset]
     ensure_ray(RaySection(progress_bars=False))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.config import CtrSection
-from pipelines.ctr_step import load_dataset
+from pipelines.steps.ctr import load_dataset
+from serving.ctr.config import CtrSection
 from serving.ctr.data import CtrData
 from serving.export import EmbeddingTable, ModelInfo, write_export
 

@@ -30,8 +30,8 @@ import numpy as np
 import polars as pl
 import psutil
 
-from kg.backends import falkordb_server
-from kg.backends.falkordb import FalkorDBStore
+from kg.backends.falkordb import server as falkordb_server
+from kg.backends.falkordb.store import FalkorDBStore
 from kg.load import RetryPolicy, load_directory
 from kg.schema import RelationType, relation_id
 

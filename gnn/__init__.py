@@ -5,5 +5,5 @@ Modules, one job each: `ids` (dense id remap), `text` (cached sentence embedding
 (everything prepared for training), `model` (TGN with fused features),
 `metrics` (AP/AUC/MRR), `harness` (passes over the stream), `train` (fit, checkpoint, test),
 `export` (embeddings at a time). `config` is the `gnn:` settings section. The Ray Train entry
-point is `pipelines.gnn_steps.train_on_ray`. Importing this package imports nothing heavy.
+point is `pipelines.steps.gnn.train_on_ray`. Importing this package imports nothing heavy.
 """

@@ -9,15 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from kg.config import Section
 
 Knowledge = Literal["none", "features", "messages", "both"]
 
 
-class GnnSection(BaseModel):
+class GnnSection(Section):
     """Temporal-model training and embedding export (`kgrec train`, `kgrec embed export`)."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     knowledge: Knowledge = Field(
         default="both",

@@ -3,7 +3,7 @@
 The trained model replays every event (and knowledge edge) up to `as_of` from a fresh memory,
 then embeds every user and item from its memory and latest neighbours, including users and
 items that appeared after training (TGN is inductive: nothing in its weights is per node).
-Files are written into the version directory; the caller (`pipelines.gnn_steps.export_step`)
+Files are written into the version directory; the caller (`pipelines.steps.gnn.export_step`)
 refuses a published version and writes the completion marker last.
 """
 

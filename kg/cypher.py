@@ -101,7 +101,7 @@ def resolve_nodes(label: Label) -> str:
 
 # What a new relationship holds besides its `id`: these row fields as they are, status
 # `NEW_STATUS`, `created_at` and `updated_at` the load's time, and `evidence_ids` the row's one
-# evidence id. The MERGE below and FalkorDB's bulk writer (`falkordb_bulk`) both follow it.
+# evidence id. The MERGE below and FalkorDB's bulk writer (`kg.backends.falkordb.bulk`) both follow it.
 NEW_STATUS = "proposed"
 COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "tail_text", "model",
                     "prompt_version", "rationale", "run_id")

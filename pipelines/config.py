@@ -1,4 +1,9 @@
-"""The one typed configuration: a section per stage, YAML presets, environment overrides.
+"""The one typed configuration: the pipeline's own sections and the `Settings` that combines every package's.
+
+Each package declares its section beside its code (`kg.config.GraphSection`,
+`gnn.config.GnnSection`, `serving.config.CacheSection` / `ServeSection`,
+`serving.ctr.config.CtrSection`); this module adds the stages of `pipelines/` and combines
+them all under the keys users write.
 
 Precedence, highest first: command-line flags, environment variables (`KGREC_<SECTION>__<KEY>`, e.g.
 `KGREC_CANDIDATES__LLM_BUDGET=500`), then the YAML file given with `--config`, then the
@@ -12,13 +17,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from gnn.config import GnnSection
+from kg.config import GraphSection, Section
 from kg.errors import ConfigError
-from kg.schema import CurationStatus, EventType, LlmTask, SnapshotTime
+from kg.schema import EventType, LlmTask
+from serving.config import CacheSection, ServeSection
+from serving.ctr.config import CtrSection
 
 ENV_PREFIX = "KGREC_"
 
@@ -27,12 +35,6 @@ _yaml_values: ContextVar[dict[str, Any]] = ContextVar("kgrec_yaml_values")
 
 TimeUnit = Literal["s", "ms", "us"]
 IngestFormat = Literal["auto", "parquet", "csv", "jsonl", "online-retail", "amazon", "movielens"]
-
-
-class Section(BaseModel):
-    """A config section: unknown keys are errors, so a typo never silently does nothing."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 class RaySection(Section):
@@ -185,61 +187,6 @@ class CandidatesSection(Section):
     )
 
 
-class GraphSection(Section):
-    """The knowledge-graph store: embedded FalkorDB by default, Neo4j in production."""
-
-    backend: Literal["falkordb", "neo4j"] = Field(
-        default="falkordb", description="Where the graph lives; curators use Neo4j Browser on neo4j."
-    )
-    graph_name: str = Field(default="kgrec", description="FalkorDB graph (key) name.")
-    falkordb_url: str | None = Field(
-        default=None,
-        description="An external FalkorDB (redis://host:port). Unset: the embedded server in state_dir.",
-    )
-    state_dir: Path = Field(
-        default=Path(".kgrec/falkordb"),
-        description="Embedded server's data, log and pid file (`kgrec graph start|stop|status`).",
-    )
-    port: int | None = Field(default=None, ge=1, le=65535,
-                             description="Embedded server port; unset picks a free one at start.")
-    neo4j_uri: str | None = Field(default=None, description="bolt:// or neo4j:// URI (backend neo4j).")
-    neo4j_user: str = Field(default="neo4j", description="Neo4j user.")
-    neo4j_password: SecretStr | None = Field(default=None, description="Neo4j password (env only).")
-    neo4j_database: str = Field(default="neo4j", description="Neo4j database name.")
-    batch_size: int = Field(default=5_000, ge=1,
-                            description="Rows per UNWIND batch: larger is faster, up to memory.")
-    writers: int = Field(
-        default=1, ge=1, le=64,
-        description="Parallel writer threads, partitioned by head item. Helps Neo4j; FalkorDB "
-        "runs one write query per graph at a time, so 1 is right there.",
-    )
-    max_retries: int = Field(default=5, ge=0,
-                             description="Retries of a batch when the store is unreachable.")
-    retry_backoff_s: float = Field(default=0.5, gt=0,
-                                   description="First retry delay; doubles on every retry.")
-    load_lease_s: float = Field(
-        default=60.0, gt=0,
-        description="FalkorDB: a load holds its graph (other loads wait) by a lease every write "
-        "renews; one that dies frees the graph this long after its last write.",
-    )
-    snapshot_statuses: list[CurationStatus] = Field(
-        default_factory=lambda: [CurationStatus.ACCEPTED, CurationStatus.PROPOSED],
-        description="Curation states a snapshot (and so the GNN) includes.",
-    )
-    snapshot_time: SnapshotTime = Field(
-        default=SnapshotTime.LOADED_AND_EVIDENCE,
-        description="'loaded_and_evidence': a snapshot at T holds what the graph held at T (loaded "
-        "by T, evidence by T). 'evidence': evidence by T only, for backfills (history loaded "
-        "today, snapshotted at a past T).",
-    )
-
-    @model_validator(mode="after")
-    def _neo4j_needs_uri(self) -> GraphSection:
-        if self.backend == "neo4j" and not self.neo4j_uri:
-            raise ValueError("graph.backend is 'neo4j' but graph.neo4j_uri is not set")
-        return self
-
-
 class ExtractSection(Section):
     """LLM knowledge extraction (`kgrec extract`): backends, budgets, cache, retries."""
 
@@ -346,104 +293,6 @@ class ExtractSection(Section):
         if self.backend == "vllm" and not self.model:
             raise ValueError("extract.backend is 'vllm' but extract.model is not set")
         return self
-
-
-class CacheSection(Section):
-    """The embedding cache: the embedded Redis by default, any Redis by URL in production."""
-
-    url: str | None = Field(
-        default=None,
-        description="An external Redis (redis://host:6379/0, or rediss:// for TLS). Unset: the "
-        "embedded server in state_dir (`kgrec cache start|stop|status`).",
-    )
-    username: str | None = Field(default=None, description="Redis ACL user (Redis 6+); unset: default.")
-    password: SecretStr | None = Field(default=None, description="Redis password (env only).")
-    tls_ca_file: Path | None = Field(default=None, description="CA bundle for rediss:// URLs.")
-    tls_cert_file: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
-    tls_key_file: Path | None = Field(default=None, description="Client key (mutual TLS).")
-    state_dir: Path = Field(
-        default=Path(".kgrec/redis"),
-        description="Embedded server's data (AOF), log and pid file.",
-    )
-    port: int | None = Field(default=None, ge=1, le=65535,
-                             description="Embedded server port; unset picks a free one at start.")
-    exports_dir: Path = Field(
-        default=Path(".kgrec/embeddings"),
-        description="Where exported embedding versions live (<dir>/<version>/); publish reads here.",
-    )
-    key_prefix: str = Field(default="kgrec:emb", min_length=1,
-                            description="Namespace of every key; lets several deployments share a Redis.")
-    keep_versions: int = Field(
-        default=2, ge=2,
-        description="Published versions kept. At least 2, so a reader pinned to the version "
-        "live a moment ago still finds it after a switch.",
-    )
-    publish_batch: int = Field(default=5_000, ge=1,
-                               description="Keys per MSET when publishing: larger is faster, up to memory.")
-    read_chunk: int = Field(
-        default=512, ge=1,
-        description="Keys per MGET; larger batches are split and pipelined in one round trip.")
-    timeout_s: float = Field(
-        default=0.05, gt=0,
-        description="Socket timeout of a read. Past it the client serves fallbacks; keep it "
-        "below the ranker's own latency budget.",
-    )
-    retry_after_s: float = Field(
-        default=1.0, ge=0,
-        description="After a failed read, serve fallbacks without asking Redis for this long, so "
-        "a dead Redis costs no timeout per request.",
-    )
-    version_refresh_s: float = Field(
-        default=1.0, gt=0, description="How often a client re-reads the live version pointer."
-    )
-
-
-class ServeSection(Section):
-    """The HTTP API for rankers (`kgrec serve`)."""
-
-    host: str = Field(default="127.0.0.1", description="Bind address; 0.0.0.0 exposes it to the network.")
-    port: int = Field(default=8000, ge=1, le=65535, description="Listen port.")
-    max_batch: int = Field(default=1_024, ge=1,
-                           description="Most ids per request; larger requests get a 413.")
-    max_id_length: int = Field(default=256, ge=1, description="Longest id accepted (characters).")
-
-
-class CtrSection(Section):
-    """The CTR evaluation (`kgrec eval ctr`): rankers with and without kgrec embeddings."""
-
-    movielens_dir: Path = Field(default=Path("../shared/data/movielens_latest_small"),
-                                description="MovieLens latest-small: ratings.csv and movies.csv.")
-    online_retail_path: Path = Field(default=Path("../shared/data/online_retail/online_retail.parquet"),
-                                     description="UCI Online Retail as one Parquet file.")
-    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=3,
-                             description="One training per seed, arm and model; spread is over these.")
-    epochs: int = Field(default=2, ge=1, description="Passes over the training split.")
-    batch_size: int = Field(default=1_024, ge=1, description="Training batch size.")
-    embedding_dim: int = Field(default=16, ge=2, description="Id embedding size in the rankers.")
-    learning_rate: float = Field(default=1e-3, gt=0, description="Adam learning rate.")
-    pretrained_dropout: float = Field(
-        default=0.3, ge=0, lt=1,
-        description="Dropout on the projected pretrained vectors (text, kgrec) while training; "
-        "keeps a ranker from leaning on them alone (serving.ctr.models).")
-    history_length: int = Field(default=20, ge=1,
-                                description="DIN: the user's most recent positive items before each sample.")
-    test_fraction: float = Field(default=0.2, gt=0, lt=1,
-                                 description="Latest share of samples (by time) held out for testing.")
-    negatives: int = Field(default=4, ge=1,
-                           description="Next-basket data: sampled non-bought items per bought one.")
-    embedding_versions: int = Field(
-        default=4, ge=1,
-        description="kgrec arm: embedding exports spread over the training window (plus one at the "
-        "test split); each sample reads the latest one made before it, as a ranker reading the "
-        "live cache would (serving.ctr.versions).")
-    max_baskets: int = Field(
-        default=3_000, ge=100,
-        description="Next-basket data: latest baskets used (keeps a run to minutes on a laptop).")
-    positive_events: list[EventType] = Field(
-        default_factory=lambda: [EventType.CLICK, EventType.ADD_TO_CART, EventType.PURCHASE],
-        min_length=1,
-        description="`events` data (what `kgrec run` evaluates on): event types that count as a "
-        "click; other events (views, low ratings) are not used.")
 
 
 class RunSection(Section):

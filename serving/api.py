@@ -26,8 +26,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipelines.config import CacheSection, ServeSection
 from serving.client import EmbeddingClient, Lookup
+from serving.config import CacheSection, ServeSection
 from serving.metrics import ApiMetrics
 
 

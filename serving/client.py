@@ -38,7 +38,7 @@ import redis.asyncio
 import redis.exceptions
 
 from kg.errors import StoreUnavailable
-from pipelines.config import CacheSection
+from serving.config import CacheSection
 from serving.connection import async_redis
 from serving.keys import KeySpace, Kind, as_text
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kg.backends import redis_server
+from kg import servers
 from kg.errors import StoreUnavailable
-from pipelines.config import CacheSection
+from serving.config import CacheSection
 
 if TYPE_CHECKING:
     import redis
@@ -17,9 +17,9 @@ EMBEDDED = "embedded Redis cache"
 _EMBEDDED_ARGS = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
 
 
-def start_embedded(cache: CacheSection) -> redis_server.ServerInfo:
+def start_embedded(cache: CacheSection) -> servers.ServerInfo:
     """Start the embedded Redis for `cache.state_dir` (a no-op when it runs)."""
-    return redis_server.start(cache.state_dir, cache.port, _EMBEDDED_ARGS, name=EMBEDDED)
+    return servers.start(cache.state_dir, cache.port, _EMBEDDED_ARGS, name=EMBEDDED)
 
 
 def cache_url(cache: CacheSection) -> str:
@@ -30,7 +30,7 @@ def cache_url(cache: CacheSection) -> str:
     """
     if cache.url:
         return cache.url
-    info = redis_server.status(cache.state_dir)
+    info = servers.status(cache.state_dir)
     if info is None:
         raise StoreUnavailable(EMBEDDED, f"not running in {cache.state_dir}; start it with "
                                          "`kgrec cache start`, or set cache.url")

@@ -22,8 +22,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from kg.backends.redis_server import free_port
 from kg.errors import ConfigError, LlmUnavailable
+from kg.servers import free_port
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _PR_SET_PDEATHSIG = 1

@@ -1,14 +1,15 @@
-"""CTR samples from real logs, split by time: MovieLens clicks and next baskets.
+"""CTR samples from canonical event and item tables, split by time: rated clicks and next baskets.
 
-MovieLens and Online Retail go through kgrec's own ingest adapters (run in-process with
-polars, no Ray), so the evaluation sees the same canonical events the pipeline does; `events`
-reads any ingest output directly (what `kgrec run` evaluates on).
+The tables are kgrec's canonical `events` and `items` (`kg.schema`); the caller makes them
+(`pipelines.steps.ctr` runs the ingest adapters on MovieLens and Online Retail, or reads an
+ingest output), so the evaluation sees the same canonical events the pipeline does and this
+package never reads a raw format.
 
-- MovieLens: every rating is a sample; label 1 when the rating is >= 4 (the adapter's
+- Ratings (MovieLens): every rating is a sample; label 1 when the rating is >= 4 (the adapter's
   `click`). History: the user's last `history_length` clicks strictly before the sample.
-- Online Retail (and `events`): each basket (invoice; for `events` the session, else the user's
-  day) of the latest `max_baskets` is a next-basket task: its items are positives, `negatives`
-  items per positive are sampled uniformly from the items of the window that the basket lacks.
+- Baskets (Online Retail, `events`): each basket (the session, else the user's day) of the
+  latest `max_baskets` is a next-basket task: its items are positives, `negatives` items per
+  positive are sampled uniformly from the items of the window that the basket lacks.
   History: items of the user's earlier baskets, newest last.
 
 The split is chronological: the latest `test_fraction` of samples (by time) is the test set.
@@ -21,18 +22,13 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
 
 from kg.errors import InputDataError
-from pipelines.config import CtrSection, IngestSection
-from pipelines.ingest import movielens, online_retail
-from pipelines.ingest.adapters import StageFn
-from pipelines.ingest.sources import ROW_COLUMN
-from pipelines.ingest.staging import REASON
+from serving.ctr.config import CtrSection
 
 Dataset = Literal["movielens", "online-retail", "events"]
 DATA_SEED = 0  # negatives are sampled once: every arm and model seed sees the same samples
@@ -71,14 +67,6 @@ class CtrData:
     test: Samples
 
 
-def _staged(raw: pl.DataFrame, stage: StageFn, source: str) -> pl.DataFrame:
-    """Run an ingest adapter on a whole frame; keep the rows it accepts."""
-    numbered = raw.with_row_index(ROW_COLUMN).with_columns(pl.col(ROW_COLUMN).cast(pl.Int64))
-    frame = pl.from_arrow(stage(numbered.select([*raw.columns, ROW_COLUMN]), source, IngestSection()))
-    assert isinstance(frame, pl.DataFrame)
-    return frame.filter(pl.col(REASON).is_null())
-
-
 def _histories(users: list[str], items: list[str], positive: list[bool], length: int,
                group: list[object] | None = None) -> list[list[str]]:
     """Per row (in time order), the user's last `length` positives from earlier rows/groups."""
@@ -100,47 +88,37 @@ def _histories(users: list[str], items: list[str], positive: list[bool], length:
     return out
 
 
-def load_movielens(root: Path, settings: CtrSection) -> CtrData:
-    """MovieLens latest-small from `root` (ratings.csv, movies.csv)."""
-    events = _staged(pl.read_csv(root / "ratings.csv"), movielens.stage_events, "ratings.csv")
-    items = _staged(pl.read_csv(root / "movies.csv"), movielens.stage_items, "movies.csv")
+def rating_samples(events: pl.DataFrame, items: pl.DataFrame, settings: CtrSection) -> CtrData:
+    """Every rated event a sample, label 1 for a `click` (a high rating); `items` has title, category.
+
+    `events` holds canonical events (user_id, item_id, ts, event_type) in any order.
+    """
     frame = events.sort("ts", "user_id").select(
         "user_id", "item_id", "ts", (pl.col("event_type") == "click").alias("label"))
     return _build("movielens", frame, items, settings, group=None)
 
 
-def load_online_retail(path: Path, settings: CtrSection) -> CtrData:
-    """Online Retail from its Parquet file: next-basket samples with sampled negatives."""
-    raw = pl.read_parquet(path)
-    lines = _staged(raw, online_retail.stage_events, path.name)
-    items = _staged(raw, online_retail.stage_items, path.name).group_by("item_id").agg(
-        pl.col("title").drop_nulls().mode().sort().first(), pl.lit(None, pl.String).alias("category"))
-    return _next_basket("online-retail", lines, items, settings)
+def positive_lines(events: pl.DataFrame, settings: CtrSection, source: str) -> pl.DataFrame:
+    """The events of `settings.positive_events`, each with a basket: its session, else the user's day.
 
-
-def load_events(ingest_dir: Path, settings: CtrSection) -> CtrData:
-    """Any kgrec ingest output (`events/`, `items/`): next-basket samples from its positive events.
-
-    Positives are events of `settings.positive_events`; a basket is the event's session, or the
-    user's day when the source has no sessions. This is how `kgrec run` evaluates the embeddings
-    it just trained, on the data it just ingested.
+    Raises:
+        InputDataError: `source` (named in the message) has no such event.
     """
-    events = pl.read_parquet(ingest_dir / "events")
     lines = events.filter(pl.col("event_type").is_in(list(settings.positive_events))).with_columns(
         pl.coalesce("session_id", pl.concat_str(
             "user_id", pl.col("ts").dt.truncate("1d").dt.strftime("@%Y-%m-%d"))).alias("session_id"))
     if lines.is_empty():
-        raise InputDataError(str(ingest_dir / "events"), f"no events of {settings.positive_events} "
+        raise InputDataError(source, f"no events of {settings.positive_events} "
                              "(ctr.positive_events) to learn clicks from")
-    items = pl.read_parquet(ingest_dir / "items", columns=["item_id", "title", "category"])
-    return _next_basket("events", lines, items, settings)
+    return lines
 
 
-def _next_basket(name: Dataset, lines: pl.DataFrame, items: pl.DataFrame, settings: CtrSection) -> CtrData:
+def basket_samples(name: Dataset, lines: pl.DataFrame, items: pl.DataFrame, settings: CtrSection) -> CtrData:
     """Each of the latest `max_baskets` baskets: its items positive, `negatives` sampled per item.
 
-    Negatives are drawn uniformly from the window's items that the basket lacks; earlier baskets
-    only feed the users' histories.
+    `lines` are positive canonical events with a `session_id` (the basket); negatives are
+    drawn uniformly from the window's items that the basket lacks; earlier baskets only feed
+    the users' histories.
     """
     baskets = (lines.group_by("user_id", "session_id")
                .agg(pl.col("ts").min(), pl.col("item_id").unique().sort())

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipelines.config import CtrSection
+from serving.ctr.config import CtrSection
 from serving.ctr.data import CtrData, Samples
 from serving.ctr.models import MODELS, Tables
 

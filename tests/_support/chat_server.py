@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kg.backends.redis_server import free_port
+from kg.servers import free_port
 
 
 @dataclass

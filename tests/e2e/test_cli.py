@@ -8,10 +8,7 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-import pytest
 import yaml
-
-pytestmark = pytest.mark.e2e
 
 KGREC = [sys.executable, "-m", "pipelines.cli"]
 

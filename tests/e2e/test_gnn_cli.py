@@ -3,12 +3,8 @@
 import json
 from pathlib import Path
 
-import pytest
-
 from tests._support.gnn_data import write_events, write_snapshot
 from tests.e2e.test_cli import _kgrec
-
-pytestmark = pytest.mark.e2e
 
 
 def test_train_then_export_twice_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -4,12 +4,9 @@ import json
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from kg.schema import RelationType, relation_id
 from tests.e2e.test_cli import _kgrec
-
-pytestmark = pytest.mark.e2e
 
 
 def _graph_input(directory: Path) -> list[str]:

@@ -14,8 +14,6 @@ import pytest
 
 from pipelines.outputs import MARKER
 
-pytestmark = pytest.mark.e2e
-
 BIN = Path(sys.executable).parent
 
 

@@ -8,13 +8,10 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
-from kg.backends.redis_server import free_port
+from kg.servers import free_port
 from tests._support.embeddings import make_export
 from tests.e2e.test_cli import KGREC, _kgrec
-
-pytestmark = pytest.mark.e2e
 
 
 def test_cache_publish_serve_round_trip(tmp_path: Path) -> None:

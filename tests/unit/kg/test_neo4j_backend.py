@@ -1,6 +1,6 @@
 """The Neo4j backend as far as it runs without a server: what it sends through the driver.
 
-A real Neo4j runs the same code in tests/integration/test_graph_store.py when NEO4J_URI is set.
+A real Neo4j runs the same code in tests/integration/falkordb/test_graph_store.py when NEO4J_URI is set.
 """
 
 from collections.abc import Callable, Iterator

@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 import torch
 
-from pipelines.config import CtrSection
-from pipelines.ctr_step import ctr_step, load_dataset
+from pipelines.steps.ctr import ctr_step, load_dataset
+from serving.ctr.config import CtrSection
+from serving.ctr.data import CtrData, basket_samples, positive_lines
 from serving.ctr.train import auc, logloss
 from serving.export import EmbeddingTable, ModelInfo, write_export
 
@@ -77,12 +78,16 @@ def _ingest_output(root: Path, sessions: bool) -> Path:
     return root
 
 
+def _events_data(root: Path, settings: CtrSection) -> CtrData:
+    """What the events step hands the CTR code: the canonical tables of an ingest output."""
+    events, items = pl.read_parquet(root / "events"), pl.read_parquet(root / "items")
+    return basket_samples("events", positive_lines(events, settings, str(root)), items, settings)
+
+
 @pytest.mark.parametrize("sessions", [True, False], ids=["sessions", "user-days"])
 def test_events_dataset_is_next_basket_from_positive_events(tmp_path: Path, sessions: bool) -> None:
-    from serving.ctr.data import load_events
-
     settings = CtrSection(max_baskets=100, negatives=2, history_length=4)
-    data = load_events(_ingest_output(tmp_path, sessions), settings)
+    data = _events_data(_ingest_output(tmp_path, sessions), settings)
     samples = len(data.train.label) + len(data.test.label)
     assert samples == 100 * 2 * 3  # latest 100 baskets of 2 purchases, 2 negatives each; views unused
     assert float(data.train.label.mean()) == pytest.approx(1 / 3, abs=0.02)
@@ -93,7 +98,6 @@ def test_events_dataset_is_next_basket_from_positive_events(tmp_path: Path, sess
 
 def test_events_dataset_needs_a_finished_ingest_and_positive_events(tmp_path: Path) -> None:
     from kg.errors import ConfigError, InputDataError, StageOutputError
-    from serving.ctr.data import load_events
 
     root = _ingest_output(tmp_path / "ingest", sessions=True)
     with pytest.raises(StageOutputError, match="ingest output is incomplete"):
@@ -101,7 +105,7 @@ def test_events_dataset_needs_a_finished_ingest_and_positive_events(tmp_path: Pa
     with pytest.raises(ConfigError, match="--ingest"):
         load_dataset(CtrSection(), "events")
     with pytest.raises(InputDataError, match="ctr.positive_events"):
-        load_events(root, CtrSection(positive_events=["click"]))
+        _events_data(root, CtrSection(positive_events=["click"]))
 
 
 def test_pretrained_tables_are_scaled_to_unit_mean_norm_and_zero_rows_stay_zero() -> None:
@@ -139,11 +143,10 @@ def test_versioned_tables_are_read_at_each_samples_version() -> None:
 def test_each_sample_reads_the_latest_export_made_strictly_before_it(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from serving.ctr.data import load_movielens
     from serving.ctr.versions import assign, export_times
 
     _tiny_movielens(tmp_path)
-    data = load_movielens(tmp_path, CtrSection(history_length=4))
+    data = load_dataset(CtrSection(movielens_dir=tmp_path, history_length=4), "movielens")
     times = export_times(data, 4)
     assert len(times) == 5 and times == sorted(times)
     micros = [int(t.timestamp() * 1_000_000) for t in times]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kg.errors import InputDataError, StageOutputError
-from pipelines.config import CacheSection
+from serving.config import CacheSection
 from serving.connection import connection_options
 from serving.export import read_export
 from serving.keys import KeySpace

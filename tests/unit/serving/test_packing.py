@@ -38,7 +38,7 @@ def test_keeps_connection_kind() -> None:
 
 
 def test_async_client_uses_it() -> None:
-    from pipelines.config import CacheSection
+    from serving.config import CacheSection
     from serving.connection import async_redis
 
     client = async_redis(CacheSection(), "redis://127.0.0.1:1/0")

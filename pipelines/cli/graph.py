@@ -1,0 +1,163 @@
+"""`kgrec graph ...` and `kgrec curate ...`: the knowledge-graph store and its curation."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import typer
+from rich.table import Table
+
+from kg import cypher
+from kg.backends.falkordb import server as falkordb_server
+from kg.schema import CurationStatus, SnapshotTime
+from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
+
+graph_app = typer.Typer(no_args_is_help=True, help="The knowledge-graph store.")
+curate_app = typer.Typer(no_args_is_help=True, help="Review relations: list, accept, reject, export.")
+
+
+@graph_app.command("start")
+def graph_start(config: ConfigOption = None) -> None:
+    """Start the embedded FalkorDB server (a no-op when it is running)."""
+    with user_errors():
+        settings = settings_from(config).graph
+        info = falkordb_server.start(settings.state_dir, settings.port)
+    typer.echo(f"running: pid {info.pid}, {info.url}, data in {info.data_dir}")
+
+
+@graph_app.command("stop")
+def graph_stop(config: ConfigOption = None) -> None:
+    """Stop the embedded FalkorDB server (its data stays in the state directory)."""
+    with user_errors():
+        settings = settings_from(config).graph
+    typer.echo("stopped" if falkordb_server.stop(settings.state_dir) else "not running")
+
+
+@graph_app.command("status")
+def graph_status(config: ConfigOption = None) -> None:
+    """Say whether the embedded server runs, and the graph's size when it does."""
+    from kg.factory import make_store
+
+    with user_errors():
+        settings = settings_from(config).graph
+        info = falkordb_server.status(settings.state_dir) if settings.backend == "falkordb" else None
+        if settings.backend == "falkordb" and not settings.falkordb_url and info is None:
+            typer.echo(f"not running ({settings.state_dir})")
+            raise typer.Exit(code=1)
+        with make_store(settings) as store:
+            counts = store.counts()
+            name = store.name
+    typer.echo(f"{name}: {counts['nodes']:,} nodes, {counts['relations']:,} relations")
+
+
+@graph_app.command("load")
+def graph_load(
+    in_dir: Annotated[Path, typer.Option("--in", help="Directory with relations/ (+ items/, concepts/).")],
+    config: ConfigOption = None,
+) -> None:
+    """Load relations idempotently; re-running resumes after the last finished batch."""
+    from pipelines.steps.graph import load_step
+
+    with user_errors():
+        report = load_step(settings_from(config).graph, in_dir)
+    typer.echo(report.model_dump_json(indent=2))
+
+
+@graph_app.command("snapshot")
+def graph_snapshot(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the snapshot into.")],
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", help="ISO time (UTC if no zone); default now.")
+    ] = None,
+    time: Annotated[SnapshotTime | None, typer.Option(
+        "--time", help="Which clock: what the graph held at T, or evidence by T only (backfills); "
+        "default graph.snapshot_time.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the graph as it stood at a point in time to Parquet, with a manifest."""
+    from pipelines.steps.graph import snapshot_step
+
+    moment = (as_of or datetime.now(UTC))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    with user_errors():
+        graph = settings_from(config).graph
+        if time is not None:
+            graph = graph.model_copy(update={"snapshot_time": time})
+        report = snapshot_step(graph, moment, out)
+    typer.echo(report.model_dump_json(indent=2))
+
+
+@curate_app.command("list")
+def curate_list(
+    status: Annotated[
+        CurationStatus, typer.Option(help="Which relations to show.")
+    ] = CurationStatus.PROPOSED,
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    config: ConfigOption = None,
+) -> None:
+    """The review queue: most confident, best supported first."""
+    from kg.factory import make_store
+
+    with user_errors(), make_store(settings_from(config).graph) as store:
+        rows = store.review_queue(status, limit)
+    table = Table("id", "type", "head", "tail", "conf", "support", "model", title=f"{status.value} relations")
+    for r in rows:
+        table.add_row(r["id"], r["type"], r["head_title"] or r["head"], r["tail_title"] or r["tail"],
+                      f"{r['confidence']:.2f}", str(r["support"]), str(r["model"]))
+    console.print(table)
+
+
+def _decide(ids: list[str], status: CurationStatus, by: str | None, config: Path | None) -> None:
+    from kg.factory import make_store
+
+    with user_errors(), make_store(settings_from(config).graph) as store:
+        changed = store.set_status(ids, status, by or getpass.getuser())
+    typer.echo(f"{status.value}: {len(changed)} relation(s)")
+
+
+@curate_app.command("accept")
+def curate_accept(
+    ids: Annotated[list[str], typer.Argument(help="Relation ids (from `curate list`).")],
+    by: Annotated[str | None, typer.Option(help="Curator name; default the OS user.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Accept relations; later loads never change the decision."""
+    _decide(ids, CurationStatus.ACCEPTED, by, config)
+
+
+@curate_app.command("reject")
+def curate_reject(
+    ids: Annotated[list[str], typer.Argument(help="Relation ids (from `curate list`).")],
+    by: Annotated[str | None, typer.Option(help="Curator name; default the OS user.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Reject relations; later loads never propose them again."""
+    _decide(ids, CurationStatus.REJECTED, by, config)
+
+
+@curate_app.command("export")
+def curate_export(
+    out: Annotated[Path, typer.Option("--out", help="File to write: .parquet or .csv.")],
+    config: ConfigOption = None,
+) -> None:
+    """Every curated label (accepted or rejected) with its provenance: for precision and a critic."""
+    from kg.factory import make_store
+
+    with user_errors(), make_store(settings_from(config).graph) as store:
+        rows = [row for page in store.pages(cypher.CURATED_LABELS, {}) for row in page]
+    schema = pa.schema([("id", pa.string()), ("type", pa.string()), ("head", pa.string()),
+                        ("tail", pa.string()), ("status", pa.string()), ("status_by", pa.string()),
+                        ("status_at", pa.int64()), ("model", pa.string()), ("prompt_version", pa.string()),
+                        ("confidence", pa.float64())])
+    table = pa.Table.from_pylist(rows, schema=schema)
+    if out.suffix == ".csv":
+        pacsv.write_csv(table, out)
+    else:
+        pq.write_table(table, out)
+    typer.echo(f"{table.num_rows} label(s) -> {out}")

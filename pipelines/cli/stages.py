@@ -1,0 +1,73 @@
+"""`kgrec data synth`, `kgrec ingest` and `kgrec candidates`: the stages before the LLM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipelines.cli.common import ConfigOption, settings_from, user_errors
+from pipelines.config import IngestFormat
+
+data_app = typer.Typer(no_args_is_help=True, help="Generate data.")
+
+
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write into.")],
+    events: Annotated[int | None, typer.Option("--events", help="Events to generate.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a synthetic log (events/, items.parquet) and its ground truth."""
+    from pipelines.synth.job import generate
+
+    overrides = {k: v for k, v in {"events": events, "seed": seed}.items() if v is not None}
+    with user_errors():
+        settings = settings_from(config, {"synth": overrides})
+    result = generate(settings.synth, out)
+    typer.echo(result.model_dump_json(indent=2))
+
+
+def ingest(
+    events: Annotated[str, typer.Option("--events", help="Events file, directory or URI.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    items: Annotated[str | None, typer.Option("--items", help="Items file, directory or URI.")] = None,
+    fmt: Annotated[IngestFormat | None, typer.Option("--format", help="Source format.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read raw logs into canonical events/items tables and a quarantine."""
+    from pipelines.ingest.job import run_ingest
+    from pipelines.ingest.sources import list_files
+    from pipelines.ray_runtime import ensure_ray
+
+    overrides: dict[str, Any] = {"events_path": events, "items_path": items}
+    if fmt is not None:
+        overrides["format"] = fmt
+    with user_errors():
+        settings = settings_from(config, {"ingest": overrides})
+        list_files(events)  # fail fast on a wrong path, before paying for Ray's start-up
+        ensure_ray(settings.ray)
+        report = run_ingest(settings.ingest, out)
+    typer.echo(report.model_dump_json(indent=2))
+
+
+def candidates(
+    in_dir: Annotated[Path, typer.Option("--in", help="An ingest output directory.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    budget: Annotated[int | None, typer.Option("--budget", help="Pairs for the LLM stage.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Mine co-occurring item pairs and query->item pairs from ingested events."""
+    from pipelines.candidates.job import run_candidates
+    from pipelines.outputs import require_complete
+    from pipelines.ray_runtime import ensure_ray
+
+    with user_errors():
+        overrides = {"candidates": {"llm_budget": budget}} if budget is not None else None
+        settings = settings_from(config, overrides)
+        require_complete(in_dir, "ingest")  # fail fast, before paying for Ray's start-up
+        ensure_ray(settings.ray)
+        report = run_candidates(settings.candidates, in_dir, out)
+    typer.echo(report.model_dump_json(indent=2))

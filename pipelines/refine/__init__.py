@@ -1,0 +1,1 @@
+"""Refine: turns mined pairs and LLM answers into the graph input that `kgrec graph load` reads."""

@@ -1,0 +1,101 @@
+"""The extraction stage on a real local Ray cluster against a real (scripted) HTTP server."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from kg.schema import LlmTask
+from pipelines.config import ExtractSection
+from pipelines.extract.cache import AnswerCache
+from pipelines.extract.job import run_extract
+from pipelines.outputs import require_complete
+from tests._support.chat_server import ChatServer, Reply, answer_for
+
+
+@pytest.fixture
+def server() -> Iterator[ChatServer]:
+    chat = ChatServer(lambda body, n: Reply(answer_for(body)))
+    yield chat
+    chat.close()
+
+
+def settings(server: ChatServer, cache: Path, **kw: Any) -> ExtractSection:
+    return ExtractSection(backend="openai", base_url=server.base_url, model="scripted", cache_dir=str(cache),
+                          max_pairs=30, max_items=4, retry_backoff_s=0.01, max_retries=1, batch_size=8, **kw)
+
+
+def test_stage_writes_graph_input_and_a_rerun_asks_nothing(mined: Path, server: ChatServer, tmp_path: Path) -> None:
+    config = settings(server, tmp_path / "cache", workers=2)  # two actors share the cache
+    report = run_extract(config, mined / "ingest", mined / "candidates", tmp_path / "x1", "run1")
+    require_complete(tmp_path / "x1", "extract")
+    details = report.details
+    asked = int(details["asked_llm"])
+    assert asked == len(server.requests) > 0
+    assert details["prefilter_hits"] > 0 and asked + details["prefilter_hits"] == details["questions"]
+    assert details["questions"] == 30 + 4 * 2  # pairs + items x (commonsense, facts)
+    answers = pl.read_parquet(tmp_path / "x1" / "answers")
+    assert answers["key"].n_unique() == answers.height == details["questions"]
+    relations = pl.read_parquet(tmp_path / "x1" / "relations")
+    assert set(relations["type"]) >= {"COMPLEMENTS", "VARIANT_OF", "USED_FOR"}
+    assert relations["id"].n_unique() == relations.height
+    assert set(relations.filter(pl.col("type") == "VARIANT_OF")["model"]) == {"prefilter:title-variant"}
+    assert pl.read_parquet(tmp_path / "x1" / "facts").height == 4
+    assert pl.read_parquet(tmp_path / "x1" / "concepts").height > 0
+    assert AnswerCache(str(tmp_path / "cache")).keys() == set(
+        answers.filter(pl.col("source") == "llm")["key"])
+
+    again = run_extract(config, mined / "ingest", mined / "candidates", tmp_path / "x2", "run2")
+    assert again.details["asked_llm"] == 0 and again.details["cache_hits"] == asked
+    assert len(server.requests) == asked
+    assert pl.read_parquet(tmp_path / "x2" / "relations").drop("run_id").sort("id", "evidence_id").equals(
+        relations.drop("run_id").sort("id", "evidence_id"))
+
+    known = AnswerCache(str(tmp_path / "cache")).keys()
+    wider = run_extract(settings(server, tmp_path / "cache").model_copy(update={"max_pairs": 40}),
+                        mined / "ingest", mined / "candidates", tmp_path / "x3", "run3")
+    new_questions = set(pl.read_parquet(tmp_path / "x3" / "tasks")["key"]) - known
+    assert 0 < wider.details["asked_llm"] == len(new_questions)  # only what was not asked before
+    assert len(server.requests) == asked + len(new_questions)
+
+
+def test_a_server_that_goes_away_fails_only_its_rows_and_the_next_run_asks_only_those(
+        mined: Path, tmp_path: Path) -> None:
+    flaky = ChatServer(lambda body, n: Reply(status=503) if n > 5 else Reply(answer_for(body)))
+    try:
+        config = settings(flaky, tmp_path / "cache", tasks=[LlmTask.PAIR], concurrency=1)
+        first = run_extract(config, mined / "ingest", mined / "candidates", tmp_path / "x1", "run1")
+    finally:
+        flaky.close()
+    failed = int(first.details["failures"])
+    assert failed > 0 and first.bad_rows == {"answers: transport": failed}
+    failures = pl.read_parquet(tmp_path / "x1" / "failures")
+    assert failures.height == failed and failures["reason"].str.starts_with("transport: gave up").all()
+    healthy = ChatServer(lambda body, n: Reply(answer_for(body)))
+    try:
+        second = run_extract(settings(healthy, tmp_path / "cache", tasks=[LlmTask.PAIR]),
+                             mined / "ingest", mined / "candidates", tmp_path / "x2", "run2")
+    finally:
+        healthy.close()
+    assert second.details["asked_llm"] == failed == len(healthy.requests)
+    assert second.details["failures"] == 0
+
+
+def test_score_command_prints_both_methods_on_the_ground_truth(mined: Path, server: ChatServer,
+                                                                tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    run_extract(settings(server, tmp_path / "cache"), mined / "ingest", mined / "candidates", tmp_path / "x",
+                "run1")
+    result = CliRunner().invoke(app, ["extract", "score", "--pred", str(tmp_path / "x"), "--labels",
+                                      str(mined / "raw" / "ground_truth.parquet")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for row in ("llm", "cooccurr", "complement", "variant", "used_for"):
+        assert row in result.output
+    missing = CliRunner().invoke(app, ["extract", "score", "--pred", str(tmp_path / "nowhere"), "--labels",
+                                       str(mined / "raw" / "ground_truth.parquet")])
+    assert missing.exit_code == 2 and "no extract answers here" in missing.output

@@ -1,0 +1,120 @@
+"""Ingest on a real local Ray cluster: counts add up, bad input is quarantined, re-runs are safe."""
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from kg.errors import InputDataError
+from pipelines.config import IngestSection, SynthSection
+from pipelines.ingest.job import run_ingest
+from pipelines.outputs import MARKER
+from pipelines.synth.job import generate
+from tests._support.data import shared_data
+
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+
+
+def _quarantine(out: Path, table: str) -> pl.DataFrame:
+    path = out / "quarantine" / table
+    return pl.read_parquet(path) if any(path.glob("*.parquet")) else pl.DataFrame()
+
+
+def test_synthetic_log_every_row_lands_once_and_rerun_is_identical(tmp_path: Path) -> None:
+    synth = generate(SynthSection(events=20_000, corrupt_fraction=0.02), tmp_path / "raw")
+    settings = IngestSection(format="parquet", events_path=str(synth.events_dir),
+                             items_path=str(synth.items_path))
+    out = tmp_path / "ingest"
+    report = run_ingest(settings, out)
+    assert report.rows["events"] + report.rows["quarantined_events"] == 20_000
+    assert report.rows["items"] == synth.items and report.rows["quarantined_items"] == 0
+    reasons = report.bad_rows
+    assert set(reasons) == {"events: missing user_id", "events: missing item_id", "events: missing ts",
+                            "events: unknown item_id", "events: unknown event_type"}
+    assert sum(reasons.values()) == report.rows["quarantined_events"]
+    quarantined = _quarantine(out, "events")
+    unknown = quarantined.filter(pl.col("reason") == "unknown item_id 'UNKNOWN-ITEM'")
+    assert unknown.height == reasons["events: unknown item_id"]
+    assert '"item_id":"UNKNOWN-ITEM"' in unknown["raw"][0]
+    assert (out / MARKER).exists()
+    events = pl.read_parquet(out / "events")
+    assert events.null_count().select("user_id", "item_id", "ts").sum_horizontal().item() == 0
+
+    again = run_ingest(settings, out)
+    assert again.rows == report.rows
+    assert pl.read_parquet(out / "events").sort("session_id", "ts", "item_id").equals(
+        events.sort("session_id", "ts", "item_id"))
+
+
+def test_a_broken_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.csv").write_text("user_id,item_id,event_type,ts\nu1,i1,view,2026-01-01T00:00:00Z\n"
+                               "u2,i2,view,2026-01-01T00:01:00Z,surplus\n")
+    with gzip.open(raw / "b.jsonl.gz", "wt") as f:
+        f.write(json.dumps({"user_id": "u3", "item_id": "i3", "event_type": "purchase", "ts": 1767225600})
+                + "\n{broken\n")
+    (raw / "c.parquet").write_bytes(b"not parquet at all")
+    out = tmp_path / "out"
+    report = run_ingest(IngestSection(events_path=str(raw)), out)
+    assert report.rows["events"] == 2
+    assert report.rows["quarantined_events"] == 3
+    quarantined = _quarantine(out, "events").sort("source")
+    assert quarantined["source"].to_list() == [str(raw / "a.csv"), str(raw / "b.jsonl.gz"),
+                                               str(raw / "c.parquet")]
+    assert quarantined["reason"][2].startswith("unreadable parquet file")
+    assert quarantined["row_number"].to_list() == [1, 1, None]
+
+
+def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="no such file"):
+        run_ingest(IngestSection(events_path=str(tmp_path / "none")), tmp_path / "out")
+
+
+@pytest.mark.shared_data
+def test_online_retail_lines_are_all_accounted_for(tmp_path: Path) -> None:
+    source = shared_data("online_retail/online_retail.parquet")
+    report = run_ingest(IngestSection(format="online-retail", events_path=str(source)), tmp_path)
+    assert report.rows["events"] + report.rows["quarantined_events"] == 541_909
+    assert report.bad_rows["events: cancellation invoice"] == 9_288
+    assert report.bad_rows["events: missing CustomerID"] > 130_000
+    assert report.bad_rows["events: non-product stock code"] > 2_000
+    items = pl.read_parquet(tmp_path / "items")
+    assert items["item_id"].n_unique() == items.height == report.rows["items"]
+    heart = items.filter(pl.col("item_id") == "85123A").row(0, named=True)
+    assert heart["title"] == "WHITE HANGING HEART T-LIGHT HOLDER" and heart["price"] > 0
+    sessions = pl.read_parquet(tmp_path / "events", columns=["session_id"])["session_id"]
+    assert not sessions.str.starts_with("C").any()
+
+
+@pytest.mark.shared_data
+def test_amazon_metadata_and_reviews(tmp_path: Path) -> None:
+    meta = shared_data("amazon_magazine_2018/meta_Magazine_Subscriptions.json.gz")
+    asins = pl.read_ndjson(meta, infer_schema_length=None)["asin"].unique().sort().head(3).to_list()
+    reviews = tmp_path / "reviews.json"
+    lines = [{"overall": 5.0, "reviewerID": f"R{i}", "asin": a, "unixReviewTime": 1_500_000_000 + i}
+             for i, a in enumerate(asins)] + [{"overall": 1.0, "reviewerID": "R9", "asin": "NOT-AN-ASIN",
+                                               "unixReviewTime": 1_500_000_000}]
+    reviews.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    report = run_ingest(IngestSection(format="amazon", events_path=str(reviews), items_path=str(meta)),
+                        tmp_path / "out")
+    assert report.rows["item_rows_read"] == 3_385
+    assert report.rows["items"] == 2_320  # the source repeats asins; they are merged
+    assert report.rows["events"] == 3
+    assert report.bad_rows == {"events: unknown item_id": 1}
+    items = pq.read_table(tmp_path / "out" / "items").to_pylist()
+    assert not any(i["title"] and "<span" in i["title"] for i in items)
+    assert sum(1 for i in items if i["category"] and i["category"].startswith("Magazine")) > 1_800
+
+
+def test_a_file_the_adapter_cannot_map_is_quarantined_row_by_row(tmp_path: Path) -> None:
+    source = tmp_path / "not_retail.csv"
+    source.write_text("InvoiceNo,StockCode\n536365,85123A\n536366,71053\n")
+    report = run_ingest(IngestSection(format="online-retail", events_path=str(source)), tmp_path / "out")
+    assert report.rows["events"] == 0 and report.rows["quarantined_events"] == 2
+    refused = _quarantine(tmp_path / "out", "events")
+    assert refused["reason"][0].startswith("cannot map rows: not an Online Retail table")
+    assert json.loads(refused.sort("row_number")["raw"][1]) == {"InvoiceNo": "536366", "StockCode": "71053"}
