@@ -35,5 +35,5 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except KgrecError as e:
-        console.print(f"[bold red]error:[/] {e}")
+        console.print(f"[bold red]error:[/] {e}", soft_wrap=True)  # one line a message: greppable
         raise typer.Exit(code=2) from e
