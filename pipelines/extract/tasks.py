@@ -9,6 +9,7 @@ counted and named in the log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from kg.arrow_schema import arrow_schema_of
 from kg.schema import AnswerSource, AnswerStatus, ExtractionTask, LlmAnswer, LlmTask
 from pipelines.config import ExtractSection
 from pipelines.extract.answering import NO_COST
+from pipelines.extract.answers import PairAnswer
 from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION, variant_answer
 from pipelines.extract.prompts import PROMPTS, cache_key, canonical_json
 
@@ -71,54 +73,94 @@ def _ranked_items(queue: pl.DataFrame, limit: int | None) -> list[str]:
     return ids if limit is None else ids[:limit]
 
 
+@dataclass
+class _PlanRows:
+    """What the planning steps accumulate, in the order they produce it."""
+
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    prefiltered: list[dict[str, Any]] = field(default_factory=list)
+    untitled: set[str] = field(default_factory=set)
+
+
 def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection, model: str) -> TaskPlan:
-    """Build the question table for `model` and the pre-filter's answers."""
+    """Build the question table for `model` and the pre-filter's answers.
+
+    Pair questions come first, in queue (`llm_rank`) order, then for each ranked item its
+    commonsense question before its facts question. A task's key is the cache key of (model,
+    prompt version, canonical input), so the same question gets the same key in every run.
+    Queued items without a title are skipped, counted and named in a warning.
+    """
     queue = _queue(candidates_dir, settings.max_pairs if LlmTask.PAIR in settings.tasks else 0)
     items = _items(ingest_dir, pl.concat([queue["item_a"], queue["item_b"]]).unique())
-    tasks: list[dict[str, Any]] = []
-    prefiltered: list[dict[str, Any]] = []
-    untitled: set[str] = set()
+    rows = _PlanRows()
     if LlmTask.PAIR in settings.tasks:
-        spec = PROMPTS[LlmTask.PAIR]
-        for pair in queue.iter_rows(named=True):
-            a, b = items.get(pair["item_a"]), items.get(pair["item_b"])
-            if a is None or b is None:
-                untitled.update(i for i, v in ((pair["item_a"], a), (pair["item_b"], b)) if v is None)
-                continue
-            task_input = {"a": _item_view(a, False), "b": _item_view(b, False)}
-            evidence = {k: pair[k] for k in ("item_a", "item_b", "n_ab", "lift", "first_seen", "last_seen")}
-            input_json = canonical_json(task_input)
-            rule = variant_answer(a, b, settings.prefilter_price_ratio) if settings.prefilter else None
-            if rule is None:
-                tasks.append({"key": cache_key(model, spec.version, input_json), "task": LlmTask.PAIR.value,
-                              "input_json": input_json, "model": model, "prompt_version": spec.version,
-                              **evidence})
-            else:
-                prefiltered.append({
-                    "key": cache_key(PREFILTER_MODEL, PREFILTER_VERSION, input_json),
-                    "task": LlmTask.PAIR.value, "input_json": input_json, "model": PREFILTER_MODEL,
-                    "prompt_version": PREFILTER_VERSION, **evidence, "source": AnswerSource.PREFILTER.value,
-                    "status": AnswerStatus.OK.value, "answer_json": rule.model_dump_json(),
-                    **NO_COST,
-                })
+        _plan_pairs(queue, items, settings, model, rows)
     item_tasks = [t for t in (LlmTask.COMMONSENSE, LlmTask.FACTS) if t in settings.tasks]
     if item_tasks:
-        for item_id in _ranked_items(queue, settings.max_items):
-            row = items.get(item_id)
-            if row is None:
-                untitled.add(item_id)
-                continue
-            input_json = canonical_json({"item": _item_view(row, True)})
-            for task in item_tasks:
-                version = PROMPTS[task].version
-                tasks.append({"key": cache_key(model, version, input_json), "task": task.value,
-                              "item_a": item_id, "input_json": input_json, "model": model,
-                              "prompt_version": version})
-    if untitled:
+        _plan_items(_ranked_items(queue, settings.max_items), items, item_tasks, model, rows)
+    if rows.untitled:
         log.warning("extract: %d queued items have no title in %s/items and were not asked about "
-                    "(e.g. %s)", len(untitled), ingest_dir, ", ".join(sorted(untitled)[:5]))
+                    "(e.g. %s)", len(rows.untitled), ingest_dir, ", ".join(sorted(rows.untitled)[:5]))
     return TaskPlan(
-        tasks=pa.Table.from_pylist(tasks, schema=arrow_schema_of(ExtractionTask)),
-        prefiltered=pa.Table.from_pylist(prefiltered, schema=arrow_schema_of(LlmAnswer)),
-        counts={"queued_pairs": queue.height, "items_without_title": len(untitled)},
+        tasks=pa.Table.from_pylist(rows.tasks, schema=arrow_schema_of(ExtractionTask)),
+        prefiltered=pa.Table.from_pylist(rows.prefiltered, schema=arrow_schema_of(LlmAnswer)),
+        counts={"queued_pairs": queue.height, "items_without_title": len(rows.untitled)},
     )
+
+
+def _plan_pairs(queue: pl.DataFrame, items: dict[str, dict[str, Any]], settings: ExtractSection,
+                model: str, rows: _PlanRows) -> None:
+    """One pair question per queued pair with both items titled, unless the pre-filter answers it.
+
+    A pair the title-variant rule decides (when `settings.prefilter` is on) becomes a finished
+    answer in `rows.prefiltered`; every other pair becomes a question for `model` in
+    `rows.tasks`. Both carry the pair's co-occurrence evidence. Pairs with an untitled item go
+    to `rows.untitled` instead.
+    """
+    version = PROMPTS[LlmTask.PAIR].version
+    for pair in queue.iter_rows(named=True):
+        a, b = items.get(pair["item_a"]), items.get(pair["item_b"])
+        if a is None or b is None:
+            rows.untitled.update(i for i, v in ((pair["item_a"], a), (pair["item_b"], b)) if v is None)
+            continue
+        task_input = {"a": _item_view(a, False), "b": _item_view(b, False)}
+        evidence = {k: pair[k] for k in ("item_a", "item_b", "n_ab", "lift", "first_seen", "last_seen")}
+        input_json = canonical_json(task_input)
+        rule = variant_answer(a, b, settings.prefilter_price_ratio) if settings.prefilter else None
+        if rule is None:
+            rows.tasks.append({"key": cache_key(model, version, input_json), "task": LlmTask.PAIR.value,
+                               "input_json": input_json, "model": model, "prompt_version": version,
+                               **evidence})
+        else:
+            rows.prefiltered.append(_prefilter_answer(input_json, evidence, rule))
+
+
+def _prefilter_answer(input_json: str, evidence: dict[str, Any], rule: PairAnswer) -> dict[str, Any]:
+    """An `LlmAnswer` row for a pair the pre-filter decided: source prefilter, status ok, no cost."""
+    return {
+        "key": cache_key(PREFILTER_MODEL, PREFILTER_VERSION, input_json),
+        "task": LlmTask.PAIR.value, "input_json": input_json, "model": PREFILTER_MODEL,
+        "prompt_version": PREFILTER_VERSION, **evidence, "source": AnswerSource.PREFILTER.value,
+        "status": AnswerStatus.OK.value, "answer_json": rule.model_dump_json(),
+        **NO_COST,
+    }
+
+
+def _plan_items(ranked: list[str], items: dict[str, dict[str, Any]], item_tasks: Sequence[LlmTask],
+                model: str, rows: _PlanRows) -> None:
+    """For each ranked item with a title, one question per item task, all on the same input.
+
+    The item's view includes its text (cut to `ITEM_TEXT_CHARS`); untitled items go to
+    `rows.untitled` instead.
+    """
+    for item_id in ranked:
+        row = items.get(item_id)
+        if row is None:
+            rows.untitled.add(item_id)
+            continue
+        input_json = canonical_json({"item": _item_view(row, True)})
+        for task in item_tasks:
+            version = PROMPTS[task].version
+            rows.tasks.append({"key": cache_key(model, version, input_json), "task": task.value,
+                               "item_a": item_id, "input_json": input_json, "model": model,
+                               "prompt_version": version})

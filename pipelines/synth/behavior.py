@@ -105,9 +105,54 @@ def generate_chunk(catalog: Catalog, users: Users, n_events: int, days: int,
         n_sessions *= 2  # rare: an unlucky draw produced short sessions
 
 
+@dataclass(frozen=True)
+class _Missions:
+    """Who shops, when and for what: one entry per session, shared by all its slots."""
+
+    user: np.ndarray
+    when: np.ndarray  # fraction of the period
+    mission: np.ndarray  # product type
+    line: np.ndarray
+    variant: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """What each slot of each session holds, as (sessions, slots) arrays, before absent slots go."""
+
+    present: np.ndarray
+    items: np.ndarray
+    purchases: np.ndarray
+    ts: np.ndarray
+    has_query: np.ndarray
+    query_idx: np.ndarray  # (sessions,): index into the flattened query templates
+
+
 def _sessions(rng: np.random.Generator, catalog: Catalog, users: Users, n: int, days: int,
               chunk: int) -> pa.Table:
-    lines, variants = catalog.lines_per_type, catalog.variants_per_line
+    """`n` sessions as event rows (absent slots dropped), session ids offset by `chunk`.
+
+    The steps draw from `rng` in a fixed order: missions, slot items, purchases, presence,
+    times, queries. That order is part of the determinism contract (same seed, same data, byte
+    for byte): moving a draw changes every event after it.
+    """
+    missions = _draw_missions(rng, catalog, users, n)
+    items = _slot_items(rng, catalog, users, missions)
+    purchases = _slot_purchases(rng, n)
+    present = np.stack([rng.random(n) < p for _, p in _SLOTS], axis=1)  # (n, slots)
+    ts = _slot_times(rng, missions.when, days)
+    query_idx, has_query = _session_queries(rng, missions.mission)
+    slots = _Slots(present=present, items=items, purchases=purchases, ts=ts,
+                   has_query=has_query, query_idx=query_idx)
+    return _event_table(catalog, missions.user, slots, chunk)
+
+
+def _draw_missions(rng: np.random.Generator, catalog: Catalog, users: Users, n: int) -> _Missions:
+    """Pick each session's user (by activity), time, product type and anchor line and variant.
+
+    The mission's type comes from the user's domain at that time (home, or drift once past
+    the user's drift point); half the time the line is the user's preferred one.
+    """
     user = np.searchsorted(users.cumulative_activity, rng.random(n))
     user = np.minimum(user, len(users.cumulative_activity) - 1)
     when = rng.random(n)
@@ -115,29 +160,49 @@ def _sessions(rng: np.random.Generator, catalog: Catalog, users: Users, n: int, 
                       users.home_domain[user])
     type_table, type_counts = _types_by_domain(catalog)
     mission = _pick_from_padded(rng, type_table, type_counts, domain)
-    line = np.where(rng.random(n) < 0.5, users.preferred_line[user], rng.integers(0, lines, n))
-    variant = rng.integers(0, variants, n)
-    anchor = catalog.item_index(mission, line, variant)
-    other_variant = (variant + 1 + rng.integers(0, variants - 1, n)) % variants
-    other_line = (line + 1 + rng.integers(0, lines - 1, n)) % lines
-    comp_counts = (catalog.complements >= 0).sum(axis=1)
+    line = np.where(rng.random(n) < 0.5, users.preferred_line[user],
+                    rng.integers(0, catalog.lines_per_type, n))
+    variant = rng.integers(0, catalog.variants_per_line, n)
+    return _Missions(user=user, when=when, mission=mission, line=line, variant=variant)
 
-    def complement_item() -> np.ndarray:
-        ctype = _pick_from_padded(rng, catalog.complements, comp_counts, mission)
-        cline = np.where(rng.random(n) < 0.5, users.preferred_line[user],
-                         rng.integers(0, lines, n))
-        return catalog.item_index(ctype, cline, rng.integers(0, variants, n))
 
-    n_items = len(catalog.item_ids)
+def _slot_items(rng: np.random.Generator, catalog: Catalog, users: Users,
+                missions: _Missions) -> np.ndarray:
+    """Item per slot, shape (sessions, slots), in `_SLOTS` order.
+
+    Anchor twice (view, purchase), another variant of it, the same variant of another line
+    (a substitute), two complements, and a uniformly random item as noise.
+    """
+    lines, variants = catalog.lines_per_type, catalog.variants_per_line
+    n = len(missions.mission)
+    other_variant = (missions.variant + 1 + rng.integers(0, variants - 1, n)) % variants
+    other_line = (missions.line + 1 + rng.integers(0, lines - 1, n)) % lines
+    anchor = catalog.item_index(missions.mission, missions.line, missions.variant)
     slot_items = [
         anchor,
         anchor,
-        catalog.item_index(mission, line, other_variant),
-        catalog.item_index(mission, other_line, variant),
-        complement_item(),
-        complement_item(),
-        rng.integers(0, n_items, n),
+        catalog.item_index(missions.mission, missions.line, other_variant),
+        catalog.item_index(missions.mission, other_line, missions.variant),
+        _complement_item(rng, catalog, users, missions),
+        _complement_item(rng, catalog, users, missions),
+        rng.integers(0, len(catalog.item_ids), n),
     ]
+    return np.stack(slot_items, axis=1)
+
+
+def _complement_item(rng: np.random.Generator, catalog: Catalog, users: Users,
+                     missions: _Missions) -> np.ndarray:
+    """One complement per session: a complement type of the mission, in a line the user may prefer."""
+    n = len(missions.mission)
+    comp_counts = (catalog.complements >= 0).sum(axis=1)
+    ctype = _pick_from_padded(rng, catalog.complements, comp_counts, missions.mission)
+    cline = np.where(rng.random(n) < 0.5, users.preferred_line[missions.user],
+                     rng.integers(0, catalog.lines_per_type, n))
+    return catalog.item_index(ctype, cline, rng.integers(0, catalog.variants_per_line, n))
+
+
+def _slot_purchases(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Whether each slot is a purchase, (sessions, slots): the anchor's always, complements often."""
     purchase = [
         np.zeros(n, bool),
         np.ones(n, bool),
@@ -147,24 +212,45 @@ def _sessions(rng: np.random.Generator, catalog: Catalog, users: Users, n: int, 
         rng.random(n) < _COMPLEMENT_PURCHASE_PROBABILITY,
         np.zeros(n, bool),
     ]
-    present = np.stack([rng.random(n) < p for _, p in _SLOTS], axis=1)  # (n, slots)
-    items = np.stack(slot_items, axis=1)
-    purchases = np.stack(purchase, axis=1)
+    return np.stack(purchase, axis=1)
+
+
+def _slot_times(rng: np.random.Generator, when: np.ndarray, days: int) -> np.ndarray:
+    """Epoch milliseconds per slot, (sessions, slots): a minute apart, jittered, in slot order."""
+    n = len(when)
     offsets = np.arange(len(_SLOTS)) * 60_000 + rng.integers(0, 50_000, (n, len(_SLOTS)))
     start_ms = int(START.timestamp() * 1000)
     session_ms = start_ms + (when * days * 86_400_000).astype(np.int64)
-    ts = session_ms[:, None] + offsets
-    templates = _query_templates()
-    flat_templates = [q for per_type in templates for q in per_type]
-    query_idx = mission * len(templates[0]) + rng.integers(0, len(templates[0]), n)
+    ts: np.ndarray = session_ms[:, None] + offsets
+    return ts
+
+
+def _session_queries(rng: np.random.Generator, mission: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A search phrasing per session for its mission, and which slots carry it (the first, sometimes).
+
+    Returns the index into the flattened `_query_templates()` per session, and a (sessions,
+    slots) mask.
+    """
+    n = len(mission)
+    per_type = len(_query_templates()[0])
+    query_idx = mission * per_type + rng.integers(0, per_type, n)
     has_query = np.zeros((n, len(_SLOTS)), bool)
     has_query[:, 0] = rng.random(n) < _QUERY_PROBABILITY
+    return query_idx, has_query
 
-    mask = present.ravel()
+
+def _event_table(catalog: Catalog, user: np.ndarray, slots: _Slots, chunk: int) -> pa.Table:
+    """The present slots as `Event` rows, session by session in slot order; draws nothing.
+
+    Session ids are `s<number + chunk * 10M>` so chunks never collide; user ids are `u<number>`.
+    """
+    n = len(user)
+    flat_templates = [q for per_type in _query_templates() for q in per_type]
+    mask = slots.present.ravel()
     session_of_row = np.repeat(np.arange(n), len(_SLOTS))[mask]
-    event_type = np.where(purchases.ravel()[mask], "purchase", "view")
-    query_rows = has_query.ravel()[mask]
-    queries = pa.array(flat_templates).take(pa.array(query_idx[session_of_row]))
+    event_type = np.where(slots.purchases.ravel()[mask], "purchase", "view")
+    query_rows = slots.has_query.ravel()[mask]
+    queries = pa.array(flat_templates).take(pa.array(slots.query_idx[session_of_row]))
     queries = pc.if_else(pa.array(query_rows), queries, pa.scalar(None, pa.string()))
     session_ids = pc.binary_join_element_wise(
         "s", pa.array(session_of_row + chunk * 10_000_000).cast(pa.string()), ""
@@ -173,9 +259,9 @@ def _sessions(rng: np.random.Generator, catalog: Catalog, users: Users, n: int, 
     return pa.Table.from_arrays(
         [
             user_ids,
-            catalog.item_ids.take(pa.array(items.ravel()[mask])),
+            catalog.item_ids.take(pa.array(slots.items.ravel()[mask])),
             pa.array(event_type),
-            pa.array(ts.ravel()[mask]).cast(TIMESTAMP),
+            pa.array(slots.ts.ravel()[mask]).cast(TIMESTAMP),
             session_ids,
             queries,
         ],
