@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from kg.load import _validate
+from kg.load.loader import _validate
 from kg.schema import Relation
 from kg.store import RELATION_ROWS, relation_params
 
