@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from kg.load import _validate
+from kg.load.validation import validate_relations
 from kg.schema import Relation
 from kg.store import RELATION_ROWS, relation_params
 
@@ -24,7 +24,7 @@ def test_large_strings_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> No
     batch = pa.Table.from_pylist(ROWS[:1], schema=RELATION_ROWS).cast(pa.schema([
         f.with_type(pa.large_string()) if f.type == pa.string() else f for f in RELATION_ROWS])).to_batches()[0]
     monkeypatch.setattr(Relation, "model_validate", None)  # the row-by-row path would need it
-    valid, numbers, invalid = _validate(batch, 0)
+    valid, numbers, invalid = validate_relations(batch, 0)
     assert valid.schema == RELATION_ROWS and numbers.tolist() == [0] and not invalid
 
 
@@ -36,7 +36,7 @@ def test_rows_in_the_model_types_are_taken_as_they_are_and_others_are_rebuilt_th
         for f in RELATION_ROWS])).to_batches()[0]
     tables = []
     for batch in (canonical, other_types):
-        valid, numbers, invalid = _validate(batch, 10)
+        valid, numbers, invalid = validate_relations(batch, 10)
         assert numbers.tolist() == [10] and invalid[0]["row_number"] == 11
         assert invalid[0]["reason"].startswith("invalid relation: type: Input should be")
         tables.append(valid)

@@ -1,0 +1,43 @@
+"""The input directory of a load: its Parquet tables, read in bounded batches.
+
+`<in>/relations/`, `<in>/items/` and `<in>/concepts/` each hold Parquet files of one table;
+a missing or empty directory is an empty table. The fingerprint names the relation files
+(path, size, modification time) and the store, so a resume only trusts a state file written
+by a load of the same files into the same graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+
+
+def batches(directory: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """The rows of a directory's Parquet files, at most `batch_size` at a time, in file order."""
+    if (dataset := _dataset(directory)) is not None:
+        yield from dataset.to_batches(batch_size=batch_size)
+
+
+def row_count(directory: Path) -> int:
+    """Rows in a directory's Parquet files, from their footers (no data is read)."""
+    dataset = _dataset(directory)
+    return 0 if dataset is None else int(dataset.count_rows())
+
+
+def fingerprint(store_identity: str, in_dir: Path) -> str:
+    """What a state file must match to be resumed: the store and `<in_dir>/relations/`'s files."""
+    files = sorted((str(p.relative_to(in_dir)), p.stat().st_size, p.stat().st_mtime_ns)
+                   for p in (in_dir / "relations").glob("*.parquet"))
+    return hashlib.sha256(json.dumps([store_identity, files]).encode()).hexdigest()[:16]
+
+
+def _dataset(directory: Path) -> pads.Dataset | None:
+    """The Parquet files of an input directory; None when it has none."""
+    if not directory.exists() or not any(directory.glob("*.parquet")):
+        return None
+    return pads.dataset(str(directory), format="parquet")
