@@ -88,9 +88,10 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
     Pair questions come first, in queue (`llm_rank`) order, then for each ranked item its
     commonsense question before its facts question. A task's key is the cache key of (model,
     prompt version, canonical input), so the same question gets the same key in every run.
-    Queued items without a title are skipped, counted and named in a warning.
+    Queued items without a title are skipped, counted and named in a warning. Items are ranked
+    from the first `max_pairs` queued pairs whether or not pairs are asked about themselves.
     """
-    queue = _queue(candidates_dir, settings.max_pairs if LlmTask.PAIR in settings.tasks else 0)
+    queue = _queue(candidates_dir, settings.max_pairs)
     items = _items(ingest_dir, pl.concat([queue["item_a"], queue["item_b"]]).unique())
     rows = _PlanRows()
     if LlmTask.PAIR in settings.tasks:
