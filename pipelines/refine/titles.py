@@ -7,11 +7,9 @@ contiguous span of 1..`MAX_SPAN` tokens, the title with the span cut out is a *t
 filled by two or more titles is substitution evidence for its fillers. A token that is a filler
 in most titles it occurs in is an attribute value; one that ends titles (or their first
 segment, or stands before a varying tail of non-nouns: `HERB MARKER *`) is a product noun.
-
 Counting is one hash per (title, span) and a sort: linear in items x title length, never over
 pairs. Measured on the 2-core dev machine: 50,000 distinct synthetic titles of 4-8 tokens (705k
-templates) fit in 1.1-1.3 s, 0.25 s of it counting and the rest tokenizing, with 76 MiB peak traced
-memory; `tests/unit/pipelines/refine/test_titles.py` bounds it.
+templates) fit in 1.1-1.3 s (0.25 s counting, the rest tokenizing), 76 MiB peak traced memory.
 """
 
 from __future__ import annotations
@@ -42,6 +40,7 @@ NOUN_ATTRIBUTE_DISCOUNT = 0.8  # not 1: in a full design x product grid every to
 NOUN_TIE = 0.95  # noun scores within 5% of the best tie; ties go to the rightmost token
 Position = Literal["head", "middle", "tail", "none"]
 Span = tuple[int, int, int, int]  # (i1, i2, j1, j2), difflib's: tokens a[i1:i2] stand where b[j1:j2] do
+_Slots = tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]  # shared templates: sorted keys, titles
 
 # Ordered: a classifier's columns. Bump FEATURE_VERSION when names, order or meaning change.
 FEATURES: tuple[str, ...] = (
@@ -56,6 +55,7 @@ FEATURES: tuple[str, ...] = (
     "span_attribute",    # 0..1: how attribute-like the differing tokens are (weaker side)
     "span_noun",         # 0..1: highest product-noun score among the differing tokens
     "span_numeric",      # 1: both sides of every differing place hold a number
+    "slot_titles",       # distinct catalog titles filling the template of a one_span pair (else 0)
     "shared_attribute",  # 0..1: highest attribute score among shared tokens other than the noun
     "same_noun",         # 1: both titles have the same head noun
     "differs_in_noun",   # 1: a head noun lies inside a differing place
@@ -78,9 +78,8 @@ def tokenize(title: str | None) -> Title:
     """Case-folded, NFKC-normalized word and number tokens of a title (at most `MAX_TOKENS`).
 
     `t-light`, `poppy's` and `1.5kg` stay whole; other punctuation separates. Commas, brackets,
-    colons and spaced dashes end the first segment: `Lantern, Forest Green` has its noun in
-    `lantern`; trailing numbers leave it too (`Whole Milk 1L`: `milk`). `None` or a title
-    without tokens gives no tokens.
+    colons and spaced dashes end the first segment (`Lantern, Forest Green`: noun in `lantern`);
+    trailing numbers leave it too (`Whole Milk 1L`: `milk`). `None` gives no tokens.
     """
     text = unicodedata.normalize("NFKC", title or "").casefold()
     segments = [found for part in _SEGMENT_BREAK.split(text) if (found := _TOKEN.findall(part))]
@@ -123,6 +122,7 @@ class Alignment:
     span_attribute: float
     span_noun: float
     span_numeric: bool
+    slot_titles: int
     shared_attribute: float
     noun_a: str | None
     noun_b: str | None
@@ -140,8 +140,8 @@ class Alignment:
                   sum(max(i2 - i1, j2 - j1) for i1, i2, j1, j2 in self.spans),
                   self.position == "head", self.position == "middle", self.position == "tail",
                   self.jaccard, self.overlap, min(len(self.a.tokens), len(self.b.tokens)) / longer,
-                  self.span_attribute, self.span_noun, self.span_numeric, self.shared_attribute,
-                  self.same_noun, self.differs_in_noun)
+                  self.span_attribute, self.span_noun, self.span_numeric, self.slot_titles,
+                  self.shared_attribute, self.same_noun, self.differs_in_noun)
         return {name: float(value) for name, value in zip(FEATURES, values, strict=True)}
 
 
@@ -152,31 +152,44 @@ class TitleModel:
     plain data (picklable).
     """
 
-    def __init__(self, attribute: dict[str, float], noun: dict[str, float], stats: FitStats) -> None:
+    def __init__(self, attribute: dict[str, float], noun: dict[str, float], slots: _Slots,
+                 stats: FitStats) -> None:
         self._attribute = attribute
         self._noun = noun
+        self._ids = {token: i for i, token in enumerate(attribute)}  # the fit's vocabulary ids
+        self._slots = slots
         self.stats = stats
 
     @classmethod
     def fit(cls, titles: Iterable[str | None]) -> TitleModel:
         """Learn from the distinct tokenized titles in `titles` (duplicates and empties ignored)."""
         corpus, vocab = _encode(titles)
-        attribute, noun, templates, shared = _fit_scores(corpus)
+        attribute, noun, templates, slots = _fit_scores(corpus)
         return cls(dict(zip(vocab, attribute.tolist(), strict=True)),
-                   dict(zip(vocab, noun.tolist(), strict=True)),
-                   FitStats(len(corpus.lengths), len(vocab), templates, shared))
+                   dict(zip(vocab, noun.tolist(), strict=True)), slots,
+                   FitStats(len(corpus.lengths), len(vocab), templates, len(slots[0])))
+
+    def slot_titles(self, title: Title, start: int, stop: int) -> int:
+        """Distinct catalog titles filling `title` less `tokens[start:stop]`; 0 if under 2 or unseen."""
+        ids = [self._ids.get(t, -1) if not start <= i < stop else 0 for i, t in enumerate(title.tokens)]
+        if -1 in ids or not 1 <= stop - start <= MAX_SPAN or len(ids) == stop - start:
+            return 0
+        one = _Corpus(np.asarray(ids, dtype=np.int64), np.array([len(ids)]), np.array([len(ids)]),
+                      np.zeros(0, dtype=bool), np.array([0]))
+        key = _template_keys(one, _Cuts(np.array([0]), np.array([start]), np.array([stop - start])))[0]
+        keys, sizes = self._slots
+        at = int(np.searchsorted(keys, key))
+        return int(sizes[at]) if at < len(keys) and keys[at] == key else 0
 
     def attribute_score(self, token: str) -> float:
         """0..1: how often the token is the part that changes between otherwise equal titles."""
-        found = self._attribute.get(token)
-        if found is not None:
+        if (found := self._attribute.get(token)) is not None:
             return found
         return NUMBER_PRIOR if is_numeric(token) else WORD_PRIOR
 
     def noun_score(self, token: str) -> float:
         """0..1: how product-noun-like the token is: it ends its titles and is rarely swapped."""
-        found = self._noun.get(token)
-        if found is not None:
+        if (found := self._noun.get(token)) is not None:
             return found
         return END_PRIOR * (1.0 - NOUN_ATTRIBUTE_DISCOUNT * self.attribute_score(token))
 
@@ -208,6 +221,7 @@ class TitleModel:
         side_a = [t for i1, i2, _, _ in spans for t in ta.tokens[i1:i2]]
         side_b = [t for _, _, j1, j2 in spans for t in tb.tokens[j1:j2]]
         kind, position = _shape(spans, shared, ta, tb)
+        slot = self.slot_titles(ta, spans[0][0], spans[0][1]) if kind == "replace" else 0
         union = set(ta.tokens) | set(tb.tokens)
         return Alignment(
             a=ta, b=tb, spans=spans, one_span=kind == "replace", insertion=kind == "insert",
@@ -219,6 +233,7 @@ class TitleModel:
             span_numeric=bool(spans) and all(any(map(is_numeric, ta.tokens[i1:i2]))
                                              and any(map(is_numeric, tb.tokens[j1:j2]))
                                              for i1, i2, j1, j2 in spans),
+            slot_titles=slot,
             shared_attribute=max((self.attribute_score(ta.tokens[i]) for i in shared if i != head_a),
                                  default=0.0),
             noun_a=noun_a, noun_b=noun_b, same_noun=noun_a is not None and noun_a == noun_b,
@@ -232,10 +247,7 @@ class TitleModel:
 
 
 def _shape(spans: tuple[Span, ...], shared: list[int], a: Title, b: Title) -> tuple[str, Position]:
-    """Kind (`replace`, `insert`, `other`) and position of the one differing place beside shared tokens.
-
-    (`none`, `none`) for equal titles, titles with nothing shared, or several differing places.
-    """
+    """Kind (`replace`, `insert`, `other`) and position of the one differing place; else `none`s."""
     if len(spans) != 1 or not shared:
         return "none", "none"
     i1, i2, j1, j2 = spans[0]
@@ -268,8 +280,7 @@ class _Cuts:
 def _encode(titles: Iterable[str | None]) -> tuple[_Corpus, list[str]]:
     """Distinct tokenized titles as flat token ids, plus the vocabulary in id order.
 
-    Distinctness is checked on a hash of the token tuple (a 64-bit collision would drop one
-    title: negligible), so memory holds one int per distinct title, not its tuple.
+    Distinct by a hash of the token tuple: one int per title in memory (a collision drops one).
     """
     seen: set[int] = set()
     vocab: dict[str, int] = {}
@@ -288,13 +299,11 @@ def _encode(titles: Iterable[str | None]) -> tuple[_Corpus, list[str]]:
     return corpus, list(vocab)
 
 
-def _fit_scores(corpus: _Corpus) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int, int]:
-    """Attribute and noun scores per vocabulary id (formulas by the constants), and template counts."""
+def _fit_scores(corpus: _Corpus) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int, _Slots]:
+    """Attribute and noun scores per vocabulary id (formulas by the constants), templates, slots."""
     vocab = len(corpus.numeric)
-    if not len(corpus.lengths):
-        return np.zeros(vocab), np.zeros(vocab), 0, 0
     cuts = _cuts(corpus.lengths)
-    evidence, templates, shared = _shared_cuts(corpus, cuts, _template_keys(corpus, cuts))
+    evidence, templates, slots = _shared_cuts(corpus, cuts, _template_keys(corpus, cuts))
     filler, ends = _position_roles(corpus, cuts, evidence)
     titles = np.bincount(corpus.ids, minlength=vocab)
     prior = np.where(corpus.numeric, NUMBER_PRIOR, WORD_PRIOR)
@@ -302,20 +311,18 @@ def _fit_scores(corpus: _Corpus) -> tuple[npt.NDArray[np.float64], npt.NDArray[n
         titles + PRIOR_WEIGHT)
     ending = (np.bincount(corpus.ids[ends], minlength=vocab) + END_PRIOR_WEIGHT * END_PRIOR) / (
         titles + END_PRIOR_WEIGHT)
-    return attribute, ending * (1.0 - NOUN_ATTRIBUTE_DISCOUNT * attribute), templates, shared
+    return attribute, ending * (1.0 - NOUN_ATTRIBUTE_DISCOUNT * attribute), templates, slots
 
 
 def _cuts(lengths: npt.NDArray[np.int64]) -> _Cuts:
     """All cuts of 1..MAX_SPAN tokens that leave at least one token standing."""
-    titles, starts, widths = [], [], []
+    parts = []
     for width in range(1, MAX_SPAN + 1):
         per_title = np.where(lengths > width, lengths - width + 1, 0)
         title = np.repeat(np.arange(len(lengths), dtype=np.int64), per_title)
-        first = np.cumsum(per_title) - per_title
-        titles.append(title)
-        starts.append(np.arange(len(title), dtype=np.int64) - np.repeat(first, per_title))
-        widths.append(np.full(len(title), width, dtype=np.int64))
-    return _Cuts(np.concatenate(titles), np.concatenate(starts), np.concatenate(widths))
+        start = np.arange(len(title), dtype=np.int64) - np.repeat(np.cumsum(per_title) - per_title, per_title)
+        parts.append((title, start, np.full(len(title), width, dtype=np.int64)))
+    return _Cuts(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
 _BASE = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible modulo 2**64
@@ -324,10 +331,7 @@ _MIX_PREFIX, _MIX_SUFFIX = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB13
 
 
 def _template_keys(corpus: _Corpus, cuts: _Cuts) -> npt.NDArray[np.uint64]:
-    """A 64-bit key per cut: polynomial hashes of the tokens before and after it, and their lengths.
-
-    Substring hashes come from one prefix sum (wrapping modulo 2**64): O(1) per key.
-    """
+    """Per cut, a 64-bit key of the tokens before and after it: O(1) each from one prefix sum."""
     values = corpus.ids.astype(np.uint64) + np.uint64(1)
     powers = np.cumprod(np.concatenate(([np.uint64(1)], np.full(len(values), _BASE, dtype=np.uint64))))
     inverse = np.cumprod(np.concatenate(([np.uint64(1)], np.full(len(values), _BASE_INV, dtype=np.uint64))))
@@ -336,17 +340,15 @@ def _template_keys(corpus: _Corpus, cuts: _Cuts) -> npt.NDArray[np.uint64]:
     def substring(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
         return np.asarray((prefix[b] - prefix[a]) * inverse[a], dtype=np.uint64)
 
-    begin = corpus.starts[cuts.title]
-    cut = begin + cuts.start
-    after = cut + cuts.width
-    end = begin + corpus.lengths[cuts.title]
+    begin, end = corpus.starts[cuts.title], corpus.starts[cuts.title] + corpus.lengths[cuts.title]
+    cut, after = begin + cuts.start, begin + cuts.start + cuts.width
     shape = (cuts.start * 65536 + (end - after)).astype(np.uint64)
     return substring(begin, cut) * _MIX_PREFIX + substring(after, end) * _MIX_SUFFIX + shape
 
 
 def _shared_cuts(corpus: _Corpus, cuts: _Cuts, keys: npt.NDArray[np.uint64]
-                 ) -> tuple[npt.NDArray[np.bool_], int, int]:
-    """Which cuts are substitution evidence; how many templates there are and how many are shared.
+                 ) -> tuple[npt.NDArray[np.bool_], int, _Slots]:
+    """Which cuts are substitution evidence; how many templates there are; the shared ones.
 
     A cut counts when its template is filled by two or more titles and its fillers do not all
     start (or all end) with the same token: `herb *` filled by `marker thyme` and `marker
@@ -356,7 +358,8 @@ def _shared_cuts(corpus: _Corpus, cuts: _Cuts, keys: npt.NDArray[np.uint64]
     cut = corpus.starts[cuts.title] + cuts.start
     varied = ~_constant_in_group(group, corpus.ids[cut], len(unique))
     varied &= ~_constant_in_group(group, corpus.ids[cut + cuts.width - 1], len(unique))
-    return (sizes[group] >= 2) & varied, len(unique), int(np.count_nonzero(sizes >= 2))
+    shared = sizes >= 2
+    return (sizes[group] >= 2) & varied, len(unique), (unique[shared], sizes[shared])
 
 
 def _constant_in_group(group: npt.NDArray[np.int64], values: npt.NDArray[np.int64],
@@ -371,10 +374,9 @@ def _position_roles(corpus: _Corpus, cuts: _Cuts, evidence: npt.NDArray[np.bool_
                     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Per token position: inside some evidence cut (a filler); where its title "ends" (noun evidence).
 
-    A title ends at its last token, at the end of its noun territory (`Title.head_len`), and just
-    before an evidence cut reaching either end (`HERB MARKER *`), unless that cut's last token
-    mostly stands fixed at an end while other spans vary (`DOLLY GIRL *` filled by `BEAKER`,
-    which ends `* BEAKER`): a tail of product nouns is not an attribute tail.
+    A title ends at its last token, at the end of its noun territory (`Title.head_len`), and before
+    an evidence cut reaching either end (`HERB MARKER *`) unless the cut's last token mostly stands
+    fixed at an end while other spans vary (`DOLLY GIRL *` filled by `BEAKER` of `* BEAKER`).
     """
     title, start, width = cuts.title[evidence], cuts.start[evidence], cuts.width[evidence]
     base = corpus.starts[title] + start
@@ -386,8 +388,7 @@ def _position_roles(corpus: _Corpus, cuts: _Cuts, evidence: npt.NDArray[np.bool_
     trailing = np.zeros(len(title), dtype=bool)
     for stop in (corpus.lengths, corpus.head_lens):  # one past each end, per title
         ends[corpus.starts + stop - 1] = True
-        reaches = start + width == stop[title]
-        trailing |= reaches
+        trailing |= start + width == stop[title]
         kept = np.zeros(len(corpus.lengths), dtype=bool)  # some cut leaves the end token standing
         kept[title[(start + width < stop[title]) | (start >= stop[title])]] = True
         anchored[(corpus.starts + stop - 1)[kept]] = True

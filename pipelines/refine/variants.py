@@ -9,9 +9,9 @@ about each signal, not fitted to labels; a critic trained on curated labels can 
 reading the same `signals` (the title ones are `titles.FEATURES`, version `FEATURE_VERSION`).
 
 Scale, for reading the weights: sigmoid(1.1) = 0.75, sigmoid(2.2) = 0.9, sigmoid(2.95) = 0.95.
-A one-span swap of a well-attested attribute (score 0.9) beside the same noun, equal shares of
-shared and swapped tokens and prices in band reaches 0.96 (confident); the same swap seen in one
-two-title template only (0.77) reaches 0.93 and is left to the LLM.
+`HERB MARKER THYME` / `HERB MARKER ROSEMARY` with prices in band, each herb in one title only
+(attribute score 0.77): 0.948 when no other title fills `herb marker *`, left to the LLM;
+0.967 when four herbs fill it (attribute evidence 0.88), answered without it.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ W_NOUN_DIFFERS = -4.0  # the differing span is a product noun: another kind of p
 W_OVERLAP = 2.0  # x (overlap - 0.5): more of the title shared than swapped
 W_WORDLIST = 3.0  # equal titles once colour, size and pack words are removed (the old rule)
 W_PRICE_IN, W_PRICE_OUT = 0.5, -4.0  # prices within / beyond the band (both known)
-W_CATEGORY_SAME, W_CATEGORY_DIFF = 0.3, -4.0  # categories equal / different (both known)
-W_BRAND_SAME, W_BRAND_DIFF = 0.3, -4.0  # brands equal / different (both known)
+W_CATEGORY_SAME, W_CATEGORY_DIFF = 0.3, -6.0  # equal / different (both known): near decisive
+W_BRAND_SAME, W_BRAND_DIFF = 0.3, -6.0  # equal / different (both known): near decisive
 W_TEXT, TEXT_PIVOT = 4.0, 0.75  # x (cosine - pivot), clipped to TEXT_CLIP
 TEXT_CLIP = (-3.0, 1.5)
 DEFAULT_PRICE_RATIO = 2.5
@@ -74,8 +74,8 @@ class VariantDetector:
         """The verdict for items `a` and `b`; `text_similarity` is their text-embedding cosine."""
         alignment = self.titles.align(a.get("title"), b.get("title"))
         signals = alignment.features()
-        parts = _title_parts(alignment)
-        parts += self._side_parts(a, b, signals)
+        sides = self._side_parts(a, b, signals)
+        parts = _title_parts(alignment, wordlist=signals["wordlist"] == 1.0) + sides
         if text_similarity is not None:
             signals["text_similarity"] = text_similarity
             low, high = TEXT_CLIP
@@ -88,7 +88,8 @@ class VariantDetector:
         return VariantVerdict(
             score=score, is_variant=is_variant,
             confident=score >= CONFIDENT_THRESHOLD or score <= 1.0 - CONFIDENT_THRESHOLD,
-            complement_candidate=alignment.differs_in_noun and alignment.shared_attribute >= ATTRIBUTE_CUT,
+            complement_candidate=alignment.differs_in_noun and not signals["wordlist"]
+            and alignment.shared_attribute >= ATTRIBUTE_CUT,
             reason=_reason(score, is_variant, parts), signals=signals,
         )
 
@@ -116,22 +117,42 @@ class VariantDetector:
         return parts
 
 
-def _title_parts(alignment: Alignment) -> list[tuple[float, str]]:
-    """(log-odds, words) from the title alignment."""
+def _title_parts(alignment: Alignment, wordlist: bool) -> list[tuple[float, str]]:
+    """(log-odds, words) from the title alignment.
+
+    With the word rule agreeing, the differing tokens are colour, size or pack words, so a head
+    noun found among them was misread (`WICKER HEART SMALL`): the swap counts as an attribute's.
+    """
     parts: list[tuple[float, str]] = []
     swapped = " / ".join(f"'{_words(x)}'->'{_words(y)}'" for x, y in alignment.differing()[:2])
-    if alignment.differs_in_noun:
+    if alignment.differs_in_noun and not wordlist:
         parts.append((W_NOUN_DIFFERS, f"product noun differs ({swapped})"))
     elif alignment.one_span or alignment.insertion:
         weight = W_ATTRIBUTE if alignment.one_span else W_INSERTION
         what = "differ only in" if alignment.one_span else "one adds"
-        parts.append((weight * alignment.span_attribute, f"titles {what} {swapped} at the "
-                      f"{alignment.position} (attribute score {alignment.span_attribute:.2f})"))
+        evidence = attribute_evidence(alignment)
+        slot = f", {alignment.slot_titles} titles fill the slot" if alignment.slot_titles > 2 else ""
+        parts.append((weight * evidence, f"titles {what} {swapped} at the {alignment.position} "
+                      f"(attribute score {alignment.span_attribute:.2f}{slot})"))
     if alignment.same_noun and not alignment.differs_in_noun:
         parts.append((W_SAME_NOUN, f"same product noun '{alignment.noun_a}'"))
     if alignment.spans:
         parts.append((W_OVERLAP * (alignment.overlap - 0.5), f"{alignment.overlap:.0%} of the title shared"))
     return parts
+
+
+def attribute_evidence(alignment: Alignment) -> float:
+    """0..1: how sure the swapped span is an attribute, from its tokens and from its slot.
+
+    The tokens' catalog-wide score and the breadth of this very template (k titles fill it:
+    (k - 2) / k, 0 for the pair alone) combine as a noisy-OR. A number used everywhere (`4` of
+    `SET OF 4`) scores low as a token, yet ten door signs numbered 0 to 9 make its slot sure.
+    The template also fed the token scores, so this counts some evidence twice: it leans
+    towards variants where a slot is broad, which is where variants are.
+    """
+    k = alignment.slot_titles
+    slot = (k - 2) / k if k > 2 else 0.0
+    return 1.0 - (1.0 - alignment.span_attribute) * (1.0 - slot)
 
 
 def _words(tokens: tuple[str, ...]) -> str:

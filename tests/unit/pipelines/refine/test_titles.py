@@ -82,6 +82,14 @@ def test_an_attribute_swap_beside_the_same_noun(designs: TitleModel) -> None:
     assert signs.one_span and signs.span_numeric and signs.same_noun and signs.noun_a == "sign"
 
 
+def test_slot_titles_count_the_catalog_titles_filling_the_pairs_template(designs: TitleModel) -> None:
+    assert designs.align("HERB MARKER THYME", "HERB MARKER MINT").slot_titles == 4
+    assert designs.align("ENAMEL METAL DOOR SIGN 4", "ENAMEL METAL DOOR SIGN 7").slot_titles == 3
+    assert designs.align("DOLLY GIRL BEAKER", "SPACEBOY BEAKER").slot_titles == 2
+    assert designs.align("HERB MARKER", "HERB MARKER THYME").slot_titles == 0  # an insertion
+    assert designs.align("HERB POT THYME", "HERB POT MINT").slot_titles == 0  # a template never seen
+
+
 def test_a_swap_of_the_product_noun_is_not_an_attribute_swap(designs: TitleModel) -> None:
     cups = designs.align("DOLLY GIRL PAPER CUPS", "DOLLY GIRL PAPER PLATES")
     assert cups.one_span and cups.position == "tail" and cups.differs_in_noun and not cups.same_noun

@@ -37,16 +37,22 @@ def sigmoid(x: float) -> float:
 
 def test_the_score_is_the_documented_sum_of_log_odds(detector: VariantDetector) -> None:
     verdict = detector.verdict(item("HERB MARKER THYME"), item("HERB MARKER ROSEMARY", 2.2))
-    attribute = (1 + PRIOR_WEIGHT * WORD_PRIOR) / (1 + PRIOR_WEIGHT)
-    logit = BIAS + W_ATTRIBUTE * attribute + W_SAME_NOUN + W_OVERLAP * (2 / 3 - 0.5) + W_PRICE_IN
+    token = (1 + PRIOR_WEIGHT * WORD_PRIOR) / (1 + PRIOR_WEIGHT)  # thyme, rosemary: one title each
+    assert verdict.signals["span_attribute"] == pytest.approx(token) and verdict.signals["slot_titles"] == 4
+    evidence = 1 - (1 - token) * (1 - (4 - 2) / 4)  # four herbs fill `herb marker *`
+    logit = BIAS + W_ATTRIBUTE * evidence + W_SAME_NOUN + W_OVERLAP * (2 / 3 - 0.5) + W_PRICE_IN
     assert verdict.signals["logit"] == pytest.approx(logit) and verdict.score == pytest.approx(sigmoid(logit))
-    # one two-title template of evidence: a variant, but not sure enough to skip the LLM
-    assert verdict.is_variant and not verdict.confident and verdict.score < CONFIDENT_THRESHOLD
+    assert verdict.is_variant and verdict.confident and "4 titles fill the slot" in verdict.reason
     assert list(verdict.signals)[:len(FEATURES)] == list(FEATURES)
     assert verdict.signals["price_within"] == 1.0 and "category_same" not in verdict.signals
 
-    agreed = detector.verdict(item("HERB MARKER THYME"), item("HERB MARKER ROSEMARY", 2.2), text_similarity=0.9)
-    assert agreed.signals["logit"] == pytest.approx(logit + W_TEXT * (0.9 - TEXT_PIVOT))
+
+def test_a_slot_of_two_titles_is_not_enough_alone_but_text_similarity_can_confirm(
+        detector: VariantDetector) -> None:
+    alone = detector.verdict(item("DOLLY GIRL BEAKER"), item("SPACEBOY BEAKER"))
+    assert alone.signals["slot_titles"] == 2 and alone.is_variant and not alone.confident
+    agreed = detector.verdict(item("DOLLY GIRL BEAKER"), item("SPACEBOY BEAKER"), text_similarity=0.9)
+    assert agreed.signals["logit"] == pytest.approx(alone.signals["logit"] + W_TEXT * (0.9 - TEXT_PIVOT))
     assert agreed.is_variant and agreed.confident and "text similarity 0.90" in agreed.reason
 
 
