@@ -29,8 +29,8 @@ from pipelines.refine.titles import ATTRIBUTE_CUT, Alignment, TitleModel
 VARIANT_THRESHOLD = 0.5  # score at or above: a variant (the more likely reading)
 CONFIDENT_THRESHOLD = 0.95  # score at or above (or at or below 1 - it): sure enough to skip the LLM
 BIAS = -2.0  # two titles are, a priori, not variants of each other
-W_ATTRIBUTE = 4.0  # x span attribute score, for one short swapped span outside the product noun
-W_INSERTION = 2.0  # x span attribute score, for a few extra tokens in one title (`set of 3`)
+W_ATTRIBUTE = 4.0  # x `attribute_evidence`, for one short swapped span outside the product noun
+W_INSERTION = 2.0  # x `attribute_evidence`, for a few extra tokens in one title (`set of 3`)
 W_SAME_NOUN = 1.0  # both titles end in the same product noun
 W_NOUN_DIFFERS = -4.0  # the differing span is a product noun: another kind of product
 W_OVERLAP = 2.0  # x (overlap - 0.5): more of the title shared than swapped
