@@ -9,7 +9,7 @@ in most titles it occurs in is an attribute value; one that ends titles (or thei
 segment, or stands before a varying tail of non-nouns: `HERB MARKER *`) is a product noun.
 Counting is one hash per (title, span) and a sort: linear in items x title length, never over
 pairs. Measured on the 2-core dev machine: 50,000 distinct synthetic titles of 4-8 tokens (705k
-templates) fit in 1.1-1.3 s (0.25 s counting, the rest tokenizing), 76 MiB peak traced memory.
+templates) fit in 1.1-1.6 s (0.25 s counting, the rest tokenizing), 76 MiB peak traced memory.
 """
 
 from __future__ import annotations

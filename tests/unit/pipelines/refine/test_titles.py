@@ -165,5 +165,5 @@ def test_fitting_50k_titles_takes_seconds() -> None:
     titles = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 7))) + f" n{i % 200}" for i in range(50_000)]
     started = time.perf_counter()
     model = TitleModel.fit(titles)
-    assert time.perf_counter() - started < 15.0  # 1.1-1.3 s measured on the 2-core dev machine
+    assert time.perf_counter() - started < 15.0  # 1.1-1.6 s measured on the 2-core dev machine
     assert model.stats.titles == 50_000 and model.stats.templates > 500_000
