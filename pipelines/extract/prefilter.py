@@ -1,9 +1,12 @@
 """Cheap knowledge first: label obvious variants without an LLM call.
 
-Two items whose titles are equal once colour, size and pack words are removed, in the same
-category and within a price band, are variants of one product. Co-occurrence ranks such pairs
-highest (people compare a rain mac in blue and in pink), so this rule saves many LLM calls and
-its answers say in their provenance that no model was asked.
+Co-occurrence ranks variant pairs highest (people compare a rain mac in blue and in pink), so
+answering them without a model saves many LLM calls; such answers say in their provenance
+(`PREFILTER_MODEL`, `PREFILTER_VERSION`) that no model was asked. Since v2 the decision is the
+learned detector's (`pipelines.refine.variants`: title structure learned from the catalog,
+prices, categories, brands), and the word rule here is one of its signals: two items whose
+titles are equal once colour, size and pack words are removed, in the same category and within
+a price band.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from pipelines.extract.answers import PairAnswer
 
 PREFILTER_MODEL = "prefilter:title-variant"
-PREFILTER_VERSION = "prefilter.v1"
+PREFILTER_VERSION = "prefilter.v2"  # v2: answers come from the learned variant detector
 
 _COLOURS = (
     "red white blue green black yellow orange pink purple violet brown grey gray silver gold "

@@ -3,7 +3,8 @@
 Runs on the driver: its input is bounded by the LLM budget (the queue), not by the size of
 the logs, and the items table is read with a semi-join filter so only queued items are loaded.
 Items without a title are not asked about (an LLM cannot know what an id means); they are
-counted and named in the log.
+counted and named in the log. The pre-filter reads one more column of the whole catalog, the
+titles, to learn its title structure (`pipelines.refine.titles`: linear, seconds for 50k).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from kg.schema import AnswerSource, AnswerStatus, ExtractionTask, LlmAnswer, Llm
 from pipelines.config import ExtractSection
 from pipelines.extract.answering import NO_COST
 from pipelines.extract.answers import PairAnswer
-from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION, variant_answer
+from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION
 from pipelines.extract.prompts import PROMPTS, cache_key, canonical_json
+from pipelines.refine.titles import TitleModel
+from pipelines.refine.variants import VariantDetector, VariantVerdict
 
 log = logging.getLogger("kgrec")
 
@@ -63,6 +66,16 @@ def _items(ingest_dir: Path, ids: pl.Series) -> dict[str, dict[str, Any]]:
     return {row["item_id"]: row for row in items.iter_rows(named=True)}
 
 
+def _detector(ingest_dir: Path, settings: ExtractSection) -> VariantDetector:
+    """A variant detector fitted on every distinct title of the catalog (one streamed column)."""
+    titles = (pl.scan_parquet(str(ingest_dir / "items" / "*.parquet")).select(pl.col("title").unique())
+              .collect(engine="streaming"))
+    model = TitleModel.fit(titles["title"])
+    log.info("extract: pre-filter learned title structure from %d distinct titles (%d tokens, "
+             "%d shared templates)", model.stats.titles, model.stats.vocabulary, model.stats.shared_templates)
+    return VariantDetector(model, settings.prefilter_price_ratio)
+
+
 def _ranked_items(queue: pl.DataFrame, limit: int | None) -> list[str]:
     """Items by how many queued pairs hold them, then by their best pair's rank."""
     ends = pl.concat([queue.select(pl.col("item_a").alias("item_id"), "llm_rank"),
@@ -95,7 +108,8 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
     items = _items(ingest_dir, pl.concat([queue["item_a"], queue["item_b"]]).unique())
     rows = _PlanRows()
     if LlmTask.PAIR in settings.tasks:
-        _plan_pairs(queue, items, settings, model, rows)
+        detector = _detector(ingest_dir, settings) if settings.prefilter else None
+        _plan_pairs(queue, items, detector, model, rows)
     item_tasks = [t for t in (LlmTask.COMMONSENSE, LlmTask.FACTS) if t in settings.tasks]
     if item_tasks:
         _plan_items(_ranked_items(queue, settings.max_items), items, item_tasks, model, rows)
@@ -105,18 +119,19 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
     return TaskPlan(
         tasks=pa.Table.from_pylist(rows.tasks, schema=arrow_schema_of(ExtractionTask)),
         prefiltered=pa.Table.from_pylist(rows.prefiltered, schema=arrow_schema_of(LlmAnswer)),
-        counts={"queued_pairs": queue.height, "items_without_title": len(rows.untitled)},
+        counts={"queued_pairs": queue.height, "prefiltered_pairs": len(rows.prefiltered),
+                "items_without_title": len(rows.untitled)},
     )
 
 
-def _plan_pairs(queue: pl.DataFrame, items: dict[str, dict[str, Any]], settings: ExtractSection,
+def _plan_pairs(queue: pl.DataFrame, items: dict[str, dict[str, Any]], detector: VariantDetector | None,
                 model: str, rows: _PlanRows) -> None:
     """One pair question per queued pair with both items titled, unless the pre-filter answers it.
 
-    A pair the title-variant rule decides (when `settings.prefilter` is on) becomes a finished
-    answer in `rows.prefiltered`; every other pair becomes a question for `model` in
-    `rows.tasks`. Both carry the pair's co-occurrence evidence. Pairs with an untitled item go
-    to `rows.untitled` instead.
+    A pair the `detector` (None: pre-filter off) is confident is a variant becomes a finished
+    answer in `rows.prefiltered`; every other pair, whatever the detector thought of it, becomes
+    a question for `model` in `rows.tasks`. Both carry the pair's co-occurrence evidence. Pairs
+    with an untitled item go to `rows.untitled` instead.
     """
     version = PROMPTS[LlmTask.PAIR].version
     for pair in queue.iter_rows(named=True):
@@ -127,13 +142,19 @@ def _plan_pairs(queue: pl.DataFrame, items: dict[str, dict[str, Any]], settings:
         task_input = {"a": _item_view(a, False), "b": _item_view(b, False)}
         evidence = {k: pair[k] for k in ("item_a", "item_b", "n_ab", "lift", "first_seen", "last_seen")}
         input_json = canonical_json(task_input)
-        rule = variant_answer(a, b, settings.prefilter_price_ratio) if settings.prefilter else None
-        if rule is None:
+        verdict = detector.verdict(a, b) if detector is not None else None
+        if verdict is not None and verdict.is_variant and verdict.confident:
+            rows.prefiltered.append(_prefilter_answer(input_json, evidence, _variant(verdict)))
+        else:
             rows.tasks.append({"key": cache_key(model, version, input_json), "task": LlmTask.PAIR.value,
                                "input_json": input_json, "model": model, "prompt_version": version,
                                **evidence})
-        else:
-            rows.prefiltered.append(_prefilter_answer(input_json, evidence, rule))
+
+
+def _variant(verdict: VariantVerdict) -> PairAnswer:
+    """The pre-filter's answer for a confident variant verdict; the rationale names its signals."""
+    return PairAnswer(relation="variant", direction="none", confidence=round(verdict.score, 3),
+                      rationale=f"pre-filter: {verdict.reason}"[:300])
 
 
 def _prefilter_answer(input_json: str, evidence: dict[str, Any], rule: PairAnswer) -> dict[str, Any]:

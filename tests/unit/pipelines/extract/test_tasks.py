@@ -8,7 +8,10 @@ import pytest
 
 from kg.schema import LlmTask
 from pipelines.config import ExtractSection
+from pipelines.extract.answers import PairAnswer
+from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION
 from pipelines.extract.tasks import plan_tasks
+from pipelines.refine.variants import CONFIDENT_THRESHOLD
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -41,3 +44,58 @@ def test_pair_questions_follow_the_queue_order_up_to_max_pairs(dirs: tuple[Path,
     plan = plan_tasks(*dirs, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=2, prefilter=False), "m")
     assert [(r["item_a"], r["item_b"]) for r in plan.tasks.to_pylist()] == [("a", "b"), ("a", "c")]
     assert plan.counts["queued_pairs"] == 2
+
+
+CATALOG = {  # item id -> (title, price); the last four are in no queued pair, only in the catalog
+    "s4": ("ENAMEL METAL DOOR SIGN 4", 2.0), "s9": ("ENAMEL METAL DOOR SIGN 9", 2.1),
+    "oc": ("OCEAN SCENT CANDLE", 3.0), "va": ("VANILLA SCENT CANDLE", 3.0),
+    "cu": ("DOLLY GIRL PAPER CUPS", 1.0), "pl": ("DOLLY GIRL PAPER PLATES", 1.0),
+    "s1": ("ENAMEL METAL DOOR SIGN 1", 2.0),
+    "od": ("OCEAN SCENT DIFFUSER", 5.0), "vd": ("VANILLA SCENT DIFFUSER", 5.0),
+    "sc": ("SPACEBOY PAPER CUPS", 1.0), "sp": ("SPACEBOY PAPER PLATES", 1.0),
+}
+
+
+@pytest.fixture
+def catalog_dirs(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "candidates" / "llm_queue").mkdir(parents=True)
+    (tmp_path / "ingest" / "items").mkdir(parents=True)
+    pairs = [("s4", "s9"), ("oc", "va"), ("cu", "pl"), ("s4", "oc")]
+    pl.DataFrame({"item_a": [a for a, _ in pairs], "item_b": [b for _, b in pairs], "n_ab": [5, 4, 3, 2],
+                  "lift": [2.0, 1.5, 1.2, 1.1], "first_seen": [SEEN] * 4, "last_seen": [SEEN] * 4,
+                  "llm_rank": [0, 1, 2, 3]}).write_parquet(tmp_path / "candidates" / "llm_queue" / "part-0.parquet")
+    pl.DataFrame({"item_id": list(CATALOG), "title": [t for t, _ in CATALOG.values()],
+                  "category": [None] * len(CATALOG), "brand": [None] * len(CATALOG),
+                  "price": [p for _, p in CATALOG.values()]},
+                 schema_overrides={"category": pl.String, "brand": pl.String}
+                 ).write_parquet(tmp_path / "ingest" / "items" / "part-0.parquet")
+    return tmp_path / "candidates", tmp_path / "ingest"
+
+
+def test_the_prefilter_answers_confident_variants_learned_from_the_whole_catalog(
+        catalog_dirs: tuple[Path, Path]) -> None:
+    plan = plan_tasks(*catalog_dirs, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=None), "m")
+    answered = plan.prefiltered.to_pylist()
+    # the candles are sure only thanks to the diffusers, which no queued pair holds (see below)
+    assert [(r["item_a"], r["item_b"]) for r in answered] == [("s4", "s9"), ("oc", "va")]
+    assert [(r["item_a"], r["item_b"]) for r in plan.tasks.to_pylist()] == [("cu", "pl"), ("s4", "oc")]
+    assert plan.counts["prefiltered_pairs"] == 2 and plan.counts["queued_pairs"] == 4
+    for row in answered:
+        assert (row["model"], row["prompt_version"], row["source"]) == (PREFILTER_MODEL, PREFILTER_VERSION,
+                                                                         "prefilter")
+        answer = PairAnswer.model_validate_json(row["answer_json"])
+        assert answer.relation == "variant" and answer.confidence >= CONFIDENT_THRESHOLD
+        assert answer.rationale.startswith("pre-filter: variant (") and "titles differ only in" in answer.rationale
+
+
+def test_without_the_prefilter_every_pair_is_a_question(catalog_dirs: tuple[Path, Path]) -> None:
+    plan = plan_tasks(*catalog_dirs, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=None, prefilter=False), "m")
+    assert plan.tasks.num_rows == 4 and plan.prefiltered.num_rows == 0 and plan.counts["prefiltered_pairs"] == 0
+
+
+def test_the_title_structure_comes_from_the_whole_catalog_not_the_queue(catalog_dirs: tuple[Path, Path]) -> None:
+    candidates, ingest = catalog_dirs
+    queued = pl.read_parquet(ingest / "items").filter(~pl.col("item_id").is_in(["od", "vd"]))
+    queued.write_parquet(ingest / "items" / "part-0.parquet")
+    plan = plan_tasks(candidates, ingest, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=None), "m")
+    assert [(r["item_a"], r["item_b"]) for r in plan.prefiltered.to_pylist()] == [("s4", "s9")]
