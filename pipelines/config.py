@@ -25,6 +25,7 @@ from gnn.config import GnnSection
 from kg.config import GraphSection, Section
 from kg.errors import ConfigError
 from kg.schema import EventType, LlmTask
+from pipelines.refine.config import RefineSection
 from serving.config import CacheSection, ServeSection
 from serving.ctr.config import CtrSection
 
@@ -323,6 +324,7 @@ class Settings(BaseSettings):
     ingest: IngestSection = Field(default_factory=IngestSection)
     candidates: CandidatesSection = Field(default_factory=CandidatesSection)
     extract: ExtractSection = Field(default_factory=ExtractSection)
+    refine: RefineSection = Field(default_factory=RefineSection)
     graph: GraphSection = Field(default_factory=GraphSection)
     cache: CacheSection = Field(default_factory=CacheSection)
     serve: ServeSection = Field(default_factory=ServeSection)

@@ -16,6 +16,7 @@ from pipelines.cli.common import ConfigOption, console, settings_from, user_erro
 from pipelines.cli.extract import extract_app
 from pipelines.cli.gnn import embed_app, train
 from pipelines.cli.graph import curate_app, graph_app
+from pipelines.cli.refine import refine_app
 from pipelines.cli.serving import cache_app, eval_app, register_embed_commands, serve
 from pipelines.cli.stages import candidates, data_app, ingest
 
@@ -27,6 +28,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
 app.add_typer(curate_app, name="curate")
 app.add_typer(extract_app, name="extract")
+app.add_typer(refine_app, name="refine")
 app.add_typer(embed_app, name="embed")
 app.command()(train)
 

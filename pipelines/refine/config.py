@@ -1,0 +1,24 @@
+"""The `refine:` section of kgrec's configuration: the critic that scores relations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from kg.config import Section
+
+
+class RefineSection(Section):
+    """The refine stage: the critic that scores relations (`kgrec refine train-critic`)."""
+
+    critic_dir: Path = Field(
+        default=Path(".kgrec/critics"),
+        description="Where trained critics are saved (<dir>/critic-<hash>/); the newest is used.")
+    min_labels: int = Field(
+        default=8, ge=2,
+        description="Positives and negatives a kind needs before its critic is trained; below it the "
+        "kind has no critic and nothing acts on a guess.")
+    folds: int = Field(default=5, ge=2, le=20, description="Cross-validation folds of the training report.")
+    threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Critic score at or above which a pair is of the kind.")
