@@ -30,7 +30,7 @@ from pipelines.refine.critic import out_of_fold, precision_recall
 from pipelines.refine.features import FEATURES, pair_features
 from pipelines.refine.labels import read_labels
 from pipelines.refine.titles import TitleModel
-from pipelines.refine.variants import VARIANT_THRESHOLD
+from pipelines.refine.variants import DEFAULT_PRICE_RATIO, VARIANT_THRESHOLD
 from pipelines.steps.refine import title_similarity
 
 
@@ -49,7 +49,7 @@ def _variants(frame: pl.DataFrame, items: pl.DataFrame) -> None:
     y = (frame["label"] == "variant").to_numpy().astype(int)
     detector = (frame["variant_score"] >= VARIANT_THRESHOLD).to_numpy()
     by_id = {r["item_id"]: r for r in items.iter_rows(named=True)}
-    old = np.array([variant_answer(by_id[a], by_id[b]) is not None
+    old = np.array([variant_answer(by_id[a], by_id[b], DEFAULT_PRICE_RATIO) is not None
                     for a, b in frame.select("a", "b").iter_rows()])
     print(f"1. variants without an LLM ({int(y.sum())} variant pairs of {len(y)})")
     print(_row("word-list pre-filter (baseline)", y, old))
