@@ -26,18 +26,21 @@ import numpy as np
 import polars as pl
 
 from pipelines.extract.prefilter import variant_answer
-from pipelines.refine.critic import out_of_fold, precision_recall
+from pipelines.refine.critic import feature_matrix, out_of_fold, precision_recall
 from pipelines.refine.features import FEATURES, pair_features
-from pipelines.refine.labels import read_labels
+from pipelines.refine.labels import LabelSet, read_labels
 from pipelines.refine.titles import TitleModel
 from pipelines.refine.variants import DEFAULT_PRICE_RATIO, VARIANT_THRESHOLD
 from pipelines.steps.refine import title_similarity
 
+SEEDS = (0, 1, 2, 3, 4)  # fold assignments: with tens of positives, one split alone is noise
 
-def _truth(labels_csv: Path) -> pl.DataFrame:
-    raw = pl.read_csv(labels_csv, infer_schema=False)
-    return raw.select(pl.min_horizontal("a", "b").alias("a"), pl.max_horizontal("a", "b").alias("b"),
-                      pl.col("label").str.to_lowercase())
+
+def _truth(labels: LabelSet) -> pl.DataFrame:
+    """(a, b, label) of a labels file: the kind labeled positive, else unrelated."""
+    positive = labels.rows.filter(pl.col("positive")).select("a", "b", pl.col("kind").alias("label"))
+    return labels.pairs().join(positive, on=["a", "b"], how="left").with_columns(
+        pl.col("label").fill_null("unrelated"))
 
 
 def _row(name: str, y: np.ndarray, predicted: np.ndarray) -> str:
@@ -56,18 +59,22 @@ def _variants(frame: pl.DataFrame, items: pl.DataFrame) -> None:
     print(_row(f"catalog-learned detector (score >= {VARIANT_THRESHOLD})", y, detector))
 
 
-def _critic(frame: pl.DataFrame, max_train: int, threshold: float) -> dict[str, np.ndarray]:
-    x = frame.select([pl.col(n).cast(pl.Float64).fill_null(np.nan) for n in FEATURES]).to_numpy()
+def _critic(frame: pl.DataFrame, x: np.ndarray, max_train: int, threshold: float) -> dict[str, np.ndarray]:
+    """Per kind, out-of-fold precision/recall, mean ± sd over `SEEDS` fold assignments (seed 0's kept)."""
     scores = {}
-    print(f"2. critic, 5-fold cross-validated, at most {max_train} training labels per fold")
+    print(f"2. critic, 5-fold cross-validated, at most {max_train} training labels per fold, "
+          f"mean ± sd over {len(SEEDS)} fold assignments")
     for kind in ("complement", "substitute", "variant"):
         y = (frame["label"] == kind).to_numpy().astype(int)
         if min(int(y.sum()), len(y) - int(y.sum())) < 5:
             print(f"  {kind:<12} too few labels ({int(y.sum())} positive)")
             continue
-        scores[kind] = out_of_fold(x, y, 5, 0, max_train)
-        precision, recall = precision_recall(y, scores[kind], threshold)
-        print(f"  {kind:<12} precision {precision:.3f}  recall {recall:.3f}  ({int(y.sum())} positive)")
+        runs = [out_of_fold(x, y, 5, seed, max_train) for seed in SEEDS]
+        scores[kind] = runs[0]
+        figures = np.array([precision_recall(y, run, threshold) for run in runs])
+        (p_mean, r_mean), (p_sd, r_sd) = figures.mean(axis=0), figures.std(axis=0)
+        print(f"  {kind:<12} precision {p_mean:.3f} ± {p_sd:.3f}  recall {r_mean:.3f} ± {r_sd:.3f}  "
+              f"({int(y.sum())} positive)")
     return scores
 
 
@@ -82,11 +89,10 @@ def _complements(frame: pl.DataFrame, critic: np.ndarray | None, threshold: floa
         said = frame["llm_complement"].to_numpy()[asked] > 0
         print(_row(f"LLM alone (asked {int(asked.sum())})", y[asked], said))
     if critic is not None:
-        print(_row(f"critic keeps (score >= {threshold})", y, critic >= threshold))
+        print(_row(f"critic keeps (score >= {threshold}, fold seed 0)", y, critic >= threshold))
 
 
-def _learning_curve(frame: pl.DataFrame) -> None:
-    x = frame.select([pl.col(n).cast(pl.Float64).fill_null(np.nan) for n in FEATURES]).to_numpy()
+def _learning_curve(frame: pl.DataFrame, x: np.ndarray) -> None:
     print("4. learning curve (precision / recall at 0.5, out of fold)")
     for kind in ("complement", "variant"):
         y = (frame["label"] == kind).to_numpy().astype(int)
@@ -115,13 +121,14 @@ def main() -> None:
     answers = pl.read_parquet(args.extract / "answers") if args.extract else None
     features = pair_features(labels.pairs(), items, pl.read_parquet(args.candidates / "pairs"), answers,
                              TitleModel.fit(items["title"].to_list()), title_similarity(args.text_cache))
-    frame = features.join(_truth(args.labels), on=["a", "b"], how="inner")
+    frame = features.join(_truth(labels), on=["a", "b"], how="inner").sort("a", "b")  # folds follow row order
+    x = feature_matrix(frame, FEATURES)
     print(f"{frame.height} labeled pairs ({labels.unknown_ids} naming unknown items left out); "
           f"labels: {dict(frame['label'].value_counts().sort('label').iter_rows())}")
     _variants(frame, items)
-    scores = _critic(frame, args.max_train, args.threshold)
+    scores = _critic(frame, x, args.max_train, args.threshold)
     _complements(frame, scores.get("complement"), args.threshold)
-    _learning_curve(frame)
+    _learning_curve(frame, x)
 
 
 if __name__ == "__main__":

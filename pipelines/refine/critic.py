@@ -79,12 +79,13 @@ class Critic:
         if missing:
             raise InputDataError("pair features", f"lack {', '.join(missing)} ({self.manifest.version} "
                                  f"expects feature version {self.manifest.feature_version})")
-        matrix = _matrix(features, self.manifest.features)
+        matrix = feature_matrix(features, self.manifest.features)
         return pl.DataFrame({f"critic_{kind}": model.predict_proba(matrix)[:, 1].astype(np.float64)
                              for kind, model in self.models.items()})
 
 
-def _matrix(features: pl.DataFrame, names: list[str]) -> np.ndarray:
+def feature_matrix(features: pl.DataFrame, names: list[str]) -> np.ndarray:
+    """float64 `[rows, len(names)]` of the `names` columns in order, nulls as NaN (the imputer fills them)."""
     return features.select([pl.col(n).cast(pl.Float64).fill_null(np.nan) for n in names]).to_numpy()
 
 
@@ -102,7 +103,7 @@ def kind_data(features: pl.DataFrame, labels: LabelSet, kind: str,
               names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) of one kind: the labeled pairs' feature rows and their 0/1 labels, in pair order."""
     rows = labels.of_kind(kind).join(features, on=["a", "b"], how="inner")
-    return _matrix(rows, names), rows["positive"].cast(pl.Int64).to_numpy()
+    return feature_matrix(rows, names), rows["positive"].cast(pl.Int64).to_numpy()
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int, seed: int,

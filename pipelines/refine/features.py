@@ -82,8 +82,7 @@ def _with_items(frame: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
 def _co_occurrence(mined: pl.DataFrame) -> pl.DataFrame:
     days = (pl.col("last_seen") - pl.col("first_seen")).dt.total_seconds() / 86_400
     return mined.select(
-        "a" if "a" in mined.columns else pl.min_horizontal("item_a", "item_b").alias("a"),
-        "b" if "b" in mined.columns else pl.max_horizontal("item_a", "item_b").alias("b"),
+        pl.min_horizontal("item_a", "item_b").alias("a"), pl.max_horizontal("item_a", "item_b").alias("b"),
         pl.lit(1.0).alias("co_purchased"), pl.col("n_ab").cast(pl.Float64).log1p().alias("log_n_ab"),
         pl.col("lift").log().alias("log_lift"), pl.col("npmi").cast(pl.Float64),
         pl.col("confidence_ab").cast(pl.Float64), pl.col("confidence_ba").cast(pl.Float64),
