@@ -205,6 +205,23 @@ class Relation(KgrecModel):
         description="Identifies the evidence this row carries (e.g. a content hash of the mined "
         "pairs). The same evidence loaded again, by any run, is counted once."
     )
+    decided_by: str | None = Field(
+        default=None, description="What decided the relation in `kgrec refine`: a critic version "
+        "('critic-<hash>'), 'curator' (a curator's decision, never overridden), or the proposer's own "
+        "model or rule when no critic judges its kind; null for behavioural relations."
+    )
+    critic_score: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="The critic's probability that the pair is of this relation's kind, when scored."
+    )
+    decision_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="The score at or above which the decider keeps (or relabels into) this type."
+    )
+    proposed_type: str | None = Field(
+        default=None, description="The type the proposer stated when `kgrec refine` relabelled it "
+        "(an LLM's COMPLEMENTS the critic calls a variant becomes VARIANT_OF); null when kept as proposed."
+    )
 
 
 class Concept(KgrecModel):
