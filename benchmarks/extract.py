@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20)
     args = parser.parse_args()
 
-    from pipelines.config import ExtractSection, RaySection
+    from pipelines.config import RaySection
+    from pipelines.extract.config import ExtractSection
     from pipelines.extract.inspect import relation_sample
     from pipelines.extract.job import run_extract
     from pipelines.ray_runtime import ensure_ray

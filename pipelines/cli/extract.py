@@ -23,6 +23,8 @@ def extract(
         "--ingest", help="The ingest output with the items table (default: ../ingest beside --in).")] = None,
     backend: Annotated[Backend | None, typer.Option("--backend", help="local, openai or vllm.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Pairs to ask about (best first).")] = None,
+    pairs: Annotated[Path | None, typer.Option(
+        "--pairs", help="Ask about the pairs of a CSV (a, b; a labels file) instead of the queue.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Ask the LLM about queued pairs and their items; write relations, concepts, facts."""
@@ -36,7 +38,8 @@ def extract(
     from pipelines.outputs import require_complete
     from pipelines.ray_runtime import ensure_ray
 
-    overrides = {k: v for k, v in {"backend": backend, "max_pairs": limit}.items() if v is not None}
+    overrides = {k: v for k, v in {"backend": backend, "max_pairs": limit,
+                                          "pairs_path": pairs}.items() if v is not None}
     with user_errors():
         settings = settings_from(config, {"extract": overrides} if overrides else None)
         ingest = ingest_dir or in_dir.parent / "ingest"

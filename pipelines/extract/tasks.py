@@ -19,10 +19,11 @@ import polars as pl
 import pyarrow as pa
 
 from kg.arrow_schema import arrow_schema_of
+from kg.errors import InputDataError
 from kg.schema import AnswerSource, AnswerStatus, ExtractionTask, LlmAnswer, LlmTask
-from pipelines.config import ExtractSection
 from pipelines.extract.answering import NO_COST
 from pipelines.extract.answers import PairAnswer
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION
 from pipelines.extract.prompts import PROMPTS, cache_key, canonical_json
 from pipelines.refine.titles import TitleModel
@@ -51,11 +52,39 @@ def _item_view(row: dict[str, Any], with_text: bool) -> dict[str, Any]:
     return {k: v for k, v in view.items() if v not in (None, "")}
 
 
-def _queue(candidates_dir: Path, max_pairs: int | None) -> pl.DataFrame:
-    queue = pl.scan_parquet(str(candidates_dir / "llm_queue" / "*.parquet")).sort("llm_rank")
-    if max_pairs is not None:
-        queue = queue.head(max_pairs)
+def _queue(candidates_dir: Path, settings: ExtractSection) -> pl.DataFrame:
+    """The pairs to ask about: the LLM queue in rank order, or the pairs of `pairs_path` by score."""
+    if settings.pairs_path is None:
+        queue = pl.scan_parquet(str(candidates_dir / "llm_queue" / "*.parquet")).sort("llm_rank")
+    else:
+        queue = _listed_pairs(candidates_dir, settings.pairs_path)
+    if settings.max_pairs is not None:
+        queue = queue.head(settings.max_pairs)
     return queue.select("item_a", "item_b", "n_ab", "lift", "first_seen", "last_seen", "llm_rank").collect()
+
+
+def _listed_pairs(candidates_dir: Path, path: Path) -> pl.LazyFrame:
+    """The mined pairs named in the CSV `path` (columns a, b; any order), ranked by score.
+
+    Raises:
+        InputDataError: the file is missing or has no a, b columns.
+    """
+    try:
+        listed = pl.read_csv(path, columns=["a", "b"], schema_overrides={"a": pl.String, "b": pl.String})
+    except (OSError, pl.exceptions.PolarsError) as e:
+        reason = str(e).splitlines()[0][:160]
+        raise InputDataError(str(path), f"not a CSV with columns a, b ({reason})") from e
+    wanted = listed.select(pl.min_horizontal("a", "b").alias("item_a"),
+                           pl.max_horizontal("a", "b").alias("item_b")).unique()
+    mined = (pl.scan_parquet(str(candidates_dir / "pairs" / "*.parquet"))
+             .join(wanted.lazy(), on=["item_a", "item_b"], how="semi")
+             .sort(["score", "item_a", "item_b"], descending=[True, False, False])
+             .with_row_index("llm_rank", offset=1).with_columns(pl.col("llm_rank").cast(pl.Int64)))
+    found = mined.select(pl.len()).collect().item()
+    if found < wanted.height:
+        log.warning("extract: %d of the %d pairs in %s were never mined (not in %s/pairs) and are "
+                    "not asked", wanted.height - found, wanted.height, path, candidates_dir)
+    return mined
 
 
 def _items(ingest_dir: Path, ids: pl.Series) -> dict[str, dict[str, Any]]:
@@ -104,7 +133,7 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
     Queued items without a title are skipped, counted and named in a warning. Items are ranked
     from the first `max_pairs` queued pairs whether or not pairs are asked about themselves.
     """
-    queue = _queue(candidates_dir, settings.max_pairs)
+    queue = _queue(candidates_dir, settings)
     items = _items(ingest_dir, pl.concat([queue["item_a"], queue["item_b"]]).unique())
     rows = _PlanRows()
     if LlmTask.PAIR in settings.tasks:

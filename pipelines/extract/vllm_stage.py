@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from kg.schema import LlmTask
-from pipelines.config import ExtractSection
 from pipelines.extract.answering import ANSWER_SCHEMA, NO_COST, TASK_COLUMNS, settle, transport_failure
 from pipelines.extract.answers import parse_answer
 from pipelines.extract.cache import open_cache
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.prompts import PROMPTS
 
 if TYPE_CHECKING:

@@ -6,9 +6,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from kg.errors import InputDataError
 from kg.schema import LlmTask
-from pipelines.config import ExtractSection
 from pipelines.extract.answers import PairAnswer
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION
 from pipelines.extract.tasks import plan_tasks
 from pipelines.refine.variants import CONFIDENT_THRESHOLD
@@ -44,6 +45,24 @@ def test_pair_questions_follow_the_queue_order_up_to_max_pairs(dirs: tuple[Path,
     plan = plan_tasks(*dirs, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=2, prefilter=False), "m")
     assert [(r["item_a"], r["item_b"]) for r in plan.tasks.to_pylist()] == [("a", "b"), ("a", "c")]
     assert plan.counts["queued_pairs"] == 2
+
+
+def test_listed_pairs_are_asked_instead_of_the_queue_best_score_first(dirs: tuple[Path, Path],
+                                                                      tmp_path: Path) -> None:
+    candidates, ingest = dirs
+    (candidates / "pairs").mkdir()
+    pl.DataFrame({"item_a": ["a", "a", "b"], "item_b": ["b", "c", "c"], "n_ab": [5, 4, 3],
+                  "lift": [2.0, 1.5, 1.2], "score": [0.1, 0.2, 0.3], "first_seen": [SEEN] * 3,
+                  "last_seen": [SEEN] * 3}).write_parquet(candidates / "pairs" / "part-0.parquet")
+    listed = tmp_path / "labels.csv"
+    listed.write_text("a,b,label\nc,b,variant\na,b,unrelated\nzz,a,complement\n")  # either order; one unmined
+    plan = plan_tasks(candidates, ingest, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=None, prefilter=False,
+                                                         pairs_path=listed), "m")
+    assert [(r["item_a"], r["item_b"]) for r in plan.tasks.to_pylist()] == [("b", "c"), ("a", "b")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n")
+    with pytest.raises(InputDataError, match="columns a, b"):
+        plan_tasks(candidates, ingest, ExtractSection(tasks=[LlmTask.PAIR], pairs_path=bad), "m")
 
 
 CATALOG = {  # item id -> (title, price); the last four are in no queued pair, only in the catalog

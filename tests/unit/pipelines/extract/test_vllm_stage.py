@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from kg.schema import LlmTask
-from pipelines.config import ExtractSection
 from pipelines.extract.answering import ANSWER_SCHEMA
 from pipelines.extract.cache import AnswerCache
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.prompts import PROMPTS, cache_key, canonical_json
 from pipelines.extract.vllm_stage import finalize, postprocess, preprocess, processor_config
 
