@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,9 @@ import pyarrow.parquet as pq
 from kg.arrow_schema import arrow_schema_of
 from kg.errors import ConfigError
 from kg.schema import AnswerStatus, Concept, ItemFacts, Relation
-from pipelines.config import ExtractSection
 from pipelines.extract import local_server
 from pipelines.extract.answering import ANSWER_SCHEMA, HttpAnswerer, lookup
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.http_client import ChatClient
 from pipelines.extract.records import Accounting, RecordBuilder
 from pipelines.extract.tasks import plan_tasks
@@ -144,8 +145,9 @@ def run_extract(settings: ExtractSection, ingest_dir: Path, candidates_dir: Path
                  plan.tasks.num_rows, endpoint.model, settings.backend, plan.prefiltered.num_rows)
         if plan.tasks.num_rows:
             _answer(settings, endpoint, out_dir / "tasks", out_dir / "answers")
-        else:
-            (out_dir / "answers").mkdir(parents=True, exist_ok=True)
+        else:  # nothing to ask: answers/ holds the pre-filter's alone, not an earlier run's as well
+            shutil.rmtree(out_dir / "answers", ignore_errors=True)
+            (out_dir / "answers").mkdir(parents=True)
         pq.write_table(plan.prefiltered, out_dir / "answers" / "prefilter.parquet")
     accounting, rows = _records(out_dir / "answers", out_dir, run_id, settings.min_confidence)
     summary = accounting.summary(timer.elapsed())

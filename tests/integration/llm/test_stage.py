@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 from kg.schema import LlmTask
-from pipelines.config import ExtractSection
 from pipelines.extract.cache import AnswerCache
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.job import run_extract
 from pipelines.outputs import require_complete
 from tests._support.chat_server import ChatServer, Reply, answer_for
@@ -99,3 +99,15 @@ def test_score_command_prints_both_methods_on_the_ground_truth(mined: Path, serv
     missing = CliRunner().invoke(app, ["extract", "score", "--pred", str(tmp_path / "nowhere"), "--labels",
                                        str(mined / "raw" / "ground_truth.parquet")])
     assert missing.exit_code == 2 and "no extract answers here" in missing.output
+
+
+def test_a_rerun_with_nothing_to_ask_keeps_no_answers_of_the_earlier_run(mined: Path, server: ChatServer,
+                                                                          tmp_path: Path) -> None:
+    out = tmp_path / "x"
+    first = run_extract(settings(server, tmp_path / "cache"), mined / "ingest", mined / "candidates", out, "run1")
+    assert first.details["asked_llm"] > 0
+    nothing = settings(server, tmp_path / "cache").model_copy(update={"tasks": []})
+    again = run_extract(nothing, mined / "ingest", mined / "candidates", out, "run2")
+    assert again.details["questions"] == 0
+    assert pl.read_parquet(out / "answers").height == 0
+    assert pl.read_parquet(out / "relations").height == 0
