@@ -108,7 +108,15 @@ class FalkorDBStore(GraphStore):
         return self._rows(self._graph.query(query, timeout=int(self._timeout_s * 1000)))
 
     def _read(self, query: str, params: Row) -> list[Row]:
-        return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
+        """Rows of a read; a graph nothing was written to yet (no key on the server) reads as empty."""
+        import redis
+
+        try:
+            return self._rows(self._graph.ro_query(query, params, timeout=int(self._timeout_s * 1000)))
+        except redis.exceptions.ResponseError as e:
+            if _no_such_graph(e):
+                return []
+            raise
 
     def upsert_items(self, rows: pa.Table) -> None:
         """MERGE items by id, the rows encoded a column at a time (`params`)."""
@@ -227,8 +235,6 @@ class FalkorDBStore(GraphStore):
         takes about 9 µs a relation. MERGE does not need it: both endpoints are bound, so an
         existing relationship is found among the edges between them.
         """
-        import redis
-
         token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         waited_since = last_log = time.monotonic()
         while not self._db.connection.set(self._lease_key, token, nx=True, px=int(self._lease_s * 1000)):
@@ -240,12 +246,7 @@ class FalkorDBStore(GraphStore):
                 last_log = time.monotonic()
             time.sleep(LEASE_POLL_S)
         self._lease_token = token
-        try:
-            first = not self._read(cypher.ANY_RELATIONSHIP, {})
-        except redis.exceptions.ResponseError as e:
-            if not _no_such_graph(e):
-                raise
-            first = True
+        first = not self._read(cypher.ANY_RELATIONSHIP, {})
         if first:
             for cache in self._node_ids.values():
                 cache.clear()

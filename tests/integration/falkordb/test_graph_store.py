@@ -207,3 +207,9 @@ def test_nodes_without_an_id_or_with_a_nul_character_are_quarantined(store: Grap
         "invalid concept: aliases: holds a NUL character", "invalid item: item_id: missing",
         "invalid item: title: holds a NUL character"]
     assert store.counts() == {"nodes": 2, "relations": 1}
+
+
+def test_a_graph_nothing_was_written_to_reads_as_empty(falkordb_url: str) -> None:
+    with FalkorDBStore(falkordb_url, "never-written") as store:
+        assert store.review_queue(CurationStatus.PROPOSED, 10) == []
+        assert list(store.pages(cypher.CURATED_LABELS, {})) == []
