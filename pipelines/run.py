@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from kg.factory import embedded_server_for_run
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
 from pipelines.ray_runtime import ensure_ray
@@ -12,15 +13,17 @@ from pipelines.steps.candidates import candidates_step
 from pipelines.steps.extract import extract_step
 from pipelines.steps.graph import graph_steps
 from pipelines.steps.ingest import ingest_step, synth_step
+from pipelines.steps.refine import refine_step
 from pipelines.summary import write_summary
 
 log = logging.getLogger("kgrec")
 
 
 def run_pipeline(settings: Settings) -> RunDirectory:
-    """Run every stage: synth (if configured) through train, export and CTR (`run.ctr`).
+    """Run every stage, synth (if configured) through train, export and CTR (`run.ctr`).
 
-    The manifest records each stage as it finishes.
+    Between extract and the graph load, refine decides what the answers say. The manifest
+    records each stage as it finishes.
 
     A failing stage marks the manifest failed with the error and re-raises it.
     """
@@ -33,7 +36,9 @@ def run_pipeline(settings: Settings) -> RunDirectory:
         ingest_step(settings, run)
         candidates_step(settings, run)
         extract_step(settings, run)
-        graph_steps(settings, run)
+        with embedded_server_for_run(settings.graph):  # refine reads the curators' decisions
+            refine_step(settings, run)
+            graph_steps(settings, run)
         _model_steps(settings, run)
         write_summary(run)
     except BaseException as e:

@@ -1,4 +1,4 @@
-"""`kgrec refine ...`: the refine stage's commands (the critic's training for now)."""
+"""`kgrec refine ...`: the refine stage (the decided graph input) and the critic's training."""
 
 from __future__ import annotations
 
@@ -9,7 +9,43 @@ import typer
 
 from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
 
-refine_app = typer.Typer(no_args_is_help=True, help="Refine mined and extracted relations: the critic.")
+refine_app = typer.Typer(help="Refine mined and extracted relations into the graph input; train the critic.")
+
+
+@refine_app.callback(invoke_without_command=True)
+def refine(
+    ctx: typer.Context,
+    candidates: Annotated[Path | None, typer.Option("--candidates", help="The candidates output.")] = None,
+    ingest: Annotated[Path | None, typer.Option("--ingest", help="The ingest output (the items).")] = None,
+    extract: Annotated[Path | None, typer.Option(
+        "--extract", help="The extract output (answers, relations); without it only co-purchases.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory: the graph input.")] = None,
+    critic: Annotated[Path | None, typer.Option(
+        "--critic", help="A saved critic directory (default: the newest under refine.critic_dir).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Decide what the mined pairs and LLM answers say; write what `kgrec graph load` reads."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if candidates is None or ingest is None or out is None:
+        console.print("[bold red]error:[/] kgrec refine needs --candidates, --ingest and --out "
+                      "(and usually --extract), or a subcommand (train-critic)", soft_wrap=True)
+        raise typer.Exit(code=2)
+    from pipelines.manifest import new_run_id
+    from pipelines.outputs import require_complete
+    from pipelines.ray_runtime import ensure_ray
+    from pipelines.refine.job import RefineInputs
+    from pipelines.steps.refine import refine_stage
+
+    with user_errors():
+        settings = settings_from(config, {"refine": {"critic": critic}} if critic is not None else None)
+        inputs = RefineInputs(ingest, candidates, extract)
+        for path, stage in ((ingest, "ingest"), (candidates, "candidates"), (extract, "extract")):
+            if path is not None:
+                require_complete(path, stage)  # fail fast, before paying for Ray's start-up
+        ensure_ray(settings.ray)
+        report = refine_stage(settings, inputs, out, new_run_id())
+    typer.echo(report.model_dump_json(indent=2))
 
 
 @refine_app.command("train-critic")

@@ -10,7 +10,7 @@ from kg.config import Section
 
 
 class RefineSection(Section):
-    """The refine stage: the critic that scores relations (`kgrec refine train-critic`)."""
+    """The refine stage: the critic that scores relations and the thresholds `kgrec refine` decides by."""
 
     critic_dir: Path = Field(
         default=Path(".kgrec/critics"),
@@ -21,4 +21,13 @@ class RefineSection(Section):
         "kind has no critic and nothing acts on a guess.")
     folds: int = Field(default=5, ge=2, le=20, description="Cross-validation folds of the training report.")
     threshold: float = Field(
-        default=0.5, gt=0, lt=1, description="Critic score at or above which a pair is of the kind.")
+        default=0.5, gt=0, lt=1, description="Critic score at or above which a pair is of the kind: "
+        "`kgrec refine` keeps a relation scoring at least this for its kind and drops the others.")
+    relabel_threshold: float = Field(
+        default=0.8, gt=0, lt=1, description="Critic variant score at or above which a relation the "
+        "proposer called a complement or substitute becomes VARIANT_OF (both opinions recorded).")
+    critic: Path | None = Field(
+        default=None, description="A saved critic to score with (a critic-<hash> directory); default "
+        "the newest under critic_dir, none when there is none.")
+    workers: int = Field(default=1, ge=1, description="Ray actors scoring pairs (each loads the encoder).")
+    batch_size: int = Field(default=1024, ge=1, description="Answered pairs per scoring batch.")

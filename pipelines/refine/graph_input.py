@@ -1,7 +1,7 @@
-"""The graph input of a run: items, behavioural relations and extracted knowledge in one directory.
+"""The catalog and behavioural half of the graph input: `items/` and CO_PURCHASED `relations/`.
 
-Reads the ingest, candidates and extract outputs and writes `items/`, `relations/` and
-`concepts/` as `kgrec graph load` expects them (`kg.load`).
+`kgrec refine` (`pipelines.refine.job`) writes these first, then the knowledge it decided
+beside them, in the layout `kgrec graph load` reads (`kg.load`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from kg.arrow_schema import conform
-from kg.schema import Concept, Relation, RelationType, relation_id
-from pipelines.outputs import count_rows, require_complete
+from kg.schema import Relation, RelationType, relation_id
+from pipelines.outputs import count_rows
 
 BEHAVIOUR_MODEL = "cooccurrence"
 
@@ -25,18 +25,13 @@ def _evidence_id(pairs: pl.DataFrame) -> str:
     return "pairs:" + hashlib.sha256(columns.write_csv().encode()).hexdigest()[:24]
 
 
-def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir: Path,
-                      extract_dir: Path | None = None) -> dict[str, int]:
-    """Items, behavioural CO_PURCHASED relations and extracted knowledge, ready for `graph load`.
+def write_behaviour(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir: Path) -> dict[str, int]:
+    """Items and behavioural CO_PURCHASED relations (`relations/part-00000.parquet`) into `out_dir`.
 
-    Extracted relations and concepts (from `kgrec extract`) are added as they are when
-    `extract_dir` is given. Behavioural confidence is the pair's NPMI clipped to [0, 1];
-    support is its basket count.
+    Behavioural confidence is the pair's NPMI clipped to [0, 1]; support is its basket count.
     The evidence id is a content hash of the pairs, so re-running on the same data adds no
     support twice, while a run over new data does.
     """
-    require_complete(ingest_dir, "ingest")
-    require_complete(candidates_dir, "candidates")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "items").mkdir(exist_ok=True)
     (out_dir / "relations").mkdir(exist_ok=True)
@@ -65,13 +60,4 @@ def build_graph_input(ingest_dir: Path, candidates_dir: Path, run_id: str, out_d
         pl.lit(_evidence_id(pairs)).alias("evidence_id"),
     )
     pq.write_table(conform(relations.to_arrow(), Relation), out_dir / "relations" / "part-00000.parquet")
-    counts = {"items": count_rows(out_dir / "items"), "relations": relations.height}
-    if extract_dir is not None:
-        require_complete(extract_dir, "extract")
-        extracted = conform(pq.read_table(extract_dir / "relations"), Relation)
-        pq.write_table(extracted, out_dir / "relations" / "part-00001.parquet")
-        (out_dir / "concepts").mkdir(exist_ok=True)
-        concepts = conform(pq.read_table(extract_dir / "concepts"), Concept)
-        pq.write_table(concepts, out_dir / "concepts" / "part-00000.parquet")
-        counts |= {"relations": counts["relations"] + extracted.num_rows, "concepts": concepts.num_rows}
-    return counts
+    return {"items": count_rows(out_dir / "items"), "relations": relations.height}

@@ -1,4 +1,4 @@
-"""The graph steps of `kgrec run` and `kgrec graph load|snapshot`: graph input, load, snapshot.
+"""The graph steps of `kgrec run` and `kgrec graph load|snapshot`: load the refined input, snapshot.
 
 The store comes from `kg.factory`; the load and the snapshot are `kg.load` and `kg.snapshot`,
 reported as stages.
@@ -17,19 +17,13 @@ from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import count_rows
 from pipelines.progress import progress_bar
-from pipelines.refine.graph_input import build_graph_input
 from pipelines.report import StageReport, Timer
 
 
 def graph_steps(settings: Settings, run: RunDirectory) -> None:
-    """The run's graph input into the graph store, then a snapshot of it for the GNN."""
-    timer = Timer()
-    counts = build_graph_input(run.stage_dir("ingest"), run.stage_dir("candidates"), run.run_id,
-                               run.stage_dir("graph_input"), run.stage_dir("extract"))
-    run.record(StageReport(name="graph_input", rows=counts, wall_s=timer.elapsed(),
-                           outputs={"dir": str(run.stage_dir("graph_input"))}))
+    """The run's refined graph input (`refine/`) into the graph store, then a snapshot for the GNN."""
     with embedded_server_for_run(settings.graph):
-        run.record(load_step(settings.graph, run.stage_dir("graph_input")))
+        run.record(load_step(settings.graph, run.stage_dir("refine")))
         run.record(snapshot_step(settings.graph, datetime.now(UTC), run.stage_dir("snapshot")))
 
 

@@ -1,23 +1,31 @@
-"""The refine steps: a critic trained from labels on the features of the labeled pairs.
+"""The refine steps: `kgrec refine` (the decided graph input) and the critic's training.
 
 The only refine code that reaches gnn/: it hands `pipelines.refine.features` a text similarity
-made from all-MiniLM-L6-v2 (`gnn.text.TextEncoder`, the same cached encoder the GNN uses).
+made from all-MiniLM-L6-v2 (`gnn.text.TextEncoder`, the same cached encoder the GNN uses). The
+curators' decisions, which refine never overrides, are read from the configured graph store.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from kg import cypher
+from kg.config import GraphSection
+from kg.factory import embedded_server_for_run, make_store
 from pipelines.config import Settings
+from pipelines.manifest import RunDirectory
 from pipelines.outputs import require_complete
-from pipelines.refine.critic import Critic, save_critic, train_critic
+from pipelines.refine.critic import Critic, latest_critic, load_critic, save_critic, train_critic
 from pipelines.refine.features import FEATURE_VERSION, FEATURES, Similarity, pair_features
+from pipelines.refine.job import RefineInputs, run_refine
 from pipelines.refine.labels import read_labels
 from pipelines.refine.titles import TitleModel
+from pipelines.report import StageReport
 
 log = logging.getLogger("kgrec")
 
@@ -62,3 +70,32 @@ def train_critic_step(settings: Settings, labels: list[Path], ingest_dir: Path, 
     critic = train_critic(features, label_set, FEATURES, FEATURE_VERSION, min_labels=section.min_labels,
                           folds=section.folds, threshold=section.threshold, sources=[str(p) for p in labels])
     return critic, save_critic(critic, section.critic_dir)
+
+
+def refine_step(settings: Settings, run: RunDirectory) -> None:
+    """`kgrec run`'s refine: the run's ingest, candidates and extract outputs into `refine/`."""
+    inputs = RefineInputs(run.stage_dir("ingest"), run.stage_dir("candidates"), run.stage_dir("extract"))
+    run.record(refine_stage(settings, inputs, run.stage_dir("refine"), run.run_id))
+
+
+def refine_stage(settings: Settings, inputs: RefineInputs, out_dir: Path, run_id: str) -> StageReport:
+    """Refine `inputs` into `out_dir` with the configured (or newest) critic and the curators' decisions.
+
+    Raises:
+        ConfigError: the configured critic is not a saved critic of this feature version.
+        StoreUnavailable: the graph store holding the curators' decisions cannot be reached.
+    """
+    section = settings.refine
+    critic = (load_critic(section.critic, FEATURE_VERSION) if section.critic is not None
+              else latest_critic(section.critic_dir, FEATURE_VERSION))
+    log.info("refine: critic %s", critic.manifest.version if critic else "none (relations kept as proposed)")
+    with embedded_server_for_run(settings.graph):
+        curated = curated_ids(settings.graph)
+    similarity = functools.partial(title_similarity, settings.gnn.text_cache_dir)
+    return run_refine(section, inputs, out_dir, run_id, critic, curated, similarity)
+
+
+def curated_ids(settings: GraphSection) -> set[str]:
+    """Ids of the relations curators accepted or rejected (human-scale: read in pages)."""
+    with make_store(settings) as store:
+        return {str(row["id"]) for page in store.pages(cypher.CURATED_LABELS, {}) for row in page}

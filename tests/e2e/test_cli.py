@@ -1,30 +1,13 @@
 """The `kgrec` command line, run as users run it: a fresh process per command."""
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import polars as pl
 import yaml
 
-KGREC = [sys.executable, "-m", "pipelines.cli"]
-
-
-def _kgrec(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run kgrec and return its exit code and output.
-
-    Output goes through files, not pipes: Ray's daemons inherit the command's stdout and
-    stderr and may outlive it by minutes, and a pipe reader would wait for them too.
-    """
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        completed = subprocess.run([*KGREC, *args], cwd=cwd, stdout=out, stderr=err, text=True,
-                                   timeout=600, env={**os.environ, **(env or {})})
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(completed.args, completed.returncode, out.read(), err.read())
+from tests._support.cli import kgrec as _kgrec
+from tests._support.cli import run_dir_of
 
 
 def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> None:
@@ -41,17 +24,18 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     }))
     result = _kgrec("run", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    # the run directory is the last line kgrec prints (Ray's log monitor may add lines after it)
-    run_dir = next(Path(line) for line in reversed(result.stdout.splitlines())
-                   if line.startswith(str(tmp_path / "runs")))
+    run_dir = run_dir_of(result, tmp_path / "runs")
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
-    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "extract", "graph_input",
+    assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "extract", "refine",
                                                         "graph_load", "snapshot", "train", "embed_export", "ctr"]
     extract, load = manifest["stages"][3], manifest["stages"][5]
     assert extract["rows"]["questions"] == 8 + 2 and extract["details"]["model"] == "SmolLM2-135M-Instruct.Q4_1"
     assert extract["details"]["asked_llm"] + extract["details"]["prefilter_hits"] == 10
-    assert load["rows"]["relations_counted"] == manifest["stages"][2]["rows"]["pairs"] + extract["rows"]["relations"]
+    refine = manifest["stages"][4]
+    assert refine["rows"]["relations"] == manifest["stages"][2]["rows"]["pairs"] + extract["rows"]["relations"]
+    assert refine["details"]["critic"] == "none" and refine["details"]["dropped_by_critic"] == 0
+    assert load["rows"]["relations_counted"] == refine["rows"]["relations"]
     ingest = manifest["stages"][1]
     assert ingest["rows"]["events"] + ingest["rows"]["quarantined_events"] == 20_000
     assert sum(ingest["bad_rows"].values()) == ingest["rows"]["quarantined_events"] > 0

@@ -1,0 +1,129 @@
+"""The curation loop: `kgrec run`, curators decide, `curate export` trains a critic, the next run uses it.
+
+The LLM is a scripted OpenAI-compatible server that calls every pair a complement (as the small
+local model nearly does); the curator's decisions come from the synthetic ground truth, i.e. the
+labels are the truth the generator built into the data. What is checked is the machinery: the
+critic trained from the export decides the next run's relations, curated relations keep their
+status and come through untouched, and the review queue is reordered by the critic's uncertainty.
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from kg.config import GraphSection
+from kg.factory import make_store
+from kg.schema import CurationStatus
+from tests._support.chat_server import ChatServer, Reply, answer_for
+from tests._support.cli import kgrec, run_dir_of
+
+KNOWLEDGE = ("COMPLEMENTS", "SUBSTITUTES", "VARIANT_OF")
+
+
+@pytest.fixture
+def llm() -> Iterator[ChatServer]:
+    server = ChatServer(lambda body, n: Reply(answer_for(body)))
+    yield server
+    server.close()
+
+
+def _config(tmp_path: Path, llm: ChatServer) -> Path:
+    config = tmp_path / "kgrec.yaml"
+    config.write_text(yaml.safe_dump({
+        "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
+        "run": {"runs_dir": str(tmp_path / "runs"), "ctr": False},
+        "graph": {"state_dir": str(tmp_path / "falkordb")},
+        "synth": {"events": 20_000, "seed": 11},
+        "candidates": {"llm_budget": 120},
+        "extract": {"backend": "openai", "base_url": llm.base_url, "model": "scripted", "tasks": ["pair"],
+                    "max_pairs": 120, "cache_dir": str(tmp_path / "llm_cache"), "retry_backoff_s": 0.01},
+        "refine": {"critic_dir": str(tmp_path / "critics"), "min_labels": 3},
+        "gnn": {"max_events": 2000, "epochs": 1, "text_cache_dir": str(tmp_path / "text_cache")},
+    }))
+    return config
+
+
+def _queue(graph: GraphSection) -> list[dict[str, object]]:
+    with make_store(graph) as store:
+        return [r for r in store.review_queue(CurationStatus.PROPOSED, 10_000) if r["type"] in KNOWLEDGE]
+
+
+def _truth(run_dir: Path) -> set[tuple[str, str, str]]:
+    """(a, b, relation type) of the generator's item-item truth, unordered."""
+    truth = pl.read_parquet(run_dir / "synth" / "ground_truth.parquet").filter(pl.col("tail_kind") == "item")
+    types = {"complement": "COMPLEMENTS", "substitute": "SUBSTITUTES", "variant_of": "VARIANT_OF"}
+    return {(min(h, t), max(h, t), types[r]) for h, r, t in truth.select("head", "relation", "tail").iter_rows()
+            if r in types}
+
+
+def _curate(queue: list[dict[str, object]], truth: set[tuple[str, str, str]], cwd: Path, config: Path) -> None:
+    """Accept what the truth holds, reject the rest."""
+    def true(r: dict[str, object]) -> bool:
+        head, tail = str(r["head"]), str(r["tail"])
+        return (min(head, tail), max(head, tail), str(r["type"])) in truth
+
+    for verb, ids in (("accept", [str(r["id"]) for r in queue if true(r)]),
+                      ("reject", [str(r["id"]) for r in queue if not true(r)])):
+        assert len(ids) >= 3, f"too few to {verb}"
+        done = kgrec("curate", verb, *ids, "--by", "tester", "--config", str(config), cwd=cwd)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_critic_trained_from_curated_labels_decides_the_next_run_and_reorders_the_queue(
+        tmp_path: Path, llm: ChatServer) -> None:
+    config = _config(tmp_path, llm)
+    graph = GraphSection(state_dir=tmp_path / "falkordb")
+    started = kgrec("graph", "start", "--config", str(config), cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    try:
+        first = kgrec("run", "--config", str(config), cwd=tmp_path)
+        assert first.returncode == 0, first.stderr[-3000:]
+        run1 = run_dir_of(first, tmp_path / "runs")
+        before = _queue(graph)
+        assert all(r["critic_score"] is None for r in before)  # no critic yet: by support alone
+        assert [r["support"] for r in before] == sorted((r["support"] for r in before), reverse=True)
+        labelled = before[: len(before) * 2 // 3]  # the curators got through the top two thirds
+        _curate(labelled, _truth(run1), tmp_path, config)
+        curated = {str(r["id"]) for r in labelled}
+
+        labels = tmp_path / "labels.csv"
+        exported = kgrec("curate", "export", "--out", str(labels), "--config", str(config), cwd=tmp_path)
+        assert exported.returncode == 0, exported.stderr
+        trained = kgrec("refine", "train-critic", "--labels", str(labels), "--ingest", str(run1 / "ingest"),
+                        "--candidates", str(run1 / "candidates"), "--extract", str(run1 / "extract"),
+                        "--config", str(config), cwd=tmp_path)
+        assert trained.returncode == 0, trained.stderr[-3000:]
+        assert "complement:" in trained.stdout and "precision" in trained.stdout
+
+        second = kgrec("run", "--config", str(config), cwd=tmp_path)
+        assert second.returncode == 0, second.stderr[-3000:]
+        run2 = run_dir_of(second, tmp_path / "runs")
+        stages = {s["name"]: s for s in json.loads((run2 / "manifest.json").read_text())["stages"]}
+        refine = stages["refine"]
+        assert refine["details"]["critic"].startswith("critic-")
+        assert refine["details"]["kept_by_curator"] == len(curated)  # every curated relation came through
+        assert stages["extract"]["details"]["asked_llm"] == 0  # the answers came from the cache
+        relations = pl.read_parquet(run2 / "refine" / "relations").filter(pl.col("type").is_in(KNOWLEDGE))
+        by_critic = relations.filter(pl.col("decided_by") == refine["details"]["critic"])
+        assert by_critic.height > 0 and by_critic["critic_score"].is_not_null().all()
+        assert (by_critic["critic_score"] >= by_critic["decision_threshold"]).all()
+        dropped = pl.read_parquet(run2 / "refine" / "dropped")
+        assert dropped.height == refine["details"]["dropped_by_critic"]
+
+        with make_store(graph) as store:  # the curators' decisions stand
+            statuses = {r["id"]: r["status"] for page in store.pages(
+                "MATCH ()-[r]->() WHERE r.id > $after RETURN r.id AS id, r.status AS status ORDER BY r.id "
+                "LIMIT $limit", {}) for r in page}
+        assert all(statuses[i] in ("accepted", "rejected") for i in curated)
+        after = _queue(graph)
+        scored = [r for r in after if r["critic_score"] is not None]
+        assert scored, "the new run's proposals carry critic scores"
+        priority = [(1 - abs(2 * float(r["critic_score"]) - 1)) * int(r["support"]) for r in scored]
+        assert priority == sorted(priority, reverse=True)
+        assert [r["id"] for r in after[:len(scored)]] == [r["id"] for r in scored]  # scored ones first
+    finally:
+        kgrec("graph", "stop", "--config", str(config), cwd=tmp_path)
