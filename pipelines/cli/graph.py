@@ -58,10 +58,14 @@ def graph_status(config: ConfigOption = None) -> None:
 
 @graph_app.command("load")
 def graph_load(
-    in_dir: Annotated[Path, typer.Option("--in", help="Directory with relations/ (+ items/, concepts/).")],
+    in_dir: Annotated[Path, typer.Option(
+        "--in", help="A graph input: items/ and relations/ (+ concepts/), as `kgrec refine` writes it.")],
     config: ConfigOption = None,
 ) -> None:
-    """Load relations idempotently; re-running resumes after the last finished batch."""
+    """Load relations idempotently; re-running resumes after the last finished batch.
+
+    A directory without items/ is refused: its relations' items would all be quarantined.
+    """
     from pipelines.steps.graph import load_step
 
     with user_errors():

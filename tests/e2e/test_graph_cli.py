@@ -70,6 +70,10 @@ def test_curator_round_trip(tmp_path: Path) -> None:
             strong: (None, None), scored: (0.5, "critic-3fa2")}
         status = _kgrec("graph", "status", cwd=tmp_path, env=env)
         assert "3 nodes, 3 relations" in status.stdout
+        (tmp_path / "extract" / "relations").mkdir(parents=True)
+        refused = _kgrec("graph", "load", "--in", "extract", cwd=tmp_path, env=env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert "extract: has relations/ but no items/" in refused.stderr and "kgrec refine" in refused.stderr
     finally:
         assert "stopped" in _kgrec("graph", "stop", cwd=tmp_path, env=env).stdout
 

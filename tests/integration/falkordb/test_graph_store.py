@@ -88,11 +88,11 @@ def test_evidence_from_new_runs_merges(store: GraphStore, tmp_path: Path) -> Non
     load_directory(store, _write_input(tmp_path / "a", [_relation("A", RelationType.COMPLEMENTS, "B", "run1")],
                                        items=["A", "B"]), 100, POLICY)
     same_evidence_new_run = _relation("A", RelationType.COMPLEMENTS, "B", "run9", evidence_id="evidence-of-run1")
-    load_directory(store, _write_input(tmp_path / "rerun", [same_evidence_new_run]), 100, POLICY)
+    load_directory(store, _write_input(tmp_path / "rerun", [same_evidence_new_run], items=["A", "B"]), 100, POLICY)
     assert _edges(store, tmp_path / "s0").row(0, named=True)["support"] == 3  # re-run on the same data
     later = _relation("A", RelationType.COMPLEMENTS, "B", "run2", support=2,
                       first_seen=datetime(2026, 1, 1, tzinfo=UTC), last_seen=datetime(2026, 1, 20, tzinfo=UTC))
-    load_directory(store, _write_input(tmp_path / "b", [later]), 100, POLICY)
+    load_directory(store, _write_input(tmp_path / "b", [later], items=["A", "B"]), 100, POLICY)
     edge = _edges(store, tmp_path / "s").row(0, named=True)
     assert edge["support"] == 5
     assert edge["first_seen"] == datetime(2026, 1, 1, tzinfo=UTC)
@@ -107,7 +107,7 @@ def test_curators_decisions_survive_reloads(store: GraphStore, tmp_path: Path) -
     store.set_status([dropped["id"]], CurationStatus.REJECTED, "ann")
     rerun = [{**kept, "run_id": "run2", "evidence_id": "ev2", "confidence": 0.1},
              {**dropped, "run_id": "run2", "evidence_id": "ev2"}]
-    load_directory(store, _write_input(tmp_path / "b", rerun), 100, POLICY)
+    load_directory(store, _write_input(tmp_path / "b", rerun, items=[]), 100, POLICY)  # the graph holds them
     assert store.review_queue(CurationStatus.PROPOSED, 10) == []
     statuses = dict(_edges(store, tmp_path / "s").select("id", "status").iter_rows())
     assert statuses == {kept["id"]: "accepted", dropped["id"]: "rejected"}
