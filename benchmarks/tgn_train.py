@@ -93,7 +93,8 @@ def _write_inputs(dataset: str, max_events: int | None, work: Path) -> dict[str,
         pl.lit("CO_PURCHASED").alias("type"), pl.col("item_a").alias("head"), pl.col("item_b").alias("tail"),
         pl.lit("proposed").alias("status"), pl.col("npmi").clip(0.0, 1.0).alias("confidence"),
         pl.col("n_ab").alias("support"), "lift", "first_seen", "last_seen",
-        pl.lit("cooccurrence").alias("model"))
+        pl.lit("cooccurrence").alias("model"), pl.lit(None, pl.Float64).alias("critic_score"),
+        pl.lit(None, pl.String).alias("decided_by"), pl.lit(None, pl.String).alias("proposed_type"))
     snapshot = work / "snapshot"
     snapshot.mkdir()
     pq.write_table(relations.to_arrow().cast(RELATION_SCHEMA), snapshot / "relations.parquet")

@@ -65,13 +65,34 @@ def arrow_schema_of(model: type[BaseModel]) -> pa.Schema:
     return pa.schema(fields)
 
 
+Columns = typing.TypeVar("Columns", pa.Table, pa.RecordBatch)
+
+
+def with_optional_columns(data: Columns, model: type[BaseModel]) -> Columns:
+    """`data` with an all-null column appended for each absent model field whose default is None.
+
+    Tables outlive the model: a field added later as optional (nullable, default None) is
+    absent from files written before it, and a row of such a file means what the model makes
+    of a row without the key, which is null. Fields with any other default, and required
+    ones, are not filled: their absence stays an error for the caller to raise.
+    """
+    for field in arrow_schema_of(model):
+        if field.name not in data.schema.names and model.model_fields[field.name].default is None:
+            data = data.append_column(field, pa.nulls(data.num_rows, field.type))
+    return data
+
+
 def conform(table: pa.Table, model: type[BaseModel]) -> pa.Table:
     """Select and cast `table`'s columns to the model's schema (order, types, metadata).
 
+    An absent optional field (default None) becomes a column of nulls (`with_optional_columns`).
+
     Raises:
-        KeyError: a model field has no column in `table` (a programming error upstream).
+        KeyError: a required field, or one with another default, has no column in `table`
+            (a programming error upstream).
     """
     schema = arrow_schema_of(model)
+    table = with_optional_columns(table, model)
     columns = [table.column(f.name).cast(f.type) for f in schema]
     return pa.Table.from_arrays(columns, schema=schema)
 

@@ -99,12 +99,15 @@ def resolve_nodes(label: Label) -> str:
     return RESOLVE_NODES.format(label=label)
 
 
+# The refine stage's decision on a relation (`kg.schema.Relation`): a row whose `decided_by` is
+# set carries all four, as the latest judgement of the relation; a row without one carries none.
+DECISION_FIELDS = ("decided_by", "critic_score", "decision_threshold", "proposed_type")
 # What a new relationship holds besides its `id`: these row fields as they are, status
 # `NEW_STATUS`, `created_at` and `updated_at` the load's time, and `evidence_ids` the row's one
 # evidence id. The MERGE below and FalkorDB's bulk writer (`kg.backends.falkordb.bulk`) both follow it.
 NEW_STATUS = "proposed"
 COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "tail_text", "model",
-                    "prompt_version", "rationale", "run_id")
+                    "prompt_version", "rationale", "run_id", *DECISION_FIELDS)
 
 
 def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPERTY) -> str:
@@ -118,9 +121,16 @@ def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPE
     rows whose endpoints exist (the others are skipped by the MATCH; the loader then finds
     out which, and quarantines them); `written` counts rows whose evidence was added (their
     `updated_at` is this load's `$now`). `endpoints` is one of the `ENDPOINTS_*` heads.
+
+    The decision (`DECISION_FIELDS`) follows the latest row that carries one, whether or not
+    its evidence was counted before: a refine run with a newer critic re-scores existing
+    edges, and a row without a decision (behavioural evidence) leaves the edge's as it is.
+    Either way the same rows loaded again write the same values.
     """
     seen = "row.evidence_id IN r.evidence_ids"  # this evidence is already counted
     copied = ", ".join(f"r.{name} = row.{name}" for name in COPIED_ON_CREATE)
+    decided = "".join(f"\n  r.{name} = CASE WHEN row.decided_by IS NULL THEN r.{name} ELSE row.{name} END,"
+                      for name in DECISION_FIELDS)
     return endpoints.format(tail=tail_label(relation)) + f"""
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
 ON CREATE SET r.status = '{NEW_STATUS}', r.created_at = $now, r.updated_at = $now,
@@ -136,7 +146,7 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
   r.model = CASE WHEN {seen} THEN r.model ELSE row.model END,
   r.prompt_version = CASE WHEN {seen} THEN r.prompt_version ELSE row.prompt_version END,
   r.rationale = CASE WHEN {seen} THEN r.rationale ELSE row.rationale END,
-  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,
+  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,{decided}
   r.updated_at = CASE WHEN {seen} THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN {seen} THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
@@ -157,19 +167,27 @@ MATCH ()-[r:{relation.value} {{id: id}}]->()
 RETURN r.id AS id"""
 
 
-REVIEW_QUEUE = """MATCH (h:Item)-[r]->(t)
+# The review queue's order: what a curator's label teaches the critic most comes first. A scored
+# relation's worth is the critic's uncertainty (1 at a score of 0.5, 0 at 0 or 1) times its
+# support; scored relations come first by it, then the unscored (no critic yet) by support alone.
+REVIEW_ORDER = """ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
+  coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id"""
+
+REVIEW_QUEUE = f"""MATCH (h:Item)-[r]->(t)
 WHERE r.status = $status
 RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
-  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status
-ORDER BY r.confidence DESC, r.support DESC, r.id
+  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
+  r.critic_score AS critic_score, r.decided_by AS decided_by
+{REVIEW_ORDER}
 LIMIT $limit"""
 
 CURATED_LABELS = """MATCH (h:Item)-[r]->(t)
 WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after
 RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
   r.status_by AS status_by, r.status_at AS status_at, r.model AS model,
-  r.prompt_version AS prompt_version, r.confidence AS confidence
+  r.prompt_version AS prompt_version, r.confidence AS confidence, r.critic_score AS critic_score,
+  r.decided_by AS decided_by
 ORDER BY r.id
 LIMIT $limit"""
 
@@ -178,7 +196,8 @@ WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $loaded_by
   AND (r.first_seen IS NULL OR r.first_seen <= $as_of)
 RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
   r.confidence AS confidence, r.support AS support, r.lift AS lift,
-  r.first_seen AS first_seen, r.last_seen AS last_seen, r.model AS model
+  r.first_seen AS first_seen, r.last_seen AS last_seen, r.model AS model,
+  r.critic_score AS critic_score, r.decided_by AS decided_by, r.proposed_type AS proposed_type
 ORDER BY r.id
 LIMIT $limit"""
 

@@ -27,6 +27,8 @@ RELATION_SCHEMA = pa.schema([
     ("id", pa.string()), ("type", pa.string()), ("head", pa.string()), ("tail", pa.string()),
     ("status", pa.string()), ("confidence", pa.float64()), ("support", pa.int64()),
     ("lift", pa.float64()), ("first_seen", TIMESTAMP), ("last_seen", TIMESTAMP), ("model", pa.string()),
+    # the refine stage's decision (null for relations nothing decided, e.g. behavioural ones)
+    ("critic_score", pa.float64()), ("decided_by", pa.string()), ("proposed_type", pa.string()),
 ])
 ITEM_SCHEMA = ITEM_PARAMS  # a snapshot's items have the columns the store was given
 CONCEPT_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("kind", pa.string())])

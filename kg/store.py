@@ -193,7 +193,12 @@ class GraphStore(ABC):
         return list(ids)
 
     def review_queue(self, status: CurationStatus, limit: int) -> list[Row]:
-        """Relations in `status`, most confident and best supported first."""
+        """Up to `limit` relations in `status`, those whose label would teach the critic most first.
+
+        Relations the critic scored come first, by its uncertainty (1 - |2 * critic_score - 1|)
+        times support, then the unscored by support; ties by id (`cypher.REVIEW_ORDER`). Rows
+        hold the relation, its endpoints' titles, evidence, `critic_score` and `decided_by`.
+        """
         return self._read(cypher.REVIEW_QUEUE, {"status": status.value, "limit": limit})
 
     def pages(self, query: str, params: Row, page_size: int = 10_000) -> Iterator[list[Row]]:

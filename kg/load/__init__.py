@@ -6,7 +6,8 @@ of: `validation` (which rows may be stored), `quarantine` (the refused rows and 
 `retry` (a store that went away) and `inputs` (the Parquet directories read in batches).
 """
 
+from kg.load.inputs import require_graph_input
 from kg.load.loader import Loader, LoadReport, load_directory
 from kg.load.retry import RetryPolicy, with_retries
 
-__all__ = ["LoadReport", "Loader", "RetryPolicy", "load_directory", "with_retries"]
+__all__ = ["LoadReport", "Loader", "RetryPolicy", "load_directory", "require_graph_input", "with_retries"]

@@ -1,7 +1,8 @@
 """Idempotent, resumable loading of relation files into a GraphStore.
 
-Input: a directory with `relations/` (Parquet, the `relations` table), and optionally
-`items/` and `concepts/`. Relations are read in bounded batches. Each batch is validated
+Input: a directory with `items/` and `relations/` (Parquet, the `items` and `relations`
+tables), and optionally `concepts/`; a directory without `items/` is refused before anything
+is written (`require_graph_input`). Relations are read in bounded batches. Each batch is validated
 against the pydantic model (a column at a time where the file has the model's types) and
 written per type with UNWIND ... MERGE. A relation naming a missing item or concept is
 skipped by the statement's MATCH; the write reports how many rows matched, and when that
@@ -41,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
-from kg.load.inputs import batches, fingerprint, row_count
+from kg.load.inputs import batches, fingerprint, require_graph_input, row_count
 from kg.load.quarantine import quarantine_reasons, quarantine_row, write_quarantine
 from kg.load.retry import RetryPolicy, is_transient, with_retries
 from kg.load.validation import validate_concepts, validate_items, validate_relations
@@ -108,7 +109,7 @@ class Loader:
 
     Args:
         store: the graph to load into, connected.
-        in_dir: the input directory (`relations/`, optionally `items/` and `concepts/`); the
+        in_dir: the input directory (`items/`, `relations/`, optionally `concepts/`); the
             load keeps its state and quarantine in `<in_dir>/_load/`.
         batch_size: rows per batch read, validated and written (the resume granularity).
         policy: how long to retry a store that went away.
@@ -142,12 +143,14 @@ class Loader:
         end, and returns when they are in use.
 
         Raises:
+            InputDataError: the input directory is no graph input (`require_graph_input`).
             StoreUnavailable: the store stayed away through the policy's retries; the state
                 file says how far the load got, and the same call resumes from there.
             GraphBusy: the store's hold on the graph lapsed mid-load (FalkorDB); not retried,
                 since another load may be writing; running the load again resumes.
         """
         started = time.perf_counter()
+        require_graph_input(self.in_dir)
         self.report = LoadReport()
         self._resume()
         first_load = self._retry("load start", self.store.begin_load)

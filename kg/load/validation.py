@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from kg.arrow_schema import valid_mask
+from kg.arrow_schema import valid_mask, with_optional_columns
 from kg.load.quarantine import quarantine_row
 from kg.schema import Concept, Relation
 from kg.store import ITEM_PARAMS, RELATION_ROWS, Row
@@ -27,8 +27,10 @@ def validate_relations(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.
     (`valid_mask`) and the valid rows are taken as they are; only rows the mask refuses go
     through pydantic, whose verdict and message stand. Otherwise every row goes through
     pydantic and the table is rebuilt from what it made of them, so coercions (an int where a
-    float belongs, other time units) follow the model.
+    float belongs, other time units) follow the model. A file written before an optional field
+    existed lacks its column; it reads as nulls (`with_optional_columns`), on the fast path too.
     """
+    batch = with_optional_columns(batch, Relation)
     mask = valid_mask(batch, Relation)
     refused: list[Row] = []
     if mask is None:

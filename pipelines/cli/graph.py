@@ -58,10 +58,14 @@ def graph_status(config: ConfigOption = None) -> None:
 
 @graph_app.command("load")
 def graph_load(
-    in_dir: Annotated[Path, typer.Option("--in", help="Directory with relations/ (+ items/, concepts/).")],
+    in_dir: Annotated[Path, typer.Option(
+        "--in", help="A graph input: items/ and relations/ (+ concepts/), as `kgrec refine` writes it.")],
     config: ConfigOption = None,
 ) -> None:
-    """Load relations idempotently; re-running resumes after the last finished batch."""
+    """Load relations idempotently; re-running resumes after the last finished batch.
+
+    A directory without items/ is refused: its relations' items would all be quarantined.
+    """
     from pipelines.steps.graph import load_step
 
     with user_errors():
@@ -101,15 +105,23 @@ def curate_list(
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
     config: ConfigOption = None,
 ) -> None:
-    """The review queue: most confident, best supported first."""
+    """The review queue, in the order a curator's labels teach the critic most.
+
+    Relations the critic scored come first, by its uncertainty times support
+    ((1 - |2 * critic - 1|) * support: a score of 0.5 is the most uncertain), then the
+    unscored by support alone (before a critic exists, that is all of them); ties by id.
+    `critic` is the critic's score, blank where it scored none.
+    """
     from kg.factory import make_store
 
     with user_errors(), make_store(settings_from(config).graph) as store:
         rows = store.review_queue(status, limit)
-    table = Table("id", "type", "head", "tail", "conf", "support", "model", title=f"{status.value} relations")
+    table = Table("id", "type", "head", "tail", "conf", "critic", "support", "model",
+                  title=f"{status.value} relations")
     for r in rows:
+        critic = "" if r["critic_score"] is None else f"{r['critic_score']:.2f}"
         table.add_row(r["id"], r["type"], r["head_title"] or r["head"], r["tail_title"] or r["tail"],
-                      f"{r['confidence']:.2f}", str(r["support"]), str(r["model"]))
+                      f"{r['confidence']:.2f}", critic, str(r["support"]), str(r["model"]))
     console.print(table)
 
 
@@ -146,7 +158,10 @@ def curate_export(
     out: Annotated[Path, typer.Option("--out", help="File to write: .parquet or .csv.")],
     config: ConfigOption = None,
 ) -> None:
-    """Every curated label (accepted or rejected) with its provenance: for precision and a critic."""
+    """Every curated label (accepted or rejected) with its provenance and the critic's score.
+
+    For precision scoring, for training a critic, and for how the critic fared against curators.
+    """
     from kg.factory import make_store
 
     with user_errors(), make_store(settings_from(config).graph) as store:
@@ -154,7 +169,8 @@ def curate_export(
     schema = pa.schema([("id", pa.string()), ("type", pa.string()), ("head", pa.string()),
                         ("tail", pa.string()), ("status", pa.string()), ("status_by", pa.string()),
                         ("status_at", pa.int64()), ("model", pa.string()), ("prompt_version", pa.string()),
-                        ("confidence", pa.float64())])
+                        ("confidence", pa.float64()), ("critic_score", pa.float64()),
+                        ("decided_by", pa.string())])
     table = pa.Table.from_pylist(rows, schema=schema)
     if out.suffix == ".csv":
         pacsv.write_csv(table, out)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kg.config import GraphSection
 from kg.factory import embedded_server_for_run, make_store
-from kg.load import RetryPolicy, load_directory
+from kg.load import RetryPolicy, load_directory, require_graph_input
 from kg.snapshot import write_snapshot
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
@@ -30,6 +30,7 @@ def graph_steps(settings: Settings, run: RunDirectory) -> None:
 def load_step(settings: GraphSection, in_dir: Path) -> StageReport:
     """`graph load`: load `in_dir` into the configured store, with progress and retries."""
     timer = Timer()
+    require_graph_input(in_dir)  # before the store is connected: the input is what to fix first
     total = count_rows(in_dir / "relations")
     policy = RetryPolicy(max_retries=settings.max_retries, backoff_s=settings.retry_backoff_s)
     with make_store(settings) as store, progress_bar("graph load", total=total) as advance:

@@ -10,6 +10,7 @@ from tests.e2e.test_cli import _kgrec
 
 
 def _graph_input(directory: Path) -> list[str]:
+    """Two behavioural relations (no decision) and one the critic scored; their ids in that order."""
     (directory / "items").mkdir(parents=True)
     (directory / "relations").mkdir()
     pl.DataFrame({"item_id": ["cups", "plates", "napkins"], "title": ["Paper cups", "Paper plates", "Napkins"],
@@ -26,7 +27,12 @@ def _graph_input(directory: Path) -> list[str]:
                  schema_overrides={"tail_text": pl.String, "first_seen": pl.Datetime("ms", "UTC"),
                                    "last_seen": pl.Datetime("ms", "UTC"), "rationale": pl.String}
                  ).write_parquet(directory / "relations" / "part.parquet")
-    return ids
+    scored = relation_id("plates", RelationType.COMPLEMENTS, "napkins")
+    pl.DataFrame({"id": [scored], "head": ["plates"], "type": "COMPLEMENTS", "tail": ["napkins"],
+                  "confidence": [0.7], "support": [1], "model": "llm", "prompt_version": "pair-v1",
+                  "run_id": "r1", "evidence_id": "e2", "decided_by": "critic-3fa2", "critic_score": [0.5],
+                  "decision_threshold": [0.4]}).write_parquet(directory / "relations" / "part-1.parquet")
+    return [*ids, scored]
 
 
 def test_curator_round_trip(tmp_path: Path) -> None:
@@ -35,25 +41,42 @@ def test_curator_round_trip(tmp_path: Path) -> None:
     started = _kgrec("graph", "start", cwd=tmp_path, env=env)
     assert started.returncode == 0 and "running: pid" in started.stdout
     try:
-        strong, weak = _graph_input(tmp_path / "input")
+        strong, weak, scored = _graph_input(tmp_path / "input")
         loaded = _kgrec("graph", "load", "--in", "input", cwd=tmp_path, env=env)
         assert loaded.returncode == 0, loaded.stderr[-2000:]
-        assert json.loads(loaded.stdout)["rows"]["graph_relations"] == 2
+        assert json.loads(loaded.stdout)["rows"]["graph_relations"] == 3
         queue = _kgrec("curate", "list", cwd=tmp_path, env={**env, "COLUMNS": "250"})
-        assert queue.returncode == 0 and queue.stderr.index(strong) < queue.stderr.index(weak)
+        # the scored relation first (what teaches the critic most), then the unscored by support
+        assert queue.returncode == 0 and queue.stderr.index(scored) < queue.stderr.index(strong) \
+            < queue.stderr.index(weak)
+        assert "critic" in queue.stderr and " 0.50 " in queue.stderr.splitlines()[_line_of(queue.stderr, scored)]
         assert _kgrec("curate", "reject", weak, "--by", "ann", cwd=tmp_path, env=env).returncode == 0
-        assert _kgrec("curate", "accept", strong, "--by", "ann", cwd=tmp_path, env=env).returncode == 0
+        assert _kgrec("curate", "accept", strong, scored, "--by", "ann", cwd=tmp_path, env=env).returncode == 0
         unknown = _kgrec("curate", "accept", "CO_PURCHASED:nope", cwd=tmp_path, env=env)
         assert unknown.returncode == 2 and "no such relation" in unknown.stderr
         exported = _kgrec("curate", "export", "--out", "labels.csv", cwd=tmp_path, env=env)
         assert exported.returncode == 0
         labels = pl.read_csv(tmp_path / "labels.csv")
-        assert dict(labels.select("id", "status").iter_rows()) == {strong: "accepted", weak: "rejected"}
+        assert dict(labels.select("id", "status").iter_rows()) == {strong: "accepted", weak: "rejected",
+                                                                   scored: "accepted"}
         assert set(labels["status_by"]) == {"ann"}
+        decisions = {row[0]: row[1:] for row in labels.select("id", "critic_score", "decided_by").iter_rows()}
+        assert decisions == {strong: (None, None), weak: (None, None), scored: (0.5, "critic-3fa2")}
         snapshot = _kgrec("graph", "snapshot", "--out", "snap", "--as-of", "2100-01-01", cwd=tmp_path, env=env)
         assert snapshot.returncode == 0, snapshot.stderr[-2000:]
-        assert pl.read_parquet(tmp_path / "snap" / "relations.parquet")["id"].to_list() == [strong]
+        snapped = pl.read_parquet(tmp_path / "snap" / "relations.parquet").sort("id")
+        assert snapped["id"].to_list() == sorted([strong, scored])  # the rejected one left out
+        assert {row[0]: row[1:] for row in snapped.select("id", "critic_score", "decided_by").iter_rows()} == {
+            strong: (None, None), scored: (0.5, "critic-3fa2")}
         status = _kgrec("graph", "status", cwd=tmp_path, env=env)
-        assert "3 nodes, 2 relations" in status.stdout
+        assert "3 nodes, 3 relations" in status.stdout
+        (tmp_path / "extract" / "relations").mkdir(parents=True)
+        refused = _kgrec("graph", "load", "--in", "extract", cwd=tmp_path, env=env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert "extract: has relations/ but no items/" in refused.stderr and "kgrec refine" in refused.stderr
     finally:
         assert "stopped" in _kgrec("graph", "stop", cwd=tmp_path, env=env).stdout
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines()) if needle in line)

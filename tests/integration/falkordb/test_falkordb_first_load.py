@@ -43,13 +43,17 @@ def _input(directory: Path, relations: list[dict[str, Any]], items: list[str]) -
     return directory
 
 
+CRITIC_A = {"decided_by": "critic-a", "critic_score": 0.9, "decision_threshold": 0.5}
 RELATIONS = [
-    _relation("A", RelationType.COMPLEMENTS, "B", "e1", rationale=HOSTILE, lift=None),
+    _relation("A", RelationType.COMPLEMENTS, "B", "e1", rationale=HOSTILE, lift=None, **CRITIC_A),
+    # no decision: the one above stays
     _relation("A", RelationType.COMPLEMENTS, "B", "e2", support=5, last_seen=datetime(2026, 3, 1, tzinfo=UTC)),
-    _relation("A", RelationType.USED_FOR, CAMPING, "e1", tail_text=HOSTILE, lift=math.nan),
+    _relation("A", RelationType.USED_FOR, CAMPING, "e1", tail_text=HOSTILE, lift=math.nan,
+              decided_by="llm-rule", proposed_type=HOSTILE),
     _relation("B", RelationType.CO_PURCHASED, "C", "e1", first_seen=None, last_seen=None),
-    # next batch: the first relation again, its evidence already counted, and a new one
-    _relation("A", RelationType.COMPLEMENTS, "B", "e1", support=100),
+    # next batch: the first relation again, its evidence already counted but judged anew, and a new one
+    _relation("A", RelationType.COMPLEMENTS, "B", "e1", support=100, decided_by="critic-b", critic_score=0.25,
+              decision_threshold=0.4, proposed_type="SUBSTITUTES"),
     _relation("C", RelationType.SUBSTITUTES, "D", "e1", lift=math.inf),
     _relation("C", RelationType.SUBSTITUTES, "NOPE", "e1"),
     _relation("D", RelationType.VARIANT_OF, "A", "e1", model="bad\x00model"),
@@ -99,6 +103,11 @@ def test_a_first_load_writes_what_the_merge_writes(falkordb_url: str, tmp_path: 
         # provenance moved to the later evidence, in input order, which has no rationale
         assert complements["run_id"] == "run-e2" and "rationale" not in complements
         assert complements["status"] == "proposed" and created[RELATIONS[2]["id"]]["tail_text"] == HOSTILE
+        assert {k: complements.get(k) for k in cypher.DECISION_FIELDS} == {
+            "decided_by": "critic-b", "critic_score": 0.25, "decision_threshold": 0.4, "proposed_type": "SUBSTITUTES"}
+        used_for = created[RELATIONS[2]["id"]]  # created by GRAPH.BULK: a null is no property there either
+        assert (used_for["decided_by"], used_for["proposed_type"]) == ("llm-rule", HOSTILE)
+        assert "critic_score" not in used_for and "decision_threshold" not in used_for
         assert "lift" not in created[RELATIONS[2]["id"]] and "lift" not in created[RELATIONS[5]["id"]]
         co_purchased = created[RELATIONS[3]["id"]]
         assert co_purchased["support"] == 3 and co_purchased["first_seen"] == 1735689600000

@@ -48,8 +48,9 @@ def _write_input(directory: Path, relations: list[dict[str, Any]], items: list[s
                  concepts: list[dict[str, Any]] | None = None) -> Path:
     (directory / "relations").mkdir(parents=True, exist_ok=True)
     pl.DataFrame(relations, infer_schema_length=None).write_parquet(directory / "relations" / "part.parquet")
-    if items is not None:
+    if items is not None:  # [] is an empty items/: the relations' items are in the graph already
         (directory / "items").mkdir(exist_ok=True)
+    if items:
         pl.DataFrame({"item_id": items, "title": [HOSTILE if i == "A" else f"title {i}" for i in items],
                       "category": ["c"] * len(items), "brand": [None] * len(items)},
                      schema_overrides={"brand": pl.String}).write_parquet(directory / "items" / "part.parquet")
@@ -87,11 +88,11 @@ def test_evidence_from_new_runs_merges(store: GraphStore, tmp_path: Path) -> Non
     load_directory(store, _write_input(tmp_path / "a", [_relation("A", RelationType.COMPLEMENTS, "B", "run1")],
                                        items=["A", "B"]), 100, POLICY)
     same_evidence_new_run = _relation("A", RelationType.COMPLEMENTS, "B", "run9", evidence_id="evidence-of-run1")
-    load_directory(store, _write_input(tmp_path / "rerun", [same_evidence_new_run]), 100, POLICY)
+    load_directory(store, _write_input(tmp_path / "rerun", [same_evidence_new_run], items=["A", "B"]), 100, POLICY)
     assert _edges(store, tmp_path / "s0").row(0, named=True)["support"] == 3  # re-run on the same data
     later = _relation("A", RelationType.COMPLEMENTS, "B", "run2", support=2,
                       first_seen=datetime(2026, 1, 1, tzinfo=UTC), last_seen=datetime(2026, 1, 20, tzinfo=UTC))
-    load_directory(store, _write_input(tmp_path / "b", [later]), 100, POLICY)
+    load_directory(store, _write_input(tmp_path / "b", [later], items=["A", "B"]), 100, POLICY)
     edge = _edges(store, tmp_path / "s").row(0, named=True)
     assert edge["support"] == 5
     assert edge["first_seen"] == datetime(2026, 1, 1, tzinfo=UTC)
@@ -106,7 +107,7 @@ def test_curators_decisions_survive_reloads(store: GraphStore, tmp_path: Path) -
     store.set_status([dropped["id"]], CurationStatus.REJECTED, "ann")
     rerun = [{**kept, "run_id": "run2", "evidence_id": "ev2", "confidence": 0.1},
              {**dropped, "run_id": "run2", "evidence_id": "ev2"}]
-    load_directory(store, _write_input(tmp_path / "b", rerun), 100, POLICY)
+    load_directory(store, _write_input(tmp_path / "b", rerun, items=[]), 100, POLICY)  # the graph holds them
     assert store.review_queue(CurationStatus.PROPOSED, 10) == []
     statuses = dict(_edges(store, tmp_path / "s").select("id", "status").iter_rows())
     assert statuses == {kept["id"]: "accepted", dropped["id"]: "rejected"}
@@ -213,3 +214,56 @@ def test_a_graph_nothing_was_written_to_reads_as_empty(falkordb_url: str) -> Non
     with FalkorDBStore(falkordb_url, "never-written") as store:
         assert store.review_queue(CurationStatus.PROPOSED, 10) == []
         assert list(store.pages(cypher.CURATED_LABELS, {})) == []
+
+
+def _decision(store: GraphStore) -> dict[str, Any]:
+    rows = store._read("MATCH ()-[r]->() RETURN r.decided_by AS decided_by, r.critic_score AS critic_score, "
+                       "r.decision_threshold AS decision_threshold, r.proposed_type AS proposed_type, "
+                       "r.support AS support", {})
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_the_decision_follows_the_latest_refine_and_outlives_loads_without_one(store: GraphStore,
+                                                                                tmp_path: Path) -> None:
+    first = _relation("A", RelationType.COMPLEMENTS, "B", "run1", decided_by="critic-a", critic_score=0.9,
+                      decision_threshold=0.5, proposed_type="SUBSTITUTES")
+    load_directory(store, _write_input(tmp_path / "a", [first], items=["A", "B"]), 100, POLICY)
+    assert _decision(store) == {"decided_by": "critic-a", "critic_score": 0.9, "decision_threshold": 0.5,
+                                "proposed_type": "SUBSTITUTES", "support": 3}
+    # the same evidence judged by a newer critic: the decision moves (all four, nulls too), support does not
+    rescored = {**first, "run_id": "run2", "decided_by": "critic-b", "critic_score": 0.3,
+                "decision_threshold": 0.6, "proposed_type": None}
+    load_directory(store, _write_input(tmp_path / "b", [rescored], items=[]), 100, POLICY)
+    after = {"decided_by": "critic-b", "critic_score": 0.3, "decision_threshold": 0.6, "proposed_type": None}
+    assert _decision(store) == {**after, "support": 3}
+    # new evidence without a decision, from a file written before the decision columns existed
+    undecided = _relation("A", RelationType.COMPLEMENTS, "B", "run3")
+    source = _write_input(tmp_path / "c", [undecided], items=[])
+    load_directory(store, source, 100, POLICY)
+    assert _decision(store) == {**after, "support": 6}
+    edge = _edges(store, tmp_path / "s1")
+    assert edge.select("critic_score", "decided_by", "proposed_type").row(0) == (0.3, "critic-b", None)
+    (source / "_load").rename(tmp_path / "old-state")  # a full re-send of the same input
+    load_directory(store, source, 100, POLICY)
+    assert _edges(store, tmp_path / "s2").equals(edge)
+
+
+def test_review_queue_puts_what_teaches_the_critic_most_first(store: GraphStore, tmp_path: Path) -> None:
+    scored = {"B": (10, 0.5), "C": (40, 0.95), "D": (5, 0.45), "E": (4, 0.25), "F": (4, 0.75), "G": (9, 0.0)}
+    unscored = {"H": 100, "I": 7}
+    relations = [_relation("A", RelationType.COMPLEMENTS, tail, "run1", support=support, critic_score=score,
+                           decided_by="critic-a", decision_threshold=0.5)
+                 for tail, (support, score) in scored.items()]
+    relations += [_relation("A", RelationType.COMPLEMENTS, tail, "run1", support=support)
+                  for tail, support in unscored.items()]
+    load_directory(store, _write_input(tmp_path / "a", relations, items=list("ABCDEFGHI")), 100, POLICY)
+    queue = store.review_queue(CurationStatus.PROPOSED, 20)
+    tie = sorted(relation_id("A", RelationType.COMPLEMENTS, tail) for tail in "EF")  # 0.5 * 4 each: by id
+    # uncertainty x support: B 10, D 4.5, C 4, E and F 2, G 0; then the unscored by support: H, I
+    expected = [relation_id("A", RelationType.COMPLEMENTS, tail) for tail in "BDC"] + tie + [
+        relation_id("A", RelationType.COMPLEMENTS, tail) for tail in "GHI"]
+    assert [row["id"] for row in queue] == expected
+    assert (queue[0]["critic_score"], queue[0]["decided_by"]) == (0.5, "critic-a")
+    assert (queue[-1]["critic_score"], queue[-1]["decided_by"]) == (None, None)
+    assert [row["id"] for row in store.review_queue(CurationStatus.PROPOSED, 2)] == expected[:2]

@@ -19,7 +19,9 @@ MERGE (h)-[r:COMPLEMENTS {id: row.id}]->(t)
 ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
   r.evidence_ids = [row.evidence_id], r.support = row.support, r.first_seen = row.first_seen, \
 r.last_seen = row.last_seen, r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text, \
-r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale, r.run_id = row.run_id
+r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale, r.run_id = row.run_id, \
+r.decided_by = row.decided_by, r.critic_score = row.critic_score, r.decision_threshold = row.decision_threshold, \
+r.proposed_type = row.proposed_type
 ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.support ELSE r.support + row.support END,
   r.first_seen = CASE WHEN row.evidence_id IN r.evidence_ids OR row.first_seen >= r.first_seen
     THEN r.first_seen ELSE coalesce(row.first_seen, r.first_seen) END,
@@ -32,6 +34,10 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
   r.prompt_version = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.prompt_version ELSE row.prompt_version END,
   r.rationale = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.rationale ELSE row.rationale END,
   r.run_id = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.run_id ELSE row.run_id END,
+  r.decided_by = CASE WHEN row.decided_by IS NULL THEN r.decided_by ELSE row.decided_by END,
+  r.critic_score = CASE WHEN row.decided_by IS NULL THEN r.critic_score ELSE row.critic_score END,
+  r.decision_threshold = CASE WHEN row.decided_by IS NULL THEN r.decision_threshold ELSE row.decision_threshold END,
+  r.proposed_type = CASE WHEN row.decided_by IS NULL THEN r.proposed_type ELSE row.proposed_type END,
   r.updated_at = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
@@ -42,6 +48,30 @@ def test_commonsense_relations_point_at_concepts_and_never_touch_status_on_match
     assert "MATCH (t:Concept {id: row.tail})" in statement
     on_match = statement.split("ON MATCH SET", 1)[1]
     assert "status" not in on_match  # a curator's decision is never overwritten by a load
+
+
+def test_the_decision_follows_rows_that_carry_one_whatever_their_evidence() -> None:
+    on_match = cypher.upsert_relations(RelationType.COMPLEMENTS).split("ON MATCH SET", 1)[1]
+    for name in cypher.DECISION_FIELDS:
+        assert f"r.{name} = CASE WHEN row.decided_by IS NULL THEN r.{name} ELSE row.{name} END" in on_match
+    assert set(cypher.DECISION_FIELDS) <= set(cypher.COPIED_ON_CREATE)  # the bulk writer's properties too
+
+
+def test_review_queue_exact_text_orders_by_the_critics_uncertainty_times_support() -> None:
+    assert cypher.REVIEW_QUEUE == """MATCH (h:Item)-[r]->(t)
+WHERE r.status = $status
+RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
+  coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
+  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
+  r.critic_score AS critic_score, r.decided_by AS decided_by
+ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
+  coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id
+LIMIT $limit"""
+
+
+def test_the_saved_browser_review_queue_keeps_the_clis_order() -> None:
+    saved = (Path(__file__).resolve().parents[3] / "infra" / "neo4j" / "review_queue.cypher").read_text()
+    assert cypher.REVIEW_ORDER in saved
 
 
 def test_set_status_exact_text() -> None:

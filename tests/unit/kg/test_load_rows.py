@@ -28,6 +28,23 @@ def test_large_strings_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> No
     assert valid.schema == RELATION_ROWS and numbers.tolist() == [0] and not invalid
 
 
+def test_a_file_without_the_optional_decision_columns_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = pa.Table.from_pylist(ROWS[:1], schema=RELATION_ROWS).drop_columns(
+        ["decided_by", "critic_score", "decision_threshold", "proposed_type"]).to_batches()[0]
+    monkeypatch.setattr(Relation, "model_validate", None)  # the row-by-row path would need it
+    valid, numbers, invalid = validate_relations(batch, 0)
+    assert valid.schema == RELATION_ROWS and numbers.tolist() == [0] and not invalid
+    assert valid.column("critic_score").null_count == 1
+
+
+def test_decisions_travel_as_parameters() -> None:
+    decided = {**ROWS[0], "decided_by": "critic-3fa2", "critic_score": 0.25, "decision_threshold": 0.5}
+    valid, _, _ = validate_relations(pa.Table.from_pylist([decided], schema=RELATION_ROWS).to_batches()[0], 0)
+    params = relation_params(valid).to_pylist()[0]
+    assert (params["decided_by"], params["critic_score"], params["decision_threshold"]) == ("critic-3fa2", 0.25, 0.5)
+    assert params["proposed_type"] is None
+
+
 def test_rows_in_the_model_types_are_taken_as_they_are_and_others_are_rebuilt_the_same() -> None:
     canonical = pa.Table.from_pylist(ROWS, schema=RELATION_ROWS).to_batches()[0]
     other_types = pa.Table.from_pylist(ROWS, schema=RELATION_ROWS).cast(pa.schema([

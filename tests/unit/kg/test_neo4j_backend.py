@@ -74,6 +74,8 @@ def test_relation_batches_go_through_managed_write_transactions() -> None:
     relations = [Relation(id=f"r{n}", head="a", type=RelationType.COMPLEMENTS, tail=tail, confidence=0.5,
                           support=1, first_seen=datetime(2026, 1, 1, tzinfo=UTC), model="m", prompt_version="p1",
                           run_id="run", evidence_id="e") for n, tail in enumerate("bc")]
+    relations[0] = relations[0].model_copy(update={"decided_by": "critic-1", "critic_score": 0.75,
+                                                   "decision_threshold": 0.5, "proposed_type": "SUBSTITUTES"})
     rows = pa.Table.from_pylist([{**r.model_dump(), "type": r.type.value} for r in relations], schema=RELATION_ROWS)
     assert store.upsert_relations(RelationType.COMPLEMENTS, relation_params(rows)) == (2, 2)
     mode, query, params = driver.log[0]
@@ -81,6 +83,8 @@ def test_relation_batches_go_through_managed_write_transactions() -> None:
     assert params["rows"][1] == {"id": "r1", "head": "a", "tail": "c", "confidence": 0.5, "support": 1,
                                  "first_seen": 1767225600000, "model": "m", "prompt_version": "p1",
                                  "run_id": "run", "evidence_id": "e"}  # nulls left out, times in ms
+    assert {k: params["rows"][0][k] for k in cypher.DECISION_FIELDS} == {
+        "decided_by": "critic-1", "critic_score": 0.75, "decision_threshold": 0.5, "proposed_type": "SUBSTITUTES"}
     assert isinstance(params["now"], int)
     assert driver.databases == ["kg"]
 
