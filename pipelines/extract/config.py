@@ -45,8 +45,9 @@ class ExtractSection(Section):
     )
     max_pairs: int | None = Field(
         default=50, ge=0,
-        description="Pairs taken from the LLM queue, best first (unset: the whole queue, whose "
-        "size candidates.llm_budget sets). Small by default so `kgrec run` stays short.",
+        description="Pair questions for the LLM, best first down the queue; pairs the pre-filter "
+        "answers without a model do not count, so the budget reaches further (unset: the whole "
+        "queue, whose size candidates.llm_budget sets). Small by default so `kgrec run` stays short.",
     )
     pairs_path: Path | None = Field(
         default=None,

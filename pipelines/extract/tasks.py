@@ -53,13 +53,14 @@ def _item_view(row: dict[str, Any], with_text: bool) -> dict[str, Any]:
 
 
 def _queue(candidates_dir: Path, settings: ExtractSection) -> pl.DataFrame:
-    """The pairs to ask about: the LLM queue in rank order, or the pairs of `pairs_path` by score."""
+    """The pairs that may be asked about, in order: the LLM queue, or the pairs of `pairs_path`.
+
+    The queue is bounded by `candidates.llm_budget`; the listed pairs are ranked by score.
+    """
     if settings.pairs_path is None:
         queue = pl.scan_parquet(str(candidates_dir / "llm_queue" / "*.parquet")).sort("llm_rank")
     else:
         queue = _listed_pairs(candidates_dir, settings.pairs_path)
-    if settings.max_pairs is not None:
-        queue = queue.head(settings.max_pairs)
     return queue.select("item_a", "item_b", "n_ab", "lift", "first_seen", "last_seen", "llm_rank").collect()
 
 
@@ -130,15 +131,19 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
     Pair questions come first, in queue (`llm_rank`) order, then for each ranked item its
     commonsense question before its facts question. A task's key is the cache key of (model,
     prompt version, canonical input), so the same question gets the same key in every run.
-    Queued items without a title are skipped, counted and named in a warning. Items are ranked
-    from the first `max_pairs` queued pairs whether or not pairs are asked about themselves.
+    `max_pairs` is the LLM's budget of pair questions: pairs the pre-filter answers do not count,
+    so the budget reaches further down the queue. Queued items without a title are skipped,
+    counted and named in a warning. Items are ranked from the pairs walked (the first
+    `max_pairs` queued pairs when pairs are not asked about themselves).
     """
     queue = _queue(candidates_dir, settings)
     items = _items(ingest_dir, pl.concat([queue["item_a"], queue["item_b"]]).unique())
     rows = _PlanRows()
+    walked = queue.height if settings.max_pairs is None else min(settings.max_pairs, queue.height)
     if LlmTask.PAIR in settings.tasks:
         detector = _detector(ingest_dir, settings) if settings.prefilter else None
-        _plan_pairs(queue, items, detector, model, rows)
+        walked = _plan_pairs(queue, items, detector, model, rows, settings.max_pairs)
+    queue = queue.head(walked)
     item_tasks = [t for t in (LlmTask.COMMONSENSE, LlmTask.FACTS) if t in settings.tasks]
     if item_tasks:
         _plan_items(_ranked_items(queue, settings.max_items), items, item_tasks, model, rows)
@@ -149,21 +154,27 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
         tasks=pa.Table.from_pylist(rows.tasks, schema=arrow_schema_of(ExtractionTask)),
         prefiltered=pa.Table.from_pylist(rows.prefiltered, schema=arrow_schema_of(LlmAnswer)),
         counts={"queued_pairs": queue.height, "prefiltered_pairs": len(rows.prefiltered),
+                "deepest_queue_rank": int(queue["llm_rank"].max() or 0) if queue.height else 0,
                 "items_without_title": len(rows.untitled)},
     )
 
 
 def _plan_pairs(queue: pl.DataFrame, items: dict[str, dict[str, Any]], detector: VariantDetector | None,
-                model: str, rows: _PlanRows) -> None:
+                model: str, rows: _PlanRows, budget: int | None) -> int:
     """One pair question per queued pair with both items titled, unless the pre-filter answers it.
 
     A pair the `detector` (None: pre-filter off) is confident is a variant becomes a finished
     answer in `rows.prefiltered`; every other pair, whatever the detector thought of it, becomes
-    a question for `model` in `rows.tasks`. Both carry the pair's co-occurrence evidence. Pairs
-    with an untitled item go to `rows.untitled` instead.
+    a question for `model` in `rows.tasks`, until `budget` questions are planned (None: no
+    limit). Both carry the pair's co-occurrence evidence. Pairs with an untitled item go to
+    `rows.untitled` instead. Returns how many queued pairs were walked.
     """
     version = PROMPTS[LlmTask.PAIR].version
+    walked = 0
     for pair in queue.iter_rows(named=True):
+        if budget is not None and len(rows.tasks) >= budget:
+            break
+        walked += 1
         a, b = items.get(pair["item_a"]), items.get(pair["item_b"])
         if a is None or b is None:
             rows.untitled.update(i for i, v in ((pair["item_a"], a), (pair["item_b"], b)) if v is None)
@@ -178,6 +189,7 @@ def _plan_pairs(queue: pl.DataFrame, items: dict[str, dict[str, Any]], detector:
             rows.tasks.append({"key": cache_key(model, version, input_json), "task": LlmTask.PAIR.value,
                                "input_json": input_json, "model": model, "prompt_version": version,
                                **evidence})
+    return walked
 
 
 def _variant(verdict: VariantVerdict) -> PairAnswer:

@@ -97,7 +97,7 @@ def test_a_critic_trained_from_curated_labels_decides_the_next_run_and_reorders_
                         "--candidates", str(run1 / "candidates"), "--extract", str(run1 / "extract"),
                         "--config", str(config), cwd=tmp_path)
         assert trained.returncode == 0, trained.stderr[-3000:]
-        assert "complement:" in trained.stdout and "precision" in trained.stdout
+        assert "complement:" in trained.stderr and "precision" in trained.stderr, trained.stderr
 
         second = kgrec("run", "--config", str(config), cwd=tmp_path)
         assert second.returncode == 0, second.stderr[-3000:]

@@ -35,7 +35,9 @@ def test_stage_writes_graph_input_and_a_rerun_asks_nothing(mined: Path, server: 
     asked = int(details["asked_llm"])
     assert asked == len(server.requests) > 0
     assert details["prefilter_hits"] > 0 and asked + details["prefilter_hits"] == details["questions"]
-    assert details["questions"] == 30 + 4 * 2  # pairs + items x (commonsense, facts)
+    # 30 pair questions for the LLM (the pre-filter's answers leave the budget to the next pairs)
+    assert details["questions"] == 30 + details["prefilter_hits"] + 4 * 2  # + items x (commonsense, facts)
+    assert details["deepest_queue_rank"] == 30 + details["prefilter_hits"]
     answers = pl.read_parquet(tmp_path / "x1" / "answers")
     assert answers["key"].n_unique() == answers.height == details["questions"]
     relations = pl.read_parquet(tmp_path / "x1" / "relations")

@@ -107,6 +107,14 @@ def test_the_prefilter_answers_confident_variants_learned_from_the_whole_catalog
         assert answer.rationale.startswith("pre-filter: variant (") and "titles differ only in" in answer.rationale
 
 
+def test_pairs_the_prefilter_answers_leave_the_budget_to_the_next_pairs(catalog_dirs: tuple[Path, Path]) -> None:
+    plan = plan_tasks(*catalog_dirs, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=1), "m")
+    # the queue's first two pairs need no model, so the one question goes to the third (cu/pl)
+    assert [(r["item_a"], r["item_b"]) for r in plan.prefiltered.to_pylist()] == [("s4", "s9"), ("oc", "va")]
+    assert [(r["item_a"], r["item_b"]) for r in plan.tasks.to_pylist()] == [("cu", "pl")]
+    assert plan.counts["queued_pairs"] == 3 and plan.counts["deepest_queue_rank"] == 2  # ranks from 0 here
+
+
 def test_without_the_prefilter_every_pair_is_a_question(catalog_dirs: tuple[Path, Path]) -> None:
     plan = plan_tasks(*catalog_dirs, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=None, prefilter=False), "m")
     assert plan.tasks.num_rows == 4 and plan.prefiltered.num_rows == 0 and plan.counts["prefiltered_pairs"] == 0
