@@ -25,7 +25,8 @@ from pipelines.extract.tasks import plan_tasks
 
 def main() -> None:
     """Print, per budget, the reach with the pre-filter beside the reach without it."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ingest", type=Path, required=True)
     parser.add_argument("--candidates", type=Path, required=True)
     parser.add_argument("--budgets", type=int, nargs="+", default=[50, 60, 200])
@@ -33,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     titles = pl.read_parquet(args.ingest / "items").select("item_id", "title")
     for n, budget in enumerate(args.budgets):
-        plan = plan_tasks(args.candidates, args.ingest, ExtractSection(tasks=[LlmTask.PAIR], max_pairs=budget),
-                          "benchmark")
+        settings = ExtractSection(tasks=[LlmTask.PAIR], max_pairs=budget)
+        plan = plan_tasks(args.candidates, args.ingest, settings, "benchmark")
         walked, free = plan.counts["queued_pairs"], plan.counts["prefiltered_pairs"]
         print(f"budget {budget}: questions reach queue rank {plan.counts['deepest_queue_rank']} "
               f"(without the pre-filter: {budget}; x{walked / budget:.2f}); {free} of {walked} walked pairs "

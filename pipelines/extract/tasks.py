@@ -154,7 +154,7 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
         tasks=pa.Table.from_pylist(rows.tasks, schema=arrow_schema_of(ExtractionTask)),
         prefiltered=pa.Table.from_pylist(rows.prefiltered, schema=arrow_schema_of(LlmAnswer)),
         counts={"queued_pairs": queue.height, "prefiltered_pairs": len(rows.prefiltered),
-                "deepest_queue_rank": int(queue["llm_rank"].max() or 0) if queue.height else 0,
+                "deepest_queue_rank": int(queue.select(pl.col("llm_rank").max()).item() or 0),
                 "items_without_title": len(rows.untitled)},
     )
 
