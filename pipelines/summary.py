@@ -64,6 +64,11 @@ def _extraction(run: RunDirectory) -> list[str]:
              f"- {d['requests']} requests, {d['prompt_tokens']:,} prompt and {d['completion_tokens']:,} "
              f"completion tokens ({d['completion_tokens_per_s']} tokens/s) in {d['wall_s']} s",
              f"- pair answers: {labels or 'none'}"]
+    if d.get("queued_pairs"):
+        share = int(d["prefiltered_pairs"]) / int(d["queued_pairs"])
+        lines.append(f"- the pre-filter answered {d['prefiltered_pairs']} of the {d['queued_pairs']} queued "
+                     f"pairs walked ({share:.0%}) without a model; "
+                     f"the LLM's pair questions reached queue rank {d.get('deepest_queue_rank', '?')}")
     truth = run.stage_dir("synth") / "ground_truth.parquet"
     if truth.exists():
         from pipelines.extract.quality import load_labels, score_commonsense, score_pairs
@@ -79,6 +84,19 @@ def _extraction(run: RunDirectory) -> list[str]:
         lines += [f"| {q.method} | {q.label} | {q.predicted} | {q.actual} | {q.correct} | {q.precision:.2f} "
                   f"| {q.recall:.2f} |" for q in scores]
     return lines
+
+
+def _refine(run: RunDirectory) -> list[str]:
+    """What decided the extracted relations: the critic, the curators, or the proposers themselves."""
+    report = next((s for s in run.manifest.stages if s.name == "refine"), None)
+    if report is None or "kept_by_critic" not in report.details:
+        return []
+    d = report.details
+    return ["", "## Refine", "",
+            f"- critic: {d['critic']}; kept by the critic {d['kept_by_critic']}, dropped by it "
+            f"{d['dropped_by_critic']}, relabelled VARIANT_OF {d['relabelled_variant']}",
+            f"- passed through: {d['kept_by_curator']} decided by curators, {d['kept_as_proposed']} kept as "
+            "proposed (no critic for their kind)"]
 
 
 def _model_figures(run: RunDirectory) -> list[str]:
@@ -118,6 +136,7 @@ def render(run: RunDirectory) -> str:
         lines += ["", "## Quarantined rows", "", "| reason | rows |", "| --- | --- |"]
         lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
     lines += _extraction(run)
+    lines += _refine(run)
     lines += _graph_statistics(run.stage_dir("snapshot"))
     lines += _model_figures(run)
     pairs = _top_pairs(run.stage_dir("candidates"), run.stage_dir("ingest") / "items")

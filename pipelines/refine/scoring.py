@@ -59,12 +59,13 @@ def score_pairs(answers_dir: Path, items: pl.DataFrame, mined: pl.DataFrame, cri
     """Score every ok pair answer under `answers_dir` into `out_dir`; return the rows written."""
     import ray
     import ray.data
+    from ray.data.expressions import col
 
     catalog = items.select("item_id", *(c for c in ITEM_COLUMNS if c in items.columns))
     refs = {"items": ray.put(catalog), "mined": ray.put(mined),
             "titles": ray.put(TitleModel.fit(catalog["title"].to_list()))}
     answers = ray.data.read_parquet(str(answers_dir), columns=ANSWER_COLUMNS).filter(
-        expr="task = 'pair' AND status = 'ok'")
+        expr=(col("task") == "pair") & (col("status") == "ok"))
     scored = answers.map_batches(
         PairScorer,
         fn_constructor_kwargs={"critic": critic, "similarity": similarity, **refs},

@@ -86,7 +86,7 @@ def test_a_critic_trained_from_curated_labels_decides_the_next_run_and_reorders_
         before = _queue(graph)
         assert all(r["critic_score"] is None for r in before)  # no critic yet: by support alone
         assert [r["support"] for r in before] == sorted((r["support"] for r in before), reverse=True)
-        labelled = before[: len(before) * 2 // 3]  # the curators got through the top two thirds
+        labelled = before[::2]  # every other relation: the rest is left for the critic to decide
         _curate(labelled, _truth(run1), tmp_path, config)
         curated = {str(r["id"]) for r in labelled}
 
@@ -111,6 +111,9 @@ def test_a_critic_trained_from_curated_labels_decides_the_next_run_and_reorders_
         by_critic = relations.filter(pl.col("decided_by") == refine["details"]["critic"])
         assert by_critic.height > 0 and by_critic["critic_score"].is_not_null().all()
         assert (by_critic["critic_score"] >= by_critic["decision_threshold"]).all()
+        report = (run2 / "report.md").read_text()
+        assert f"- critic: {refine['details']['critic']}; kept by the critic {by_critic.height}" in report
+        assert "queued pairs walked" in report and "reached queue rank" in report
         dropped = pl.read_parquet(run2 / "refine" / "dropped")
         assert dropped.height == refine["details"]["dropped_by_critic"]
 
