@@ -2,9 +2,9 @@
 
 `<in>/relations/`, `<in>/items/` and `<in>/concepts/` each hold Parquet files of one table;
 a missing or empty directory is an empty table, except that `items/` must exist
-(`require_graph_input`). The fingerprint names the relation files
-(path, size, modification time) and the store, so a resume only trusts a state file written
-by a load of the same files into the same graph.
+(`require_graph_input`). The fingerprint names the relation files (path, size, modification
+time) and the store, so a resume only trusts a state file written by a load of the same files
+into the same graph.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def require_graph_input(in_dir: Path) -> None:
         raise InputDataError(str(in_dir), "has relations/ but no items/: the relations' items would be "
                              f"quarantined as unknown; {GRAPH_INPUT_HINT}, or add an empty items/ when "
                              "the graph holds every item already")
-    raise InputDataError(str(in_dir), f"has no items/ and no relations/, so it is no graph input; "
+    raise InputDataError(str(in_dir), "has no items/ and no relations/, so it is no graph input; "
                          f"{GRAPH_INPUT_HINT}")
 
 
