@@ -78,7 +78,7 @@ def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
     from pipelines.ingest.job import run_ingest
     from pipelines.outputs import mark_complete
     from pipelines.ray_runtime import ensure_ray
-    from pipelines.refine.graph_input import build_graph_input
+    from pipelines.refine.graph_input import write_behaviour
     from pipelines.steps.graph import load_step, snapshot_step
 
     fmt, events_file, items_file, basket_by = SOURCES[dataset]
@@ -93,7 +93,7 @@ def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
     mark_complete(work / "ingest", {"events_before": cutoff.isoformat()})
     run_candidates(CandidatesSection(basket_by=basket_by, window_seconds=86_400), work / "ingest",
                    work / "candidates")
-    build_graph_input(work / "ingest", work / "candidates", "ctr-kgrec", work / "graph_input")
+    write_behaviour(work / "ingest", work / "candidates", "ctr-kgrec", work / "graph_input")
     # History loaded today, snapshotted at a past cutoff: event time only.
     graph = GraphSection(state_dir=work / "falkordb", graph_name="ctr", snapshot_time="evidence")
     with embedded_server_for_run(graph):
