@@ -85,7 +85,8 @@ def _answers(extract_dir: Path) -> pl.DataFrame:
     return pl.read_parquet(path / "*.parquet")
 
 
-def _pair_predictions(answers: pl.DataFrame) -> pl.DataFrame:
+def pair_predictions(answers: pl.DataFrame) -> pl.DataFrame:
+    """(a, b, lift, predicted) per pair answer of an `answers` table; a failed answer predicts unrelated."""
     pairs = answers.filter(pl.col("task") == LlmTask.PAIR.value)
     predicted = [json.loads(a)["relation"] if s == AnswerStatus.OK and a else "unrelated"
                  for a, s in zip(pairs["answer_json"], pairs["status"], strict=True)]
@@ -103,7 +104,7 @@ def _scores(method: str, frame: pl.DataFrame, column: str) -> list[Score]:
 def score_pairs(extract_dir: Path, labels: pl.DataFrame, complete: bool,
                 baseline_share: float = 0.5) -> list[Score]:
     """Per-label scores of the extraction and of the lift baseline on the same pairs."""
-    predictions = _pair_predictions(_answers(extract_dir))
+    predictions = pair_predictions(_answers(extract_dir))
     frame = (predictions.join(labels, on=["a", "b"], how="left" if complete else "inner")
              .with_columns(pl.col("label").fill_null("unrelated")))
     if frame.is_empty():

@@ -1,8 +1,9 @@
 """Features of an item pair for the critic: titles, co-occurrence, price, category, text and the LLM.
 
 One row per pair (a, b), `FEATURES` in order, floats with NaN for what is unknown (a pair never
-co-purchased has n_ab 0 and no lift; a pair the LLM was not asked has no answer): the critic
-imputes them, so a missing signal is never read as a negative one. The title features are the
+co-purchased has n_ab 0 and no lift; a pair the LLM was not asked has no answer; a pair lacking
+a title has no title features and no text similarity): the critic imputes them, so a missing
+signal is never read as a negative one. The title features are the
 catalog-learned alignment (`pipelines.refine.titles`) and the variant detector's score
 (`pipelines.refine.variants`); the text similarity is the cosine of the two titles'
 sentence embeddings, computed by whatever `Similarity` the caller hands in (the steps pass
@@ -24,7 +25,9 @@ from pipelines.refine import titles
 from pipelines.refine.titles import TitleModel
 from pipelines.refine.variants import VariantDetector
 
-FEATURE_VERSION = f"pair.v1+{titles.FEATURE_VERSION}"
+# v2: a pair lacking a title has NaN title features and text similarity (v1: zeros, and the cosine of
+# two empty strings, 1.0), so an unknown title is never read as "the product noun differs".
+FEATURE_VERSION = f"pair.v2+{titles.FEATURE_VERSION}"
 # Text similarity of two lists of texts, row by row: cosine in [-1, 1].
 Similarity = Callable[[list[str], list[str]], np.ndarray]
 
@@ -48,10 +51,9 @@ def pair_features(pairs: pl.DataFrame, items: pl.DataFrame, mined: pl.DataFrame,
     frame = _with_items(frame, items)
     frame = frame.join(_co_occurrence(mined), on=["a", "b"], how="left")
     frame = frame.join(_llm(answers), on=["a", "b"], how="left")
-    text = (similarity(frame["title_a"].fill_null("").to_list(), frame["title_b"].fill_null("").to_list())
-            if similarity is not None and frame.height else None)
+    text = _text_similarity(frame, similarity)
     detector = VariantDetector(model)
-    rows = [_title_row(detector, row, None if text is None else float(text[n]))
+    rows = [_title_row(detector, row, None if text is None or np.isnan(text[n]) else float(text[n]))
             for n, row in enumerate(frame.select(*(f"{c}_{s}" for c in ITEM_COLUMNS for s in "ab"))
                                     .iter_rows(named=True))]
     detected = pl.DataFrame(rows, schema={name: pl.Float64 for name in [*titles.FEATURES, *DETECTOR]},
@@ -107,9 +109,22 @@ def _llm(answers: pl.DataFrame | None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row").unique(["a", "b"], keep="last")
 
 
+def _text_similarity(frame: pl.DataFrame, similarity: Similarity | None) -> np.ndarray | None:
+    """Cosine of the titles per row, NaN where either title is missing; None without a `similarity`."""
+    if similarity is None or not frame.height:
+        return None
+    titled = frame.select(((pl.col("title_a").str.len_chars() > 0) & (pl.col("title_b").str.len_chars() > 0))
+                          .fill_null(False)).to_series().to_numpy()
+    text = np.full(frame.height, np.nan)
+    if titled.any():
+        text[titled] = similarity(frame["title_a"].filter(titled).to_list(),
+                                  frame["title_b"].filter(titled).to_list())
+    return text
+
+
 def _title_row(detector: VariantDetector, row: dict[str, Any], text: float | None) -> list[float]:
-    """The alignment features (from the verdict's signals), the variant score and the text similarity."""
+    """The alignment features (the verdict's signals; NaN without both titles), variant score, text cosine."""
     verdict = detector.verdict({c: row[f"{c}_a"] for c in ITEM_COLUMNS},
                                {c: row[f"{c}_b"] for c in ITEM_COLUMNS}, text)
-    return [*(verdict.signals[name] for name in titles.FEATURES), verdict.score,
+    return [*(verdict.signals.get(name, np.nan) for name in titles.FEATURES), verdict.score,
             float(verdict.complement_candidate), np.nan if text is None else text]

@@ -63,6 +63,27 @@ def read_labels(paths: Sequence[Path], catalog: Iterable[str] | None = None) -> 
         frames.append(frame)
         ignored.update(skipped)
     rows = pl.concat(frames) if frames else pl.DataFrame(schema={**LABEL_SCHEMA, "line": pl.Int64})
+    return _checked(rows, catalog, dict(ignored))
+
+
+def labels_from_table(table: pl.DataFrame, source: str, catalog: Iterable[str] | None = None) -> LabelSet:
+    """Labels made by code rather than read from a file (a, b, label rows), checked like a file's.
+
+    For label tables built from a synthetic ground truth or from weak signals (co-view and
+    co-purchase links): they get the same exclusive-label reading, the same refusals (`source`
+    and the 1-based row stand in for file and line) and the same dropping of unknown ids.
+
+    Raises:
+        InputDataError: `table` lacks a, b or label, a label is unknown, or a pair is labeled two ways.
+    """
+    if not {"a", "b", "label"} <= set(table.columns):
+        raise InputDataError(source, f"needs columns a, b, label; has {', '.join(table.columns)}")
+    numbered = table.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+    return _checked(_from_labels_file(numbered, source), catalog, {})
+
+
+def _checked(rows: pl.DataFrame, catalog: Iterable[str] | None, ignored: dict[str, int]) -> LabelSet:
+    """Conflicts refused, then ids missing from `catalog` (when given) counted and dropped."""
     _refuse_conflicts(rows)
     unknown = 0
     if catalog is not None:
@@ -70,7 +91,7 @@ def read_labels(paths: Sequence[Path], catalog: Iterable[str] | None = None) -> 
         keep = pl.col("a").is_in(known) & pl.col("b").is_in(known)
         unknown = rows.filter(~keep).select("a", "b").unique().height
         rows = rows.filter(keep)
-    return LabelSet(rows.select(*LABEL_SCHEMA).unique(maintain_order=True), unknown, dict(ignored))
+    return LabelSet(rows.select(*LABEL_SCHEMA).unique(maintain_order=True), unknown, ignored)
 
 
 def _read_one(path: Path) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -81,23 +102,23 @@ def _read_one(path: Path) -> tuple[pl.DataFrame, dict[str, int]]:
     table = table.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
     columns = set(table.columns)
     if {"a", "b", "label"} <= columns:
-        return _from_labels_file(table, path), {}
+        return _from_labels_file(table, str(path)), {}
     if {"type", "head", "tail", "status"} <= columns:
         return _from_curated(table, path)
     raise InputDataError(str(path), "needs columns a, b, label (a labels file) or type, head, tail, status "
                          f"(`kgrec curate export`); has {', '.join(sorted(columns - {'line'}))}")
 
 
-def _from_labels_file(table: pl.DataFrame, path: Path) -> pl.DataFrame:
+def _from_labels_file(table: pl.DataFrame, source: str) -> pl.DataFrame:
     labeled = table.with_columns(pl.col("label").cast(pl.String).str.strip_chars().str.to_lowercase())
     bad = labeled.filter(~pl.col("label").is_in(LABELS) | pl.col("label").is_null())
     if bad.height:
         where = ", ".join(f"line {r['line']}: {r['label']!r}" for r in bad.head(5).iter_rows(named=True))
-        raise InputDataError(str(path), f"unknown labels ({where}); use {', '.join(LABELS)}")
+        raise InputDataError(source, f"unknown labels ({where}); use {', '.join(LABELS)}")
     pairs = labeled.select(*_ordered("a", "b"), "label", "line")
     rows = pairs.join(pl.DataFrame({"kind": list(KINDS)}), how="cross").with_columns(
         (pl.col("kind") == pl.col("label")).alias("positive"))
-    return rows.select("a", "b", "kind", "positive", pl.lit(str(path)).alias("source"), "line")
+    return rows.select("a", "b", "kind", "positive", pl.lit(source).alias("source"), "line")
 
 
 def _from_curated(table: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, dict[str, int]]:

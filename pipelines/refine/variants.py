@@ -55,14 +55,17 @@ class VariantVerdict(KgrecModel):
         "noun: a coordinated set worth asking about as a complement. A feature, not an answer.")
     reason: str = Field(description="The signals that decided, strongest first, in words.")
     signals: dict[str, float] = Field(
-        description="Title features, then the side signals that were known, then `logit`.")
+        description="Title features (when both titles are known), then the side signals that were "
+        "known, then `logit`.")
 
 
 class VariantDetector:
     """Judges item pairs against one catalog's fitted `TitleModel`.
 
     Items are mappings with `title` and optionally `category`, `brand` and `price` (missing,
-    `None` or empty means unknown: the signal is left out, never counted against the pair).
+    `None` or empty means unknown: the signal is left out, never counted against the pair). A
+    missing title too: an empty title aligned with a real one would read as "the product noun
+    differs", so without both titles the verdict rests on the side signals alone.
     """
 
     def __init__(self, titles: TitleModel, price_ratio: float = DEFAULT_PRICE_RATIO) -> None:
@@ -72,10 +75,11 @@ class VariantDetector:
     def verdict(self, a: Mapping[str, Any], b: Mapping[str, Any],
                 text_similarity: float | None = None) -> VariantVerdict:
         """The verdict for items `a` and `b`; `text_similarity` is their text-embedding cosine."""
+        titled = bool(a.get("title")) and bool(b.get("title"))
         alignment = self.titles.align(a.get("title"), b.get("title"))
-        signals = alignment.features()
+        signals = alignment.features() if titled else {}
         sides = self._side_parts(a, b, signals)
-        parts = _title_parts(alignment, wordlist=signals["wordlist"] == 1.0) + sides
+        parts = (_title_parts(alignment, wordlist=signals["wordlist"] == 1.0) if titled else []) + sides
         if text_similarity is not None:
             signals["text_similarity"] = text_similarity
             low, high = TEXT_CLIP
@@ -88,7 +92,7 @@ class VariantDetector:
         return VariantVerdict(
             score=score, is_variant=is_variant,
             confident=score >= CONFIDENT_THRESHOLD or score <= 1.0 - CONFIDENT_THRESHOLD,
-            complement_candidate=alignment.differs_in_noun and not signals["wordlist"]
+            complement_candidate=titled and alignment.differs_in_noun and not signals["wordlist"]
             and alignment.shared_attribute >= ATTRIBUTE_CUT,
             reason=_reason(score, is_variant, parts), signals=signals,
         )

@@ -42,3 +42,21 @@ def test_without_answers_or_similarity_those_features_are_unknown() -> None:
                           TitleModel.fit(ITEMS["title"]))
     row = frame.row(0, named=True)
     assert row["llm_asked"] == 0.0 and math.isnan(row["llm_variant"]) and math.isnan(row["text_similarity"])
+
+
+def test_a_pair_lacking_a_title_has_unknown_title_features_and_no_text_similarity() -> None:
+    items = ITEMS.with_columns(pl.when(pl.col("item_id") == "p3").then(None).otherwise(pl.col("title"))
+                               .alias("title"))
+    asked: list[list[str]] = []
+
+    def similarity(left: list[str], right: list[str]) -> np.ndarray:
+        asked.append(left + right)
+        return np.full(len(left), 0.25)
+
+    frame = pair_features(pl.DataFrame({"a": ["p1", "p1"], "b": ["p2", "p3"]}), items, MINED, None,
+                          TitleModel.fit(items["title"]), similarity)
+    titled, untitled = frame.row(0, named=True), frame.row(1, named=True)
+    assert asked == [["HERB MARKER MINT", "HERB MARKER THYME"]]  # an empty title is never embedded
+    assert titled["text_similarity"] == 0.25 and titled["one_span"] == 1.0
+    assert math.isnan(untitled["text_similarity"]) and math.isnan(untitled["differs_in_noun"])
+    assert untitled["complement_candidate"] == 0.0 and 0.0 < untitled["variant_score"] < 0.5

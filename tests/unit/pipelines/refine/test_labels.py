@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from kg.errors import InputDataError
-from pipelines.refine.labels import read_labels
+from pipelines.refine.labels import labels_from_table, read_labels
 
 
 def _csv(path: Path, text: str) -> Path:
@@ -59,3 +59,19 @@ def test_files_of_neither_layout_or_missing_are_refused(tmp_path: Path) -> None:
         read_labels([_csv(tmp_path / "l.csv", "left,right\nx,y\n")])
     with pytest.raises(InputDataError, match="no such labels file"):
         read_labels([tmp_path / "nope.csv"])
+
+
+def test_a_table_built_in_memory_is_read_and_checked_like_a_file() -> None:
+    table = pl.DataFrame({"a": ["x2", "x1", "x1"], "b": ["x1", "x3", "gone"],
+                          "label": ["substitute", "unrelated", "variant"]})
+    labels = labels_from_table(table, "weak", catalog=["x1", "x2", "x3"])
+    assert labels.unknown_ids == 1 and labels.pairs().rows() == [("x1", "x2"), ("x1", "x3")]
+    assert labels.of_kind("substitute").rows() == [("x1", "x2", True), ("x1", "x3", False)]
+    assert set(labels.rows["source"]) == {"weak"}
+    with pytest.raises(InputDataError, match=r"weak.*line 2: 'bought'"):
+        labels_from_table(table.with_columns(pl.Series("label", ["variant", "bought", "variant"])), "weak")
+    with pytest.raises(InputDataError, match=r"\(x1, x2\) is labeled two ways.*weak line 1.*weak line 2"):
+        labels_from_table(pl.DataFrame({"a": ["x1", "x2"], "b": ["x2", "x1"],
+                                        "label": ["variant", "unrelated"]}), "weak")
+    with pytest.raises(InputDataError, match="needs columns a, b, label"):
+        labels_from_table(pl.DataFrame({"a": ["x1"]}), "weak")

@@ -102,3 +102,12 @@ def test_unrelated_titles_are_confidently_no_variants(detector: VariantDetector)
     verdict = detector.verdict(item("HERB MARKER THYME"), item("SPACEBOY LUNCH BOX"))
     assert not verdict.is_variant and verdict.confident and not verdict.complement_candidate
     assert verdict.signals["n_spans"] >= 1 and verdict.signals["one_span"] == 0.0
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_a_missing_title_is_unknown_not_a_differing_noun(detector: VariantDetector, missing: str | None) -> None:
+    a = item("ENAMEL METAL DOOR SIGN 4", category="Garden", brand="Acme")
+    verdict = detector.verdict(a, item(missing, category="Garden", brand="Acme"))
+    assert not set(FEATURES) & set(verdict.signals) and "noun differs" not in verdict.reason
+    assert verdict.signals["logit"] == pytest.approx(BIAS + W_PRICE_IN + 0.3 + 0.3)  # price, category, brand
+    assert not verdict.complement_candidate
