@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from tests._support.gnn_data import write_events, write_snapshot
-from tests.e2e.test_cli import _kgrec
+from tests._support.cli import kgrec as _kgrec
 
 
 def test_train_then_export_twice_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 
 from kg.schema import RelationType, relation_id
-from tests.e2e.test_cli import _kgrec
+from tests._support.cli import kgrec as _kgrec
 
 
 def _graph_input(directory: Path) -> list[str]:
