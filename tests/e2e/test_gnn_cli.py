@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from tests._support.gnn_data import write_events, write_snapshot
 from tests._support.cli import kgrec as _kgrec
+from tests._support.gnn_data import write_events, write_snapshot
 
 
 def test_train_then_export_twice_refuses_to_overwrite(tmp_path: Path) -> None:
