@@ -26,6 +26,9 @@ class RefineSection(Section):
     relabel_threshold: float = Field(
         default=0.8, gt=0, lt=1, description="Critic variant score at or above which a relation the "
         "proposer called a complement or substitute becomes VARIANT_OF (both opinions recorded).")
+    min_precision: float = Field(
+        default=0.5, ge=0, le=1, description="Cross-validated precision a kind's critic needs before "
+        "`kgrec refine` lets it drop or keep relations of that kind; below it they are kept as proposed.")
     critic: Path | None = Field(
         default=None, description="A saved critic to score with (a critic-<hash> directory); default "
         "the newest under critic_dir, none when there is none.")

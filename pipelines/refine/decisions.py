@@ -7,8 +7,9 @@ The rule, in order, per relation (COMPLEMENTS, SUBSTITUTES, VARIANT_OF):
 2. A pair the proposer called a complement or substitute whose critic variant score is at least
    `relabel_threshold` becomes `VARIANT_OF` (unordered), with the proposer's type kept in
    `proposed_type` and its confidence and rationale kept as they were: both opinions recorded.
-3. A relation of a kind the critic has no model for (too few labels, or no critic at all) is
-   kept as proposed, `decided_by` the proposer's model or rule: nothing acts on a guess.
+3. A relation of a kind the critic has no usable model for (too few labels, a cross-validated
+   precision below `min_precision`, or no critic at all) is kept as proposed, `decided_by` the
+   proposer's model or rule: nothing acts on a guess.
 4. Otherwise the critic decides: kept when its score for the relation's kind is at least
    `threshold`, dropped below it (dropped rows are written aside with their scores, not lost).
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kg.schema import RelationType, relation_id
+from pipelines.refine.critic import KindReport
 from pipelines.refine.labels import RELATION_KINDS
 
 CURATOR = "curator"
@@ -46,6 +48,16 @@ class Decided:
 
     kept: pl.DataFrame
     dropped: pl.DataFrame
+
+
+def usable_scores(scores: pl.DataFrame, kinds: list[KindReport], min_precision: float) -> pl.DataFrame:
+    """`scores` without the columns of kinds whose cross-validated precision is below `min_precision`.
+
+    Such a kind was trained (it had enough labels) but would drop relations on a coin toss or
+    worse; its scores stay in `scores/` for a reader, its relations are kept as proposed.
+    """
+    weak = [f"critic_{k.kind}" for k in kinds if k.trained and (k.precision or 0.0) < min_precision]
+    return scores.drop([name for name in weak if name in scores.columns])
 
 
 def decide(relations: pl.DataFrame, scores: pl.DataFrame, curated: set[str],

@@ -27,7 +27,7 @@ from kg.schema import Concept, Relation
 from pipelines.outputs import begin_stage, count_rows, mark_complete, require_complete, write_table
 from pipelines.refine.config import RefineSection
 from pipelines.refine.critic import Critic
-from pipelines.refine.decisions import CURATOR, Decided, DecisionPolicy, decide
+from pipelines.refine.decisions import CURATOR, Decided, DecisionPolicy, decide, usable_scores
 from pipelines.refine.graph_input import write_behaviour
 from pipelines.refine.labels import RELATION_KINDS
 from pipelines.refine.scoring import SimilarityFactory, score_pairs
@@ -91,7 +91,14 @@ def _decide_knowledge(section: RefineSection, inputs: RefineInputs, out_dir: Pat
         mined = pl.read_parquet(inputs.candidates / "llm_queue")
         if score_pairs(inputs.extract / "answers", items, mined, critic, similarity, out_dir / "scores",
                        section.workers, section.batch_size):
-            scores = pl.read_parquet(out_dir / "scores")
+            scores = usable_scores(pl.read_parquet(out_dir / "scores"), critic.manifest.kinds,
+                                   section.min_precision)
+        weak = [k.kind for k in critic.manifest.kinds
+                if k.trained and f"critic_{k.kind}" not in scores.columns]
+        if weak and scores.height:
+            log.warning("refine: %s's %s model(s) fall below refine.min_precision %.2f out of fold; their "
+                        "relations are kept as proposed", critic.manifest.version, ", ".join(weak),
+                        section.min_precision)
     elif critic is not None:
         log.warning("refine: %s has no trained kind; every relation is kept as proposed",
                     critic.manifest.version)

@@ -4,7 +4,8 @@ import polars as pl
 
 from kg.arrow_schema import arrow_schema_of
 from kg.schema import Relation, RelationType, relation_id
-from pipelines.refine.decisions import CURATOR, DecisionPolicy, decide
+from pipelines.refine.critic import KindReport
+from pipelines.refine.decisions import CURATOR, DecisionPolicy, decide, usable_scores
 
 POLICY = DecisionPolicy(threshold=0.5, relabel_threshold=0.8, critic_version="critic-abc")
 
@@ -95,3 +96,14 @@ def test_a_curators_decision_is_never_dropped_or_relabelled() -> None:
     assert {row["type"] for row in kept.values()} == {"COMPLEMENTS"}
     assert {row["decided_by"] for row in kept.values()} == {CURATOR}
     assert kept[accepted["id"]]["critic_score"] == 0.6  # the critic's opinion is still shown
+
+
+def test_a_kind_whose_critic_is_no_better_than_chance_out_of_fold_is_not_used() -> None:
+    kinds = [KindReport(kind="complement", positives=20, negatives=90, trained=True, precision=0.62, recall=0.3),
+             KindReport(kind="substitute", positives=16, negatives=90, trained=True, precision=0.0, recall=0.0),
+             KindReport(kind="variant", positives=2, negatives=90, trained=False, reason="few")]
+    scores = _scores([("A", "B", 0.9, 0.1)]).with_columns(pl.lit(0.01).alias("critic_substitute"))
+    usable = usable_scores(scores, kinds, min_precision=0.5)
+    assert usable.columns == ["a", "b", "critic_complement", "critic_variant"]
+    decided = decide(_relations(_relation("A", RelationType.SUBSTITUTES, "B")), usable, set(), POLICY)
+    assert decided.kept["decided_by"].to_list() == ["llm-x"]  # kept as the proposer said, not dropped at 0.01
