@@ -191,6 +191,13 @@ RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS stat
 ORDER BY r.id
 LIMIT $limit"""
 
+# Every concept the graph holds, paged by id: refine keeps their ids and joins paraphrases to them.
+CONCEPTS = """MATCH (c:Concept)
+WHERE c.id > $after
+RETURN c.id AS id, c.kind AS kind, c.text AS text
+ORDER BY c.id
+LIMIT $limit"""
+
 SNAPSHOT_RELATIONS = """MATCH (h:Item)-[r]->(t)
 WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $loaded_by
   AND (r.first_seen IS NULL OR r.first_seen <= $as_of)

@@ -29,6 +29,10 @@ class RefineSection(Section):
     min_precision: float = Field(
         default=0.5, ge=0, le=1, description="Cross-validated precision a kind's critic needs before "
         "`kgrec refine` lets it drop or keep relations of that kind; below it they are kept as proposed.")
+    concept_similarity: float = Field(
+        default=0.85, gt=0, le=1, description="Cosine (all-MiniLM-L6-v2) at or above which a commonsense "
+        "tail joins a concept as an alias; paraphrases score 0.88-0.96, related but distinct concepts "
+        "(living room / bedroom, photography / camera) 0.75-0.83.")
     critic: Path | None = Field(
         default=None, description="A saved critic to score with (a critic-<hash> directory); default "
         "the newest under critic_dir, none when there is none.")

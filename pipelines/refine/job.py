@@ -5,7 +5,9 @@ Output directory (what `kgrec graph load --in` reads):
   relations/   part-00000: behavioural CO_PURCHASED from the mined pairs; part-00001: the extracted
                knowledge as decided (`pipelines.refine.decisions`), each relation carrying what
                decided it, the score and the threshold; commonsense relations as extracted
-  concepts/    the concepts the commonsense relations point at
+  concepts/    canonical concepts the commonsense relations point at (`pipelines.refine.concepts`)
+  refused_tails/   commonsense relations whose tail is not a concept, with the reason
+  concept_merges/  new tails that joined a concept the graph already holds, with their similarity
   scores/      the critic's scores of every answered pair (when a critic is used)
   dropped/     relations the critic dropped, with their scores (nothing is lost)
   _SUCCESS.json  counts by decision (also in the run manifest)
@@ -24,7 +26,8 @@ import pyarrow.parquet as pq
 
 from kg.arrow_schema import conform
 from kg.schema import Concept, Relation
-from pipelines.outputs import begin_stage, count_rows, mark_complete, require_complete, write_table
+from pipelines.outputs import begin_stage, mark_complete, require_complete, write_table
+from pipelines.refine.concepts import CanonicalRelations, Embed, canonical_relations
 from pipelines.refine.config import RefineSection
 from pipelines.refine.critic import Critic
 from pipelines.refine.decisions import CURATOR, Decided, DecisionPolicy, decide, usable_scores
@@ -35,7 +38,24 @@ from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
 
-TABLES = ("items", "relations", "concepts", "scores", "dropped")
+TABLES = ("items", "relations", "concepts", "scores", "dropped", "refused_tails", "concept_merges")
+
+
+@dataclass(frozen=True)
+class RefineContext:
+    """What refine decides with besides its inputs: the critic, the graph's state, the text model.
+
+    `critic` None: every relation is kept as proposed. `curated` holds the ids of relations
+    curators decided (passed through untouched); `concepts` the concepts the graph holds (id,
+    kind, text: they keep their ids). `similarity` builds the title similarity inside Ray
+    workers; `embed` embeds concept tails on the driver.
+    """
+
+    critic: Critic | None
+    curated: set[str]
+    concepts: pl.DataFrame
+    similarity: SimilarityFactory | None
+    embed: Embed
 
 
 @dataclass(frozen=True)
@@ -48,11 +68,8 @@ class RefineInputs:
 
 
 def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_id: str,
-               critic: Critic | None, curated: set[str], similarity: SimilarityFactory | None) -> StageReport:
+               context: RefineContext) -> StageReport:
     """Write the graph input: items, CO_PURCHASED, and the extracted knowledge as decided.
-
-    `critic` is the one to score with (None: every relation is kept as proposed); `curated`
-    holds the ids of relations curators decided, which are passed through untouched.
 
     Raises:
         StageOutputError: an input directory is not a finished stage output.
@@ -66,31 +83,35 @@ def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_
     for table in TABLES:
         shutil.rmtree(out_dir / table, ignore_errors=True)
     counts = write_behaviour(inputs.ingest, inputs.candidates, run_id, out_dir)
+    critic = context.critic
     details: dict[str, float | int | str] = {"critic": critic.manifest.version if critic else "none"}
     if inputs.extract is not None:
-        decided = _decide_knowledge(section, inputs, out_dir, critic, curated, similarity)
-        knowledge = _write_knowledge(inputs.extract, decided, out_dir)
-        counts = {"items": counts["items"], "relations": counts["relations"] + knowledge["relations"],
-                  "concepts": knowledge["concepts"], "dropped": decided.dropped.height}
-        details |= _decision_counts(decided)
+        decided = _decide_knowledge(section, inputs, out_dir, context)
+        commonsense = _canonical_commonsense(section, inputs, context)
+        knowledge = _write_knowledge(decided, commonsense, out_dir)
+        counts = {"items": counts["items"], "relations": counts["relations"] + knowledge,
+                  "concepts": commonsense.canonical.concepts.height, "dropped": decided.dropped.height,
+                  "refused_tails": commonsense.refused.height}
+        details |= _decision_counts(decided) | _concept_counts(commonsense)
     report = StageReport(name="refine", rows=counts, wall_s=timer.elapsed(), outputs={"dir": str(out_dir)},
                          details=details)
     mark_complete(out_dir, report.model_dump(mode="json"))
     return report
 
 
-def _decide_knowledge(section: RefineSection, inputs: RefineInputs, out_dir: Path, critic: Critic | None,
-                      curated: set[str], similarity: SimilarityFactory | None) -> Decided:
+def _decide_knowledge(section: RefineSection, inputs: RefineInputs, out_dir: Path,
+                      context: RefineContext) -> Decided:
     """The extracted item-item relations after the decision rule, with the critic's scores."""
     assert inputs.extract is not None
+    critic = context.critic
     relations = pl.read_parquet(inputs.extract / "relations")
     item_relations = relations.filter(pl.col("type").is_in(list(RELATION_KINDS)))
     scores = pl.DataFrame(schema={"a": pl.String, "b": pl.String})
     if critic is not None and critic.models:
         items = pl.read_parquet(inputs.ingest / "items")
         mined = pl.read_parquet(inputs.candidates / "llm_queue")
-        if score_pairs(inputs.extract / "answers", items, mined, critic, similarity, out_dir / "scores",
-                       section.workers, section.batch_size):
+        if score_pairs(inputs.extract / "answers", items, mined, critic, context.similarity,
+                       out_dir / "scores", section.workers, section.batch_size):
             scores = usable_scores(pl.read_parquet(out_dir / "scores"), critic.manifest.kinds,
                                    section.min_precision)
         weak = [k.kind for k in critic.manifest.kinds
@@ -104,19 +125,38 @@ def _decide_knowledge(section: RefineSection, inputs: RefineInputs, out_dir: Pat
                     critic.manifest.version)
     policy = DecisionPolicy(threshold=section.threshold, relabel_threshold=section.relabel_threshold,
                             critic_version=critic.manifest.version if critic else None)
-    return decide(item_relations, scores, curated, policy)
+    return decide(item_relations, scores, context.curated, policy)
 
 
-def _write_knowledge(extract_dir: Path, decided: Decided, out_dir: Path) -> dict[str, int]:
-    """The decided item relations and the commonsense ones into relations/; concepts; dropped/."""
-    relations = pl.read_parquet(extract_dir / "relations")
-    commonsense = relations.filter(~pl.col("type").is_in(list(RELATION_KINDS)))
-    knowledge = pl.concat([decided.kept, commonsense], how="diagonal_relaxed").sort("id", "evidence_id")
+def _canonical_commonsense(section: RefineSection, inputs: RefineInputs,
+                           context: RefineContext) -> CanonicalRelations:
+    """The extracted commonsense relations filtered and pointed at canonical concepts."""
+    assert inputs.extract is not None
+    relations = pl.read_parquet(inputs.extract / "relations")
+    relations = relations.filter(~pl.col("type").is_in(list(RELATION_KINDS)))
+    titles = pl.read_parquet(inputs.ingest / "items", columns=["item_id", "title"])
+    return canonical_relations(relations, titles, context.concepts, context.embed, section.concept_similarity)
+
+
+def _write_knowledge(decided: Decided, commonsense: CanonicalRelations, out_dir: Path) -> int:
+    """Decided item relations and canonical commonsense ones into relations/; the side tables; rows."""
+    knowledge = pl.concat([decided.kept, commonsense.relations], how="diagonal_relaxed").sort(
+        "id", "evidence_id")
     pq.write_table(conform(knowledge.to_arrow(), Relation), out_dir / "relations" / "part-00001.parquet")
     write_table(decided.dropped.to_arrow(), out_dir / "dropped")
-    concepts = conform(pq.read_table(extract_dir / "concepts"), Concept)
-    write_table(concepts, out_dir / "concepts")
-    return {"relations": knowledge.height, "concepts": count_rows(out_dir / "concepts")}
+    write_table(commonsense.refused.to_arrow(), out_dir / "refused_tails")
+    write_table(commonsense.canonical.merges.to_arrow(), out_dir / "concept_merges")
+    write_table(conform(commonsense.canonical.concepts.to_arrow(), Concept), out_dir / "concepts")
+    return knowledge.height
+
+
+def _concept_counts(commonsense: CanonicalRelations) -> dict[str, float | int | str]:
+    """Tails before and after canonicalization, refusals by reason, merges into existing concepts."""
+    mapping = commonsense.canonical.mapping
+    refused = commonsense.refused.group_by("reason").len().iter_rows()
+    return {"concept_tails": mapping.height, "concepts": commonsense.canonical.concepts.height,
+            "concept_merges": commonsense.canonical.merges.height,
+            **{f"refused_tails: {reason}": int(n) for reason, n in refused}}
 
 
 def _decision_counts(decided: Decided) -> dict[str, float | int | str]:

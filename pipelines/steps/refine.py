@@ -2,7 +2,8 @@
 
 The only refine code that reaches gnn/: it hands `pipelines.refine.features` a text similarity
 made from all-MiniLM-L6-v2 (`gnn.text.TextEncoder`, the same cached encoder the GNN uses). The
-curators' decisions, which refine never overrides, are read from the configured graph store.
+curators' decisions, which refine never overrides, and the concepts the graph holds (whose ids
+stay), are read from the configured graph store.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import numpy as np
 import polars as pl
 
 from kg import cypher
-from kg.config import GraphSection
 from kg.factory import embedded_server_for_run, make_store
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import require_complete
+from pipelines.refine.concepts import Embed
 from pipelines.refine.critic import Critic, latest_critic, load_critic, save_critic, train_critic
 from pipelines.refine.features import FEATURE_VERSION, FEATURES, Similarity, pair_features
-from pipelines.refine.job import RefineInputs, run_refine
+from pipelines.refine.job import RefineContext, RefineInputs, run_refine
 from pipelines.refine.labels import read_labels
 from pipelines.refine.titles import TitleModel
 from pipelines.report import StageReport
@@ -89,13 +90,24 @@ def refine_stage(settings: Settings, inputs: RefineInputs, out_dir: Path, run_id
     critic = (load_critic(section.critic, FEATURE_VERSION) if section.critic is not None
               else latest_critic(section.critic_dir, FEATURE_VERSION))
     log.info("refine: critic %s", critic.manifest.version if critic else "none (relations kept as proposed)")
-    with embedded_server_for_run(settings.graph):
-        curated = curated_ids(settings.graph)
-    similarity = functools.partial(title_similarity, settings.gnn.text_cache_dir)
-    return run_refine(section, inputs, out_dir, run_id, critic, curated, similarity)
+    with embedded_server_for_run(settings.graph), make_store(settings.graph) as store:
+        curated = {str(row["id"]) for page in store.pages(cypher.CURATED_LABELS, {}) for row in page}
+        concepts = pl.DataFrame([row for page in store.pages(cypher.CONCEPTS, {}) for row in page],
+                                schema={"id": pl.String, "kind": pl.String, "text": pl.String}, orient="row")
+    context = RefineContext(critic=critic, curated=curated, concepts=concepts,
+                            similarity=functools.partial(title_similarity, settings.gnn.text_cache_dir),
+                            embed=text_embedder(settings.gnn.text_cache_dir))
+    return run_refine(section, inputs, out_dir, run_id, context)
 
 
-def curated_ids(settings: GraphSection) -> set[str]:
-    """Ids of the relations curators accepted or rejected (human-scale: read in pages)."""
-    with make_store(settings) as store:
-        return {str(row["id"]) for page in store.pages(cypher.CURATED_LABELS, {}) for row in page}
+def text_embedder(cache_dir: Path) -> Embed:
+    """Unit vectors of texts under all-MiniLM-L6-v2 (cached in `cache_dir`), for concept tails."""
+    from gnn.text import TextEncoder
+
+    encoder = TextEncoder(cache_dir)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        vectors: np.ndarray = encoder.encode(texts).astype(np.float64)
+        return vectors
+
+    return embed

@@ -107,6 +107,7 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
                    (cypher.missing_nodes("Item"), {"ids": []}), (cypher.missing_nodes("Concept"), {"ids": []}),
                    (cypher.REVIEW_QUEUE, {"status": "", "limit": 1}),
                    (cypher.CURATED_LABELS, {"after": "", "limit": 1}),
+                   (cypher.CONCEPTS, {"after": "", "limit": 1}),
                    (cypher.SNAPSHOT_RELATIONS, {"after": "", "limit": 1, "statuses": [], "as_of": 0,
                                                    "loaded_by": 0}),
                    (cypher.SNAPSHOT_ITEMS, {"after": "", "limit": 1, "loaded_by": 0}),
