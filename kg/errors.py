@@ -71,6 +71,16 @@ class LlmUnavailable(KgrecError):
         self.reason = reason
 
 
+class ApiRequestError(KgrecError):
+    """The embedding API refused or failed a request; `status` None means no reply came."""
+
+    def __init__(self, url: str, status: int | None, detail: str) -> None:
+        super().__init__(f"{url}: {'no reply' if status is None else f'HTTP {status}'}: {detail}")
+        self.url = url
+        self.status = status
+        self.detail = detail
+
+
 class VersionConflictError(KgrecError):
     """An embedding version already published (or half-published) holds different content."""
 

@@ -50,6 +50,18 @@ def _graph_statistics(snapshot_dir: Path) -> list[str]:
     return lines
 
 
+def _llm_cost(d: dict[str, float | int | str]) -> list[str]:
+    """The extract stage's cost line, when `extract.price` was set (none otherwise)."""
+    if "llm_cost" not in d:
+        return []
+    currency = d["llm_cost_currency"]
+    per = [f"{d[key]:.4g} {currency} per {what}" for key, what in (
+        ("llm_cost_per_question", "question asked"), ("llm_cost_per_relation", "relation kept")) if key in d]
+    gpus = (f" for {d['gpu_hours']:.4g} GPU-hours (answering wall time x engines x GPUs per engine)"
+            if "gpu_hours" in d else "")
+    return [f"- LLM cost {d['llm_cost']:.4g} {currency}{gpus}" + (f": {', '.join(per)}" if per else "")]
+
+
 def _extraction(run: RunDirectory) -> list[str]:
     """What the LLM stage asked, saved and cost; on synthetic data, its quality beside the baseline."""
     report = next((s for s in run.manifest.stages if s.name == "extract"), None)
@@ -64,6 +76,7 @@ def _extraction(run: RunDirectory) -> list[str]:
              f"- {d['requests']} requests, {d['prompt_tokens']:,} prompt and {d['completion_tokens']:,} "
              f"completion tokens ({d['completion_tokens_per_s']} tokens/s) in {d['wall_s']} s",
              f"- pair answers: {labels or 'none'}"]
+    lines += _llm_cost(d)
     if d.get("queued_pairs"):
         share = int(d["prefiltered_pairs"]) / int(d["queued_pairs"])
         lines.append(f"- the pre-filter answered {d['prefiltered_pairs']} of the {d['queued_pairs']} queued "

@@ -7,6 +7,9 @@
     GET  /readyz      Redis answers and a version is live (503 otherwise)
     GET  /metrics     Prometheus text
 
+With tokens in the variables `serve.token_env` names, every route but /healthz and /readyz
+needs `Authorization: Bearer <token>` (401 otherwise; see `serving.auth`).
+
 A lookup answers `{"version", "dim", "found": [bool], "embeddings": [[float]]}`, rows in
 the order of `ids`; misses carry the cold-start vector (see `serving.client`). Bad input is a
 4xx naming the problem: 422 for a malformed body, an empty batch, a non-string or over-long
@@ -15,8 +18,9 @@ id, or mismatched side lists; 413 for a batch over `serve.max_batch`.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import AsyncIterator, Sized
+from collections.abc import AsyncIterator, Mapping, Sized
 from contextlib import asynccontextmanager
 
 import orjson
@@ -26,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serving.auth import BearerAuth, check_exposure, read_tokens
 from serving.client import EmbeddingClient, Lookup
 from serving.config import CacheSection, ServeSection
 from serving.metrics import ApiMetrics
@@ -100,8 +105,18 @@ class _Measure:
             self.metrics.requests.labels(route, str(status)).inc()
 
 
-def create_app(cache: CacheSection, serve: ServeSection, url: str | None = None) -> FastAPI:
-    """The API over one `EmbeddingClient`, connected for the app's lifetime."""
+def create_app(cache: CacheSection, serve: ServeSection, url: str | None = None,
+               environ: Mapping[str, str] = os.environ) -> FastAPI:
+    """The API over one `EmbeddingClient`, connected for the app's lifetime.
+
+    The tokens are read from `environ` here, once (see `serving.auth`).
+
+    Raises:
+        ConfigError: a token is unusable, or `serve.host` is exposed without tokens and
+            `serve.allow_unauthenticated` is false.
+    """
+    tokens = read_tokens(serve.token_env, environ)
+    check_exposure(serve, tokens)
     client = EmbeddingClient(cache, url)
     metrics = ApiMetrics(client.stats)
 
@@ -112,6 +127,8 @@ def create_app(cache: CacheSection, serve: ServeSection, url: str | None = None)
         await client.close()
 
     app = FastAPI(title="kgrec embeddings", lifespan=lifespan)
+    if tokens:  # inside _Measure (added last, so outermost): refused requests are counted too
+        app.add_middleware(BearerAuth, tokens=tokens)
     app.add_middleware(_Measure, metrics=metrics)
 
     @app.post("/v1/items")

@@ -72,3 +72,15 @@ class ServeSection(Section):
     max_batch: int = Field(default=1_024, ge=1,
                            description="Most ids per request; larger requests get a 413.")
     max_id_length: int = Field(default=256, ge=1, description="Longest id accepted (characters).")
+    token_env: list[str] = Field(
+        default_factory=lambda: ["KGREC_API_TOKENS"],
+        description="Environment variables holding the API's bearer tokens, comma-separated; several "
+        "are accepted at once so a token can be rotated without downtime. Any token set: every "
+        "route but /healthz and /readyz needs `Authorization: Bearer <token>`. Tokens never go in "
+        "config files; they are read when `kgrec serve` starts.",
+    )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="Serve a non-loopback host without tokens, for an API behind a gateway or mesh "
+        "that authenticates. False: `kgrec serve` refuses to expose unauthenticated embeddings.",
+    )

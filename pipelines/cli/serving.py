@@ -95,7 +95,11 @@ def register_embed_commands(embed_app: typer.Typer) -> None:
 
 
 def serve(config: ConfigOption = None) -> None:
-    """Serve embeddings over HTTP (FastAPI + uvicorn) on serve.host:serve.port."""
+    """Serve embeddings over HTTP (FastAPI + uvicorn) on serve.host:serve.port.
+
+    Bearer tokens come from the variables serve.token_env names (KGREC_API_TOKENS); a host
+    other machines reach is refused without one unless serve.allow_unauthenticated is set.
+    """
     import uvicorn
 
     from serving.api import create_app
@@ -104,8 +108,8 @@ def serve(config: ConfigOption = None) -> None:
     with user_errors():
         settings = settings_from(config)
         url = cache_url(settings.cache)  # fail fast with a clear message if the cache is not there
-    uvicorn.run(create_app(settings.cache, settings.serve, url), host=settings.serve.host,
-                port=settings.serve.port, log_level="warning")
+        app = create_app(settings.cache, settings.serve, url)  # tokens read, exposure checked
+    uvicorn.run(app, host=settings.serve.host, port=settings.serve.port, log_level="warning")
 
 
 @eval_app.command("ctr")

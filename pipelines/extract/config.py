@@ -11,6 +11,25 @@ from kg.config import Section
 from kg.schema import LlmTask
 
 
+class LlmPrice(Section):
+    """What the model costs, so a run reports what its answers cost (`extract.price`).
+
+    HTTP backends are priced by the tokens the server reports, every attempt included (each was
+    paid for); vLLM by the GPU time its engines held: GPU-hours = the answering phase's wall
+    time x engine replicas (`workers`) x GPUs per engine (`vllm_tensor_parallel_size`). That
+    counts model loading and idle engines too (both are paid for), but not GPUs a cluster keeps
+    up before or after the stage.
+    """
+
+    prompt_per_1k: float | None = Field(
+        default=None, ge=0, description="local/openai: price of 1,000 prompt tokens.")
+    completion_per_1k: float | None = Field(
+        default=None, ge=0, description="local/openai: price of 1,000 completion tokens.")
+    gpu_hour: float | None = Field(default=None, ge=0, description="vllm: price of one GPU for one hour.")
+    currency: str = Field(default="USD", min_length=1,
+                          description="A label for the figures; nothing is converted.")
+
+
 class ExtractSection(Section):
     """LLM knowledge extraction (`kgrec extract`): backends, budgets, cache, retries."""
 
@@ -116,6 +135,12 @@ class ExtractSection(Section):
     vllm_accelerator_type: str | None = Field(
         default=None, description="vllm: Ray accelerator type to schedule on, e.g. 'A10G'."
     )
+    price: LlmPrice | None = Field(
+        default=None,
+        description="What the model costs: per 1k prompt and completion tokens (local, openai) or per "
+        "GPU-hour (vllm). Set: the manifest and report give the run's LLM cost, per question asked "
+        "and per relation kept. Unset: no cost figures.",
+    )
 
     @model_validator(mode="after")
     def _openai_needs_url(self) -> ExtractSection:
@@ -123,4 +148,19 @@ class ExtractSection(Section):
             raise ValueError("extract.backend is 'openai' but extract.base_url or extract.model is not set")
         if self.backend == "vllm" and not self.model:
             raise ValueError("extract.backend is 'vllm' but extract.model is not set")
+        return self
+
+    @model_validator(mode="after")
+    def _price_fits_backend(self) -> ExtractSection:
+        """A price the backend cannot use is an error, not a cost line silently missing."""
+        price = self.price
+        if price is None:
+            return self
+        by_tokens = (price.prompt_per_1k, price.completion_per_1k)
+        if self.backend == "vllm" and (price.gpu_hour is None or any(p is not None for p in by_tokens)):
+            raise ValueError("extract.backend 'vllm' is priced per GPU-hour: set extract.price.gpu_hour "
+                             "(and not prompt_per_1k / completion_per_1k)")
+        if self.backend != "vllm" and (price.gpu_hour is not None or None in by_tokens):
+            raise ValueError(f"extract.backend {self.backend!r} is priced per token: set "
+                             "extract.price.prompt_per_1k and completion_per_1k (and not gpu_hour)")
         return self

@@ -7,7 +7,7 @@ Output directory:
   relations/  relations for `kgrec graph load` (items come from the ingest output)
   concepts/   commonsense concepts the relations point at
   facts/      item facts text for the embedding stage
-  _SUCCESS.json  the accounting (also in the run manifest)
+  _SUCCESS.json  the accounting, and with `extract.price` the cost (also in the run manifest)
 Re-running is safe: answers come from the cache, tables are rewritten whole, and relations
 carry the answer's cache key as evidence id, so the graph counts them once.
 """
@@ -143,8 +143,11 @@ def run_extract(settings: ExtractSection, ingest_dir: Path, candidates_dir: Path
         write_table(plan.tasks, out_dir / "tasks")
         log.info("extract: %d questions for %s (%s backend), %d answered by the pre-filter",
                  plan.tasks.num_rows, endpoint.model, settings.backend, plan.prefiltered.num_rows)
+        answer_wall_s = 0.0  # while vLLM engines hold their GPUs: priced by extract.price.gpu_hour
         if plan.tasks.num_rows:
+            answering = Timer()
             _answer(settings, endpoint, out_dir / "tasks", out_dir / "answers")
+            answer_wall_s = answering.elapsed()
         else:  # nothing to ask: answers/ holds the pre-filter's alone, not an earlier run's as well
             shutil.rmtree(out_dir / "answers", ignore_errors=True)
             (out_dir / "answers").mkdir(parents=True)
@@ -157,7 +160,8 @@ def run_extract(settings: ExtractSection, ingest_dir: Path, candidates_dir: Path
         bad_rows={f"answers: {reason}": n for reason, n in sorted(accounting.failures.items())},
         wall_s=timer.elapsed(),
         outputs={"dir": str(out_dir), "failures": str(out_dir / "failures"), "cache": settings.cache_dir},
-        details={"model": endpoint.model, "backend": settings.backend, **plan.counts, **summary},
+        details={"model": endpoint.model, "backend": settings.backend, **plan.counts, **summary,
+                 **accounting.cost(settings, rows["relations"], answer_wall_s)},
     )
     mark_complete(out_dir, report.model_dump(mode="json"))
     return report

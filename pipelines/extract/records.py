@@ -26,6 +26,7 @@ from kg.schema import (
     relation_id,
 )
 from pipelines.extract.answers import CommonsenseAnswer, PairAnswer
+from pipelines.extract.config import ExtractSection
 
 PAIR_TYPES = {"complement": RelationType.COMPLEMENTS, "substitute": RelationType.SUBSTITUTES,
               "variant": RelationType.VARIANT_OF}
@@ -158,4 +159,37 @@ class Accounting:
             "completion_tokens_per_s": round(self.totals["completion_tokens"] / wall_s, 2) if wall_s else 0.0,
             **{f"pairs_{label}": n for label, n in sorted(self.labels.items())},
         }
+
+    def cost(self, settings: ExtractSection, relations: int, answer_wall_s: float) -> dict[str, float | str]:
+        """What the answers cost at `settings.price`; empty without a price.
+
+        Tokens (HTTP backends) at the price per 1k; for vLLM, the GPU-hours its engines held
+        while answering: `answer_wall_s` x engines x GPUs per engine (see `LlmPrice`). Per
+        question is over the questions sent to the model (the cache and the pre-filter cost
+        nothing): the price of asking one more. Per relation is over every relation the stage
+        kept (written past `min_confidence`, cached and pre-filter ones included): what one
+        cost this run. A ratio with nothing to divide by is left out.
+        """
+        price = settings.price
+        if price is None:
+            return {}
+        figures: dict[str, float | str] = {}
+        if price.gpu_hour is not None:
+            gpu_hours = answer_wall_s / 3600 * settings.workers * settings.vllm_tensor_parallel_size
+            total = gpu_hours * price.gpu_hour
+            figures["gpu_hours"] = _figure(gpu_hours)
+        else:
+            total = (self.totals["prompt_tokens"] * (price.prompt_per_1k or 0.0)
+                     + self.totals["completion_tokens"] * (price.completion_per_1k or 0.0)) / 1000
+        figures |= {"llm_cost": _figure(total), "llm_cost_currency": price.currency}
+        if asked := self.by_source[AnswerSource.LLM]:
+            figures["llm_cost_per_question"] = _figure(total / asked)
+        if relations:
+            figures["llm_cost_per_relation"] = _figure(total / relations)
+        return figures
+
+
+def _figure(value: float) -> float:
+    """Six significant digits: a cost per question can be far below a cent."""
+    return float(f"{value:.6g}")
 

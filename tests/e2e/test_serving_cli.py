@@ -49,3 +49,12 @@ def test_cache_publish_serve_round_trip(tmp_path: Path) -> None:
             server.wait(timeout=20)
     finally:
         assert _kgrec("cache", "stop", cwd=tmp_path, env=env).stdout.strip() == "stopped"
+
+
+def test_serve_refuses_an_exposed_host_without_a_token_and_a_bad_token(tmp_path: Path) -> None:
+    env = {"KGREC_CACHE__URL": "redis://127.0.0.1:1/0", "KGREC_SERVE__HOST": "0.0.0.0", "KGREC_API_TOKENS": ""}
+    exposed = _kgrec("serve", cwd=tmp_path, env=env)
+    assert exposed.returncode == 2 and "serve.allow_unauthenticated" in exposed.stderr
+    short = _kgrec("serve", cwd=tmp_path, env={**env, "KGREC_API_TOKENS": "s3cret"})
+    assert short.returncode == 2 and "API token 1 in $KGREC_API_TOKENS" in short.stderr
+    assert "s3cret" not in short.stderr + short.stdout

@@ -20,6 +20,7 @@ def test_core_packages_do_not_import_heavy_stacks() -> None:
     assert _loaded("import pipelines.cli, pipelines.config, kg.schema, serving", HEAVY) == []
 
 
-@pytest.mark.parametrize("module", ["serving.client", "serving.api", "serving.connection", "serving.config"])
+@pytest.mark.parametrize("module", ["serving.client", "serving.api", "serving.api_client", "serving.auth",
+                                    "serving.connection", "serving.config"])
 def test_ranker_modules_load_neither_heavy_stacks_nor_the_pipeline(module: str) -> None:
     assert _loaded(f"import {module}", (*HEAVY, "pipelines", "gnn")) == []

@@ -28,7 +28,8 @@ def settings(server: ChatServer, cache: Path, **kw: Any) -> ExtractSection:
 
 
 def test_stage_writes_graph_input_and_a_rerun_asks_nothing(mined: Path, server: ChatServer, tmp_path: Path) -> None:
-    config = settings(server, tmp_path / "cache", workers=2)  # two actors share the cache
+    price = {"prompt_per_1k": 0.5, "completion_per_1k": 2.0}  # the server reports 50 + 10 tokens a reply
+    config = settings(server, tmp_path / "cache", workers=2, price=price)  # two actors share the cache
     report = run_extract(config, mined / "ingest", mined / "candidates", tmp_path / "x1", "run1")
     require_complete(tmp_path / "x1", "extract")
     details = report.details
@@ -43,6 +44,10 @@ def test_stage_writes_graph_input_and_a_rerun_asks_nothing(mined: Path, server: 
     relations = pl.read_parquet(tmp_path / "x1" / "relations")
     assert set(relations["type"]) >= {"COMPLEMENTS", "VARIANT_OF", "USED_FOR"}
     assert relations["id"].n_unique() == relations.height
+    cost = len(server.requests) * (50 * 0.5 + 10 * 2.0) / 1000
+    assert details["llm_cost"] == pytest.approx(cost) and details["llm_cost_currency"] == "USD"
+    assert details["llm_cost_per_question"] == pytest.approx(cost / asked, rel=1e-5)
+    assert details["llm_cost_per_relation"] == pytest.approx(cost / relations.height, rel=1e-5)
     assert set(relations.filter(pl.col("type") == "VARIANT_OF")["model"]) == {"prefilter:title-variant"}
     assert pl.read_parquet(tmp_path / "x1" / "facts").height == 4
     assert pl.read_parquet(tmp_path / "x1" / "concepts").height > 0
@@ -51,6 +56,7 @@ def test_stage_writes_graph_input_and_a_rerun_asks_nothing(mined: Path, server: 
 
     again = run_extract(config, mined / "ingest", mined / "candidates", tmp_path / "x2", "run2")
     assert again.details["asked_llm"] == 0 and again.details["cache_hits"] == asked
+    assert again.details["llm_cost"] == 0 and "llm_cost_per_question" not in again.details  # the cache is free
     assert len(server.requests) == asked
     assert pl.read_parquet(tmp_path / "x2" / "relations").drop("run_id").sort("id", "evidence_id").equals(
         relations.drop("run_id").sort("id", "evidence_id"))

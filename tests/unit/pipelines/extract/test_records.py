@@ -1,12 +1,14 @@
-"""Answers become relations, concepts and facts; accounting adds up."""
+"""Answers become relations, concepts and facts; accounting adds up, and prices it."""
 
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from kg.schema import AnswerSource, AnswerStatus, Relation, RelationType, relation_id
+from pipelines.extract.config import ExtractSection
 from pipelines.extract.records import Accounting, RecordBuilder
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -81,3 +83,53 @@ def test_accounting_sums_costs_and_counts_sources() -> None:
     assert summary["completion_tokens"] == 40 and summary["completion_tokens_per_s"] == 20.0
     assert summary["pairs_variant"] == 3
     assert accounting.failures == {"transport": 1}
+
+
+def _priced(**fields: Any) -> ExtractSection:
+    return ExtractSection.model_validate(fields)
+
+
+def _answered() -> Accounting:
+    """Two questions asked (one failed: still paid for), one from the cache: 200 + 40 tokens."""
+    accounting = Accounting()
+    accounting.add(answer("pair", pair("variant")))
+    accounting.add(answer("pair", None, reason="malformed JSON: x"))
+    accounting.add({**answer("pair", pair("variant"), source=AnswerSource.CACHE), "requests": 0, "attempts": 0,
+                    "prompt_tokens": 0, "completion_tokens": 0})
+    return accounting
+
+
+def test_http_backends_cost_their_tokens_per_question_asked_and_per_relation_kept() -> None:
+    settings = _priced(price={"prompt_per_1k": 0.5, "completion_per_1k": 2.0, "currency": "EUR"})
+    cost = _answered().cost(settings, relations=4, answer_wall_s=30.0)  # wall time plays no part
+    assert cost == {"llm_cost": 0.18, "llm_cost_currency": "EUR",  # 200 * 0.5/1k + 40 * 2/1k
+                    "llm_cost_per_question": 0.09, "llm_cost_per_relation": 0.045}
+
+
+def test_vllm_costs_wall_time_times_engines_times_gpus_per_engine() -> None:
+    settings = _priced(backend="vllm", model="m", workers=4, vllm_tensor_parallel_size=2, price={"gpu_hour": 3.0})
+    cost = _answered().cost(settings, relations=0, answer_wall_s=1800.0)  # 0.5 h x 4 engines x 2 GPUs
+    assert cost == {"gpu_hours": 4.0, "llm_cost": 12.0, "llm_cost_currency": "USD", "llm_cost_per_question": 6.0}
+
+
+def test_no_price_no_cost_and_tiny_costs_keep_their_digits() -> None:
+    assert _answered().cost(ExtractSection(), relations=4, answer_wall_s=1.0) == {}
+    settings = _priced(price={"prompt_per_1k": 0.00015, "completion_per_1k": 0.0006})
+    cost = Accounting().cost(settings, relations=0, answer_wall_s=0.0)
+    assert cost == {"llm_cost": 0.0, "llm_cost_currency": "USD"}  # nothing asked: no ratios
+    cost = _answered().cost(settings, relations=3, answer_wall_s=0.0)
+    assert cost["llm_cost"] == 5.4e-05 and cost["llm_cost_per_relation"] == 1.8e-05
+
+
+@pytest.mark.parametrize(("fields", "says"), [
+    ({"price": {"gpu_hour": 2.0}}, "priced per token"),
+    ({"price": {"prompt_per_1k": 0.1}}, "priced per token"),
+    ({"backend": "vllm", "model": "m", "price": {"prompt_per_1k": 0.1, "completion_per_1k": 0.2}},
+     "priced per GPU-hour"),
+    ({"backend": "vllm", "model": "m", "price": {"gpu_hour": 2.0, "prompt_per_1k": 0.1}}, "priced per GPU-hour"),
+    ({"price": {"prompt_per_1k": -1, "completion_per_1k": 0.2}}, "greater than or equal to 0"),
+    ({"price": {"gpu_hours": 2.0}}, "Extra inputs are not permitted"),
+])
+def test_a_price_the_backend_cannot_use_is_refused(fields: dict[str, Any], says: str) -> None:
+    with pytest.raises(ValidationError, match=says):
+        ExtractSection.model_validate(fields)
