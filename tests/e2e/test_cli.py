@@ -34,7 +34,10 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert extract["details"]["asked_llm"] == 8 + 2  # pre-filtered pairs leave the budget to the next
     assert extract["rows"]["questions"] == 8 + extract["details"]["prefilter_hits"] + 2
     refine = manifest["stages"][4]
-    assert refine["rows"]["relations"] == manifest["stages"][2]["rows"]["pairs"] + extract["rows"]["relations"]
+    pairs, extracted = manifest["stages"][2]["rows"]["pairs"], extract["rows"]["relations"]
+    # refused tails are set aside, and tails that become one concept may make one relation of several
+    assert pairs < refine["rows"]["relations"] <= pairs + extracted - refine["rows"]["refused_tails"]
+    assert refine["details"]["concepts"] <= refine["details"]["concept_tails"]
     assert refine["details"]["critic"] == "none" and refine["details"]["dropped_by_critic"] == 0
     assert load["rows"]["relations_counted"] == refine["rows"]["relations"]
     ingest = manifest["stages"][1]
@@ -47,6 +50,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     report = (run_dir / "report.md").read_text()
     assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
     assert "## Knowledge graph (snapshot)" in report
+    assert "## Refine" in report and "distinct tails became" in report
     assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
     assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
     exported = manifest["stages"][-2]
