@@ -64,13 +64,19 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[float], xlabel: str)
 
 @_styled
 def stacked_bars(categories: Sequence[str], stacks: Mapping[str, Sequence[int]], xlabel: str) -> str:
-    """Horizontal bars per category, split into `stacks` (stack name -> one count per category)."""
+    """Horizontal bars per category, split into `stacks` (stack name -> one count per category).
+
+    A zero count draws no segment (an empty rectangle would be a mark of no size).
+    """
     fig, ax = _figure(1.0 + 0.3 * len(categories))
     left = [0] * len(categories)
     for colour, (stack, counts) in zip(PALETTE, stacks.items(), strict=False):
-        bars = ax.barh(list(categories), list(counts), left=left, label=stack, color=colour)
+        rows = [i for i, count in enumerate(counts) if count]
+        bars = ax.barh(rows, [counts[i] for i in rows], left=[left[i] for i in rows], label=stack,
+                       color=colour)
         _mark(bars)
         left = [a + b for a, b in zip(left, counts, strict=True)]
+    ax.set_yticks(range(len(categories)), list(categories))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)

@@ -29,7 +29,7 @@ header p { margin: 2px 0; color: var(--muted); }
 .status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: .85em; color: #fff; }
 .status-succeeded { background: #1a7f37; } .status-failed { background: #cf222e; }
 .error { background: #ffebe9; border: 1px solid #ff8182; padding: 8px 12px; border-radius: 6px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(520px, 100%), 1fr)); gap: 16px; }
 figure { margin: 0; padding: 12px 14px; background: var(--panel); border: 1px solid var(--line);
          border-radius: 8px; }
 figure h3 { margin: 0 0 6px; font-size: 1em; }
