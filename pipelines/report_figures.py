@@ -84,7 +84,7 @@ def extraction_outcomes(run_dir: Path, manifest: RunManifest) -> Drawn:
     outcome = (pl.when(pl.col("status") == AnswerStatus.FAILED.value).then(pl.lit("failed"))
                .when(pl.col("task") == LlmTask.PAIR.value)
                .then(pl.lit("pair: ") + pl.col("answer_json").str.json_path_match("$.relation"))
-               .otherwise(pl.col("task")))
+               .otherwise(pl.col("task"))).fill_null("unknown")
     counts = answers.group_by(outcome.alias("outcome"), "source").len()
     totals = counts.group_by("outcome").agg(pl.col("len").sum())
     categories = totals.sort(["len", "outcome"], descending=[True, False])["outcome"].to_list()
@@ -92,9 +92,8 @@ def extraction_outcomes(run_dir: Path, manifest: RunManifest) -> Drawn:
     sources = [s for s in SOURCES if s in counts["source"]] + sorted(set(counts["source"]) - set(SOURCES))
     stacks = {s: [found.get((c, s), 0) for c in categories] for s in sources}
     svg = plots.stacked_bars(categories, stacks, "answers")
-    report = _stage(manifest, "extract")
-    model = f" Model {report.details['model']} ({report.details['backend']})." if report and \
-        "model" in report.details else ""
+    details = report.details if (report := _stage(manifest, "extract")) else {}
+    model = f" Model {details['model']} ({details.get('backend', '?')})." if "model" in details else ""
     return Drawn(f"{answers.height:,} answers by outcome and source "
                  f"(llm: asked in this run; cache; prefilter: answered without a model).{model}", svg)
 
