@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.manifest import RunDirectory
+from pipelines.report_html import write_html
 
 TOP_PAIRS = 10
 
@@ -166,7 +167,8 @@ def render(run: RunDirectory) -> str:
 
 
 def write_summary(run: RunDirectory) -> Path:
-    """Write `report.md` and return its path."""
+    """Write `report.md`, then `report.html` beside it (its figures and text); return report.md's path."""
     path = run.path / "report.md"
     path.write_text(render(run))
+    write_html(run)
     return path

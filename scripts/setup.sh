@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11) and install kgrec into it from this checkout.
 #   scripts/setup.sh        what `kgrec run` needs
-#   scripts/setup.sh dev    plus the test and lint tools
+#   scripts/setup.sh dev    plus the test and lint tools, and Debian's chromium for the browser tests
 # Safe to re-run: pip only installs what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,13 @@ CMAKE_ARGS="-DGGML_NATIVE=OFF ${CMAKE_ARGS:-}" .venv/bin/python -m pip install -
 if [ "${1:-run}" = dev ]; then
   # Neo4j's own Cypher front end, which the tests use to check every Neo4j statement.
   npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error
+  # A real browser for the page tests (report.html): Debian's chromium, driven by playwright
+  # (a dev dependency) through executable_path. Never `playwright install`: it downloads a
+  # browser build of its own, which cannot be fetched here.
+  if ! command -v chromium >/dev/null; then
+    as_root=""
+    if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
+    $as_root apt-get update -qq
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
 fi

@@ -52,6 +52,10 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     assert "## Knowledge graph (snapshot)" in report
     assert "## Refine" in report and "distinct tails became" in report
     assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
+    page = (run_dir / "report.html").read_text()  # the browser checks: tests/integration/browser
+    drawn = {"stage-times", "extraction", "degree", "mrr", "ctr"}  # no critic is trained in this run
+    assert all(f'id="{name}-data-1"' in page for name in drawn) and "Could not be drawn" not in page
+    assert "Not in this run: no critic scored the pairs (critic: none)." in page
     assert pl.read_parquet(run_dir / "snapshot" / "relations.parquet").height == load["rows"]["relations_counted"]
     exported = manifest["stages"][-2]
     embeddings = Path(exported["outputs"]["dir"])
