@@ -106,15 +106,18 @@ def _refine(run: RunDirectory) -> list[str]:
     if report is None or "kept_by_critic" not in report.details:
         return []
     d = report.details
-    return ["", "## Refine", "",
-            f"- critic: {d['critic']}; kept by the critic {d['kept_by_critic']}, dropped by it "
-            f"{d['dropped_by_critic']}, relabelled VARIANT_OF {d['relabelled_variant']}",
-            f"- passed through: {d['kept_by_curator']} decided by curators, {d['kept_as_proposed']} kept as "
-            "proposed (no critic for their kind)",
-            f"- concepts: {d['concept_tails']} distinct tails became {d['concepts']} canonical concepts "
-            f"({d['concept_merges']} joined concepts the graph held); refused tails: "
-            + (", ".join(f"{k.removeprefix('refused_tails: ')} {v}" for k, v in d.items()
-                         if k.startswith("refused_tails: ")) or "none")]
+    lines = ["", "## Refine", "",
+             f"- critic: {d['critic']}; kept by the critic {d['kept_by_critic']}, dropped by it "
+             f"{d['dropped_by_critic']}, relabelled VARIANT_OF {d['relabelled_variant']}",
+             f"- passed through: {d['kept_by_curator']} decided by curators, {d['kept_as_proposed']} kept as "
+             "proposed (no critic for their kind)"]
+    if "concept_tails" in d:
+        refused = ", ".join(f"{k.removeprefix('refused_tails: ')} {v}" for k, v in d.items()
+                            if k.startswith("refused_tails: "))
+        lines.append(f"- concepts: {d['concept_tails']} distinct tails became {d['concepts']} canonical "
+                     f"concepts ({d['concept_merges']} joined concepts the graph held); refused tails: "
+                     f"{refused or 'none'}")
+    return lines
 
 
 def _model_figures(run: RunDirectory) -> list[str]:

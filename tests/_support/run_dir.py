@@ -47,7 +47,8 @@ def write_run(root: Path, *, ctr: bool = True, critic: bool = True, trained: boo
     run.record(StageReport(name="refine", rows={"relations": 8}, wall_s=3.2, details={
         "critic": "critic-abc123" if critic else "none", "kept_by_critic": 2 if critic else 0,
         "dropped_by_critic": 1 if critic else 0, "relabelled_variant": 0, "kept_by_curator": 0,
-        "kept_as_proposed": 0 if critic else 3}))
+        "kept_as_proposed": 0 if critic else 3, "concept_tails": 3, "concepts": 2, "concept_merges": 0,
+        "refused_tails: cut off": 1}))
     _snapshot(run.stage_dir("snapshot"))
     run.record(StageReport(name="graph_load", rows={"relations_counted": 8}, wall_s=0.7))
     run.record(StageReport(name="snapshot", rows={"relations": 8}, wall_s=0.1))
