@@ -25,7 +25,8 @@ from kg.errors import ConfigError
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
-from pipelines.ingest.sources import ROW_COLUMN, Chunk, ReadFailure, file_format_of, list_files, read_chunks
+from pipelines.ingest.chunks import ROW_COLUMN, Chunk, ReadFailure
+from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
 from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset
 from pipelines.ray_runtime import cluster_cpus

@@ -16,7 +16,7 @@ import pyarrow as pa
 from kg.arrow_schema import arrow_schema_of
 from kg.schema import Event, Item, KgrecModel
 from pipelines.config import TimeUnit
-from pipelines.ingest.sources import ROW_COLUMN, ReadFailure
+from pipelines.ingest.chunks import ROW_COLUMN, ReadFailure
 
 TableKind = Literal["events", "items"]
 MODELS: dict[TableKind, type[KgrecModel]] = {"events": Event, "items": Item}

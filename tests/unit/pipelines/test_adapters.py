@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from pipelines.config import IngestSection
 from pipelines.ingest import amazon, generic, online_retail
-from pipelines.ingest.sources import ROW_COLUMN
+from pipelines.ingest.chunks import ROW_COLUMN
 from pipelines.ingest.staging import RAW, REASON, staged_schema
 
 
