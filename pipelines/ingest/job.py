@@ -10,6 +10,7 @@ item that the items table lacks are quarantined when an items table exists.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from kg.errors import ConfigError
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
-from pipelines.ingest.chunks import ROW_COLUMN, Chunk, ReadFailure
+from pipelines.ingest.chunks import NESTED, ROW_COLUMN, Chunk, ReadFailure
 from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
 from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset
@@ -43,6 +44,8 @@ def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
     adapter = ADAPTERS[settings.format]
     stage = adapter.stage_events if kind == "events" else adapter.stage_items
     known = ray.get(known_items) if known_items is not None else None
+    # Items read from the events files: what cannot be read is quarantined once, by the events pass.
+    keep_failures = kind == "events" or not adapter.items_from_events
     for path in batch["path"]:
         path = str(path)
         fmt = adapter.file_format or file_format_of(path)
@@ -50,24 +53,33 @@ def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
         for part in read_chunks(path, fmt, settings.rows_per_batch):
             if isinstance(part, ReadFailure):
                 failures.append(part)
+                if len(failures) >= settings.rows_per_batch and keep_failures:  # bounded memory
+                    yield failures_table(failures, kind)
+                    failures = []
                 continue
             staged = _stage_chunk(stage, part, settings, kind)
             yield _check_known(staged, known) if kind == "events" else staged
-        if failures:
+        if failures and keep_failures:
             yield failures_table(failures, kind)
 
 
 def _stage_chunk(stage: Any, chunk: Chunk, settings: IngestSection, kind: TableKind) -> pa.Table:
-    """Run the adapter; if it fails on the chunk as a whole, refuse the chunk, not the job."""
-    raw = pl.from_arrow(chunk.table)
-    assert isinstance(raw, pl.DataFrame)
+    """Run the adapter; if it fails on the chunk as a whole, refuse the chunk's rows, not the job.
+
+    Adapters parse value by value, so this is for what no row of the chunk can survive: a file
+    that lacks the format's columns, or a Parquet column of a type no mapping takes.
+    """
     try:
+        raw = pl.from_arrow(chunk.table)
+        assert isinstance(raw, pl.DataFrame)
         return stage(raw, chunk.source, settings)
     except (pl.exceptions.PolarsError, ValueError, pa.ArrowException) as e:
-        texts = raw.drop(ROW_COLUMN).select(pl.struct(pl.all()).struct.json_encode()).to_series()
-        failures = [ReadFailure(chunk.source, number, f"cannot map rows: {e}", text)
-                    for number, text in zip(raw.get_column(ROW_COLUMN), texts, strict=True)]
-        return failures_table(failures, kind)
+        reason = f"cannot map rows: {str(e).splitlines()[0]}"
+        source = chunk.table.drop_columns([c for c in (ROW_COLUMN, NESTED) if c in chunk.table.column_names])
+        texts = [json.dumps(row, default=str, ensure_ascii=False) for row in source.to_pylist()]
+        numbers = chunk.table.column(ROW_COLUMN).to_pylist()
+        return failures_table([ReadFailure(chunk.source, number, reason, text)
+                               for number, text in zip(numbers, texts, strict=True)], kind)
 
 
 def _check_known(staged: pa.Table, known: pa.Array | None) -> pa.Table:
@@ -176,14 +188,14 @@ def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
 
 
 def quarantine_reasons(quarantine_dir: Path) -> dict[str, int]:
-    """Quarantined rows per reason (reasons that embed a value are grouped by their prefix)."""
+    """Quarantined rows per reason, grouped by what precedes a reason's detail (": " or " '")."""
     counts: dict[str, int] = {}
     for table_dir in sorted(p for p in quarantine_dir.glob("*") if p.is_dir()):
         if count_rows(table_dir) == 0:
             continue
         grouped = (
             pl.scan_parquet(str(table_dir / "*.parquet"))
-            .select(pl.col("reason").str.replace(r" '.*$", "").alias("reason"))
+            .select(pl.col("reason").str.replace(r"(: | ').*$", "").alias("reason"))
             .group_by("reason").len().collect()
         )
         for reason, n in grouped.iter_rows():
