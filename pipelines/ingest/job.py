@@ -4,14 +4,16 @@ Plan: a dataset of input files, one read task per file; each task streams its fi
 bounded chunks through the format's adapter into staged rows (canonical columns plus a
 refusal reason). Staged rows are materialized once (spilling to disk if large), then
 split into the canonical table and the quarantine. Items are merged per item_id across
-files (most frequent title/category/brand, longest text, median price). Events naming an
-item that the items table lacks are quarantined when an items table exists.
+files (most frequent title/category/brand, longest text, median price); formats whose
+metadata lists related items (Amazon) also write `links/` (pipelines/ingest/links.py). Events
+naming an item that the items table lacks are quarantined when an items table exists.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
 from pipelines.ingest.chunks import NESTED, ROW_COLUMN, Chunk, ReadFailure
+from pipelines.ingest.links import write_links
 from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
 from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset
@@ -34,6 +37,7 @@ from pipelines.ray_runtime import cluster_cpus
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
+OUTPUTS = ("events", "items", "links", "quarantine")
 
 
 def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
@@ -161,6 +165,8 @@ def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
     timer = Timer()
     adapter: Adapter = ADAPTERS[settings.format]
     begin_stage(out_dir)
+    for name in OUTPUTS:  # a re-run replaces the output whole, tables a new input lacks included
+        shutil.rmtree(out_dir / name, ignore_errors=True)
     event_files = list_files(settings.events_path)
     item_files = list_files(settings.items_path) if settings.items_path else (
         event_files if adapter.items_from_events else [])
@@ -174,9 +180,12 @@ def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
         merged = good_items.repartition(cluster_cpus(), keys=["item_id"]).map_batches(
             consolidate_items, batch_format="pyarrow", batch_size=None)
         rows["items"] = write_dataset(merged, out_dir / "items")
-        if settings.check_item_ids and settings.items_path:
-            ids = pq.read_table(out_dir / "items", columns=["item_id"]).column("item_id")
-            known_ref = ray.put(ids.combine_chunks())
+        check = settings.check_item_ids and settings.items_path
+        if rows["items"] and (adapter.links or check):
+            ids = ray.put(pq.read_table(out_dir / "items", columns=["item_id"])["item_id"].combine_chunks())
+            if adapter.links:
+                rows["links"] = write_links(staged_items, ids, out_dir / "links")
+            known_ref = ids if check else None
     staged_events = _staged_dataset(event_files, "events", settings, known_ref)
     good_events, rows["quarantined_events"] = _write_split(staged_events, "events", out_dir)
     rows["events"] = write_dataset(good_events, out_dir / "events")

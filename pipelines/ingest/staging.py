@@ -2,8 +2,9 @@
 
 Adapters turn raw chunks into *staged* tables: the canonical columns of their target table
 (all nullable here), plus `_source`, `_row`, `_reason` (null for a good row) and `_raw` (the
-source row as JSON text, only for refused rows). The ingest job splits staged tables into the
-canonical table and the quarantine, so no row can disappear between the two.
+source row as JSON text, only for refused rows); staged items also carry `_links`, the catalog
+links a row names. The ingest job splits staged tables into the canonical table and the
+quarantine, so no row can disappear between the two.
 
 Every parse here is per value and never raises (casts are non-strict, timestamps try each
 layout): a value that does not parse is null, and the adapter's checks turn that into the row's
@@ -25,7 +26,8 @@ from pipelines.ingest.chunks import NESTED, ROW_COLUMN, ReadFailure
 
 TableKind = Literal["events", "items"]
 MODELS: dict[TableKind, type[KgrecModel]] = {"events": Event, "items": Item}
-SOURCE, REASON, RAW = "_source", "_reason", "_raw"
+SOURCE, REASON, RAW, LINKS = "_source", "_reason", "_raw", "_links"
+LINK_TYPE = pa.list_(pa.struct([("b", pa.string()), ("kind", pa.string())]))
 # Times outside [1970, 2100) are refused: epochs of the wrong unit, sentinels, overflow.
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 _EPOCH_LIMIT_S = 10**11  # |epoch| beyond this many seconds (year 5138) is clipped before converting
@@ -44,8 +46,9 @@ _NAIVE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%
 def staged_schema(kind: TableKind) -> pa.Schema:
     """Canonical fields, all nullable, then the bookkeeping columns."""
     canonical = [f.with_nullable(True) for f in arrow_schema_of(MODELS[kind])]
+    links = [pa.field(LINKS, LINK_TYPE)] if kind == "items" else []
     return pa.schema([*canonical, pa.field(SOURCE, pa.string()), pa.field(ROW_COLUMN, pa.int64()),
-                      pa.field(REASON, pa.string()), pa.field(RAW, pa.string())])
+                      pa.field(REASON, pa.string()), pa.field(RAW, pa.string()), *links])
 
 
 def first_reason(*checks: tuple[pl.Expr, str | pl.Expr]) -> pl.Expr:

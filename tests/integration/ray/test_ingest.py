@@ -108,6 +108,10 @@ def test_amazon_metadata_and_reviews(tmp_path: Path) -> None:
     items = pq.read_table(tmp_path / "out" / "items").to_pylist()
     assert not any(i["title"] and "<span" in i["title"] for i in items)
     assert sum(1 for i in items if i["category"] and i["category"].startswith("Magazine")) > 1_800
+    links = pl.read_parquet(tmp_path / "out" / "links")
+    assert links.height == report.rows["links"] == links.unique().height == 15_098
+    assert set(links["kind"]) == {"also_bought", "also_viewed"}
+    assert set(links["a"]) | set(links["b"]) <= {i["item_id"] for i in items}
 
 
 def test_a_file_the_adapter_cannot_map_is_quarantined_row_by_row(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines.config import IngestSection
-from pipelines.ingest import amazon, generic, online_retail
+from pipelines.ingest import generic, online_retail
 from pipelines.ingest.chunks import NESTED, ROW_COLUMN
 from pipelines.ingest.staging import RAW, REASON, staged_schema
 
@@ -109,34 +109,6 @@ def test_online_retail_items_only_from_valid_lines() -> None:
     table = online_retail.stage_items(_raw(ONLINE_RETAIL), "or", IngestSection())
     assert table.column("item_id").to_pylist() == ["85123A", "22326"]
     assert table.column("price").to_pylist() == [2.55, 2.95]
-
-
-def test_amazon_metadata_lists_prices_and_html_titles() -> None:
-    raw = _raw({
-        "asin": ["B001", "B002"],
-        "title": ["Reason Magazine", '<span class="a-size-medium a-color-secondary"'],
-        "description": ['["Edited for people ", "who read."]', None],
-        "category": ['["Magazine Subscriptions", "News"]', "[]"],
-        "brand": ["Reason", ""],
-        "price": ["$12.99", "unknown"],
-    })
-    rows = _rows(amazon.stage_items(raw, "meta.json.gz", IngestSection()))
-    assert rows[0]["title"] == "Reason Magazine"
-    assert rows[0]["text"] == "Edited for people who read."
-    assert rows[0]["category"] == "Magazine Subscriptions > News"
-    assert rows[0]["price"] == 12.99
-    assert rows[1]["title"] is None and rows[1]["category"] is None and rows[1]["price"] is None
-    assert rows[1]["brand"] is None
-
-
-def test_amazon_reviews_become_review_events() -> None:
-    raw = _raw({"reviewerID": ["A1", None, "A3", "A4"], "asin": ["B001", "B002", "B003", "B004"],
-                "unixReviewTime": ["1767225600", "1767225600", None, "soon"], "overall": ["5.0", "1.0", "2.0", "3.0"]})
-    rows = _rows(amazon.stage_events(raw, "reviews.json", IngestSection()))
-    assert rows[0]["event_type"] == "review" and rows[0]["ts"] == datetime(2026, 1, 1, tzinfo=UTC)
-    assert rows[1][REASON] == "missing reviewerID"
-    assert rows[2][REASON] == "missing unixReviewTime"  # a null time must not slip through unnamed
-    assert rows[3][REASON] == "unparseable unixReviewTime 'soon'"
 
 
 def test_times_outside_1970_2100_are_refused_and_huge_epochs_do_not_wrap() -> None:
