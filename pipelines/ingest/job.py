@@ -6,7 +6,9 @@ refusal reason). Staged rows are materialized once (spilling to disk if large), 
 split into the canonical table and the quarantine. Items are merged per item_id across
 files (most frequent title/category/brand, longest text, median price); formats whose
 metadata lists related items (Amazon) also write `links/` (pipelines/ingest/links.py). Events
-naming an item that the items table lacks are quarantined when an items table exists.
+naming an item that the items table lacks are quarantined when an items table exists. A table
+left without a single valid row stops the stage with `NoValidRows`, after its quarantine is
+written.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.arrow_schema import arrow_schema_of, conform
-from kg.errors import ConfigError
+from kg.errors import ConfigError, NoValidRows
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
@@ -32,7 +34,7 @@ from pipelines.ingest.chunks import NESTED, ROW_COLUMN, Chunk, ReadFailure
 from pipelines.ingest.links import write_links
 from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
-from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset
+from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset, write_table
 from pipelines.ray_runtime import cluster_cpus
 from pipelines.report import StageReport, Timer
 
@@ -157,43 +159,83 @@ def _write_split(staged: Any, kind: TableKind, out_dir: Path) -> tuple[Any, int]
 
 
 def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
-    """Ingest `settings.events_path` (and `items_path`) into `out_dir`; see module docstring."""
-    import ray
+    """Ingest `settings.events_path` and/or `items_path` into `out_dir`; see module docstring.
 
-    if not settings.events_path:
-        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH)")
+    Without an events path (a catalog alone, e.g. Amazon metadata for its links) the events
+    table is written empty.
+
+    Raises:
+        ConfigError: neither path is set.
+        InputDataError: an input path holds no files.
+        NoValidRows: the items or the events table would be empty (every row quarantined).
+    """
+    if not settings.events_path and not settings.items_path:
+        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH; "
+                          "--items alone reads a catalog)")
     timer = Timer()
     adapter: Adapter = ADAPTERS[settings.format]
     begin_stage(out_dir)
     for name in OUTPUTS:  # a re-run replaces the output whole, tables a new input lacks included
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    event_files = list_files(settings.events_path)
+    event_files = list_files(settings.events_path) if settings.events_path else []
     item_files = list_files(settings.items_path) if settings.items_path else (
         event_files if adapter.items_from_events else [])
     log.info("ingest: %d event file(s), %d item file(s)", len(event_files), len(item_files))
     rows: dict[str, int] = {}
-    known_ref = None
-    if item_files:
-        staged_items = _staged_dataset(item_files, "items", settings)
-        good_items, rows["quarantined_items"] = _write_split(staged_items, "items", out_dir)
-        rows["item_rows_read"] = good_items.count()
-        merged = good_items.repartition(cluster_cpus(), keys=["item_id"]).map_batches(
-            consolidate_items, batch_format="pyarrow", batch_size=None)
-        rows["items"] = write_dataset(merged, out_dir / "items")
-        check = settings.check_item_ids and settings.items_path
-        if rows["items"] and (adapter.links or check):
-            ids = ray.put(pq.read_table(out_dir / "items", columns=["item_id"])["item_id"].combine_chunks())
-            if adapter.links:
-                rows["links"] = write_links(staged_items, ids, out_dir / "links")
-            known_ref = ids if check else None
-    staged_events = _staged_dataset(event_files, "events", settings, known_ref)
-    good_events, rows["quarantined_events"] = _write_split(staged_events, "events", out_dir)
-    rows["events"] = write_dataset(good_events, out_dir / "events")
-    reasons = quarantine_reasons(out_dir / "quarantine")
-    report = StageReport(name="ingest", rows=rows, bad_rows=reasons, wall_s=timer.elapsed(),
-                         outputs={"dir": str(out_dir)})
+    known = _ingest_items(item_files, settings, out_dir, rows) if item_files else None
+    if settings.events_path:
+        checked = known if settings.check_item_ids and settings.items_path else None
+        _ingest_events(event_files, settings, checked, out_dir, rows)
+    else:
+        rows["events"] = write_table(arrow_schema_of(Event).empty_table(), out_dir / "events")
+        rows["quarantined_events"] = 0
+    report = StageReport(name="ingest", rows=rows, bad_rows=quarantine_reasons(out_dir / "quarantine"),
+                         wall_s=timer.elapsed(), outputs={"dir": str(out_dir)})
     mark_complete(out_dir, report.model_dump())
     return report
+
+
+def _ingest_events(files: list[str], settings: IngestSection, known: Any, out_dir: Path,
+                   rows: dict[str, int]) -> None:
+    """Write events (checked against `known` item ids, a Ray ref, unless None) and count them."""
+    staged = _staged_dataset(files, "events", settings, known)
+    good, rows["quarantined_events"] = _write_split(staged, "events", out_dir)
+    rows["events"] = write_dataset(good, out_dir / "events")
+    if not rows["events"]:
+        raise _no_valid_rows("events", settings.events_path or "", rows["quarantined_events"], out_dir)
+
+
+def _ingest_items(files: list[str], settings: IngestSection, out_dir: Path, rows: dict[str, int]) -> Any:
+    """Write items (and links) and count them into `rows`; return a Ray ref to the item ids.
+
+    None when items come from the events files and none is valid: the events pass then names
+    the same refused lines.
+    """
+    import ray
+
+    adapter = ADAPTERS[settings.format]
+    staged = _staged_dataset(files, "items", settings)
+    good, rows["quarantined_items"] = _write_split(staged, "items", out_dir)
+    rows["item_rows_read"] = good.count()
+    if not rows["item_rows_read"]:
+        if adapter.items_from_events:
+            return None
+        raise _no_valid_rows("items", settings.items_path or settings.events_path or "",
+                             rows["quarantined_items"], out_dir)
+    merged = good.repartition(cluster_cpus(), keys=["item_id"]).map_batches(
+        consolidate_items, batch_format="pyarrow", batch_size=None)
+    rows["items"] = write_dataset(merged, out_dir / "items")
+    ids = ray.put(pq.read_table(out_dir / "items", columns=["item_id"]).column("item_id").combine_chunks())
+    if adapter.links:
+        rows["links"] = write_links(staged, ids, out_dir / "links")
+    return ids
+
+
+def _no_valid_rows(table: TableKind, path: str, quarantined: int, out_dir: Path) -> NoValidRows:
+    prefix = f"{table}: "
+    counted = quarantine_reasons(out_dir / "quarantine")
+    reasons = {reason.removeprefix(prefix): n for reason, n in counted.items() if reason.startswith(prefix)}
+    return NoValidRows(path, table, quarantined, reasons, str(out_dir / "quarantine" / table))
 
 
 def quarantine_reasons(quarantine_dir: Path) -> dict[str, int]:
