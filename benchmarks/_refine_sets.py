@@ -7,8 +7,9 @@ label pairs of it:
 - `synthetic`: kgrec's synthetic ground truth (`kgrec data synth`), complete, so a pair it does
   not list is unrelated; the pairs labeled are a sample of the mined pairs stratified by lift rank,
   drawn exactly as the Online Retail sample was (`labels/sample_online_retail.py`);
-- `amazon`: weak labels from the Amazon metadata's also_buy / also_view links
-  (`pipelines.refine.weak_labels`), with random unlinked pairs as unrelated.
+- `amazon`: weak labels from the links table of an Amazon ingest (the metadata's also-bought /
+  also-viewed lists: `pipelines.ingest.links`, `pipelines.refine.weak_labels`), with random
+  unlinked pairs as unrelated.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import polars as pl
 from labels.sample_online_retail import sample  # benchmarks/ is on sys.path when run as a script
 
 from pipelines.extract.quality import load_labels
+from pipelines.ingest.links import read_links
 from pipelines.refine.labels import LabelSet, labels_from_table, read_labels
-from pipelines.refine.weak_labels import read_links, weak_labels
+from pipelines.refine.weak_labels import weak_labels
 
 # (items, candidates dir) -> the checked labels of that set.
 Labeler = Callable[[pl.DataFrame, Path], LabelSet]
@@ -62,14 +64,14 @@ def synthetic_truth(truth: Path) -> Labeler:
     return label
 
 
-def amazon_weak(meta: Path, negatives: float, seed: int) -> Labeler:
-    """also_buy -> complement, also_view -> substitute, both -> left out, plus random unrelated pairs."""
+def amazon_weak(links_table: Path, negatives: float, seed: int) -> Labeler:
+    """Also bought -> complement, also viewed -> substitute, both -> left out, plus random unrelated pairs."""
     def label(items: pl.DataFrame, candidates: Path) -> LabelSet:
-        links = read_links(meta)
-        both = links.filter(pl.col("also_buy") & pl.col("also_view")).height
-        print(f"  {links.height} linked pairs in {meta.name}: {both} on both lists left out as ambiguous")
+        links = read_links(links_table)
+        both = links.filter(pl.col("complement") & pl.col("substitute")).height
+        print(f"  {links.height} linked pairs in {links_table}: {both} on both lists left out as ambiguous")
         table = weak_labels(links, items["item_id"].to_list(), negatives, seed)
-        return labels_from_table(table, str(meta), items["item_id"].to_list())
+        return labels_from_table(table, str(links_table), items["item_id"].to_list())
 
     return label
 
@@ -91,7 +93,7 @@ CAVEATS = {
 # name -> (flag naming its labels, prefix of its stage-output flags, what the labels flag takes)
 SETS = {"hand": ("labels", "", "a labels CSV (a, b, label): the hand-labelled pairs"),
         "synthetic": ("synthetic-truth", "synthetic-", "ground_truth.parquet of `kgrec data synth`"),
-        "amazon": ("amazon-meta", "amazon-", "Amazon 2018 metadata (JSON lines, .gz)")}
+        "amazon": ("amazon-links", "amazon-", "the links table of the Amazon ingest (<amazon-ingest>/links)")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,5 +136,5 @@ def sets_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list
         specs.append(SetSpec(name, ingest, candidates, value(f"{prefix}extract"),
                              _labeler(name, labels, args), CAVEATS[name]))
     if not specs:
-        parser.error("give at least one set: --labels, --synthetic-truth or --amazon-meta, with its dirs")
+        parser.error("give at least one set: --labels, --synthetic-truth or --amazon-links, with its dirs")
     return specs

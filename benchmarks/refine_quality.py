@@ -8,14 +8,15 @@
         --items /tmp/synth/data/items.parquet --out /tmp/synth/ingest
     kgrec candidates -c infra/configs/local.yaml --in /tmp/synth/ingest --out /tmp/synth/candidates
     M=../shared/data/amazon_magazine_2018/meta_Magazine_Subscriptions.json.gz
-    kgrec ingest --format amazon --events $M --items $M --out /tmp/amz/ingest
+    kgrec ingest --format amazon --items $M --out /tmp/amz/ingest
     kgrec candidates --in /tmp/amz/ingest --out /tmp/amz/candidates
     python benchmarks/refine_quality.py \
         --labels benchmarks/labels/online_retail_pairs.csv --ingest /tmp/or/ingest \
         --candidates /tmp/or/candidates [--extract DIR] \
         --synthetic-truth /tmp/synth/data/ground_truth.parquet --synthetic-ingest /tmp/synth/ingest \
         --synthetic-candidates /tmp/synth/candidates [--synthetic-extract DIR] \
-        --amazon-meta $M --amazon-ingest /tmp/amz/ingest --amazon-candidates /tmp/amz/candidates
+        --amazon-links /tmp/amz/ingest/links --amazon-ingest /tmp/amz/ingest \
+        --amazon-candidates /tmp/amz/candidates
 
 Each set given (`_refine_sets.py`: hand labels, synthetic ground truth, Amazon weak labels) goes
 through `report`, which prints, side by side:

@@ -28,6 +28,28 @@ class InputDataError(KgrecError):
         self.reason = reason
 
 
+class NoValidRows(InputDataError):
+    """Every row of a table's input was quarantined (or there was none): the stage cannot go on.
+
+    The message says how many rows were read, the most frequent reasons and where the
+    quarantine is, so the person reading it can fix the input or the format without a
+    traceback; the same facts are fields for code.
+    """
+
+    def __init__(self, path: str, table: str, rows_read: int, reasons: dict[str, int],
+                 quarantine: str) -> None:
+        top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        said = "; ".join(f"{reason}: {n:,}" for reason, n in top)
+        reason = (f"no valid {table} rows: {rows_read:,} read, every one quarantined (top reasons: {said}); "
+                  f"the rows and their reasons are in {quarantine}") if rows_read else (
+                  f"no {table} rows at all: the input holds no rows")
+        super().__init__(path, reason)
+        self.table = table
+        self.rows_read = rows_read
+        self.reasons = reasons
+        self.quarantine = quarantine
+
+
 class NoEventsYet(InputDataError):
     """An input has events, but none at or before the time asked for: nothing to embed yet."""
 

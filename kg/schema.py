@@ -70,6 +70,30 @@ class QuarantinedRow(KgrecModel):
     raw: str = Field(description="The raw row as JSON text, so nothing is lost.")
 
 
+class LinkKind(StrEnum):
+    """Kinds of catalog link between two items, named for what the source's lists mean.
+
+    Amazon's product pages list other products per kind; both releases of McAuley's data are
+    read into these names: 2018 `also_buy` and 2014 `also_bought` are `also_bought`, 2018
+    `also_view` and 2014 `also_viewed` are `also_viewed`; 2014 `bought_together` and
+    `buy_after_viewing` keep their meaning as `bought_together` and `bought_after_viewing`.
+    """
+
+    ALSO_BOUGHT = "also_bought"
+    ALSO_VIEWED = "also_viewed"
+    BOUGHT_TOGETHER = "bought_together"
+    BOUGHT_AFTER_VIEWING = "bought_after_viewing"
+
+
+class Link(KgrecModel):
+    """A catalog's own statement that item `a` lists item `b` (table `links`); directed."""
+
+    a: str = Field(description="Item id of the product whose list names `b`.")
+    b: str = Field(description="Item id listed; a link to an item the items table lacks is not kept.")
+    kind: LinkKind = Field(description="Which list: also_bought, also_viewed, bought_together or "
+                           "bought_after_viewing (see LinkKind).")
+
+
 class ItemPair(KgrecModel):
     """Behavioural evidence that two items go together (table `candidates/pairs`).
 
@@ -136,6 +160,7 @@ TABLE_MODELS: dict[str, type[KgrecModel]] = {
     "events": Event,
     "items": Item,
     "quarantine": QuarantinedRow,
+    "links": Link,
     "pairs": ItemPair,
     "llm_queue": LlmQueueEntry,
     "query_items": QueryItemPair,

@@ -109,7 +109,8 @@ class IngestSection(Section):
         description="Source format. 'auto' picks by file extension for generic tables.",
     )
     events_path: str | None = Field(
-        default=None, description="Events file, directory or URI (s3://, gs://, ...)."
+        default=None, description="Events file, directory or URI (s3://, gs://, ...). Unset with "
+        "items_path set, `kgrec ingest` reads a catalog alone and writes an empty events table.",
     )
     items_path: str | None = Field(default=None, description="Items file, directory or URI.")
     columns: dict[str, str] = Field(

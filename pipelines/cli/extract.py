@@ -54,7 +54,8 @@ def extract(
 def score(
     pred: Annotated[Path, typer.Option("--pred", help="An extract output directory.")],
     labels: Annotated[Path, typer.Option(
-        "--labels", help="CSV (a, b, label) or the synthetic ground_truth Parquet.")],
+        "--labels", help="CSV (a, b, label), the synthetic ground_truth Parquet, or an ingest's links "
+                         "table (<ingest out>/links: Amazon's lists as weak labels).")],
     baseline_share: Annotated[float, typer.Option(
         "--baseline-share", min=0.01, max=1.0,
         help="Share of pairs (top lift) the baseline calls complements.")

@@ -31,8 +31,9 @@ def data_synth(
 
 
 def ingest(
-    events: Annotated[str, typer.Option("--events", help="Events file, directory or URI.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+    events: Annotated[str | None, typer.Option(
+        "--events", help="Events file, directory or URI (leave out to read a catalog alone).")] = None,
     items: Annotated[str | None, typer.Option("--items", help="Items file, directory or URI.")] = None,
     fmt: Annotated[IngestFormat | None, typer.Option("--format", help="Source format.")] = None,
     config: ConfigOption = None,
@@ -42,12 +43,13 @@ def ingest(
     from pipelines.ingest.sources import list_files
     from pipelines.ray_runtime import ensure_ray
 
-    overrides: dict[str, Any] = {"events_path": events, "items_path": items}
-    if fmt is not None:
-        overrides["format"] = fmt
+    given = {"events_path": events, "items_path": items, "format": fmt}
+    overrides: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     with user_errors():
         settings = settings_from(config, {"ingest": overrides})
-        list_files(events)  # fail fast on a wrong path, before paying for Ray's start-up
+        for path in (events, items):
+            if path:
+                list_files(path)  # fail fast on a wrong path, before paying for Ray's start-up
         ensure_ray(settings.ray)
         report = run_ingest(settings.ingest, out)
     typer.echo(report.model_dump_json(indent=2))

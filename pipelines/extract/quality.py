@@ -1,8 +1,10 @@
 """Model-agnostic quality of extracted knowledge against labels, beside a co-occurrence baseline.
 
 Scores the pairs the extraction asked about (including the pre-filter's) against labels: the
-synthetic generator's ground truth (complete: a pair it does not list is unrelated) or any CSV
-with columns a, b, label (partial: only labelled pairs are scored). Labels: complement,
+synthetic generator's ground truth (complete: a pair it does not list is unrelated), any CSV
+with columns a, b, label, or a links table `kgrec ingest` wrote (weak labels read by
+`pipelines.ingest.links`: bought with it, a complement; viewed instead, a substitute; pairs
+linked both ways left out); the last two are partial: only labelled pairs are scored. Labels: complement,
 substitute, variant, unrelated. A failed answer counts as predicting no relation. The baseline
 is what co-occurrence alone would say: the top `baseline_share` of the same pairs by lift are
 called complements. Commonsense tails are scored against the ground truth's concepts (a match
@@ -21,6 +23,7 @@ from pydantic import BaseModel
 from kg.errors import InputDataError
 from kg.schema import AnswerStatus, LlmTask
 from pipelines.extract.records import COMMONSENSE_FIELDS, concept_text
+from pipelines.ingest.links import linked_labels, read_links
 
 PAIR_LABELS = ("complement", "substitute", "variant", "unrelated")
 _TRUTH_LABELS = {"complement": "complement", "substitute": "substitute", "variant_of": "variant"}
@@ -51,7 +54,7 @@ def _pair(a: pl.Expr, b: pl.Expr) -> list[pl.Expr]:
 
 
 def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
-    """(pair labels, commonsense truth or None, labels complete?) from a CSV or ground truth.
+    """(pair labels, commonsense truth or None, labels complete?) from a CSV, ground truth or links.
 
     Raises:
         InputDataError: the file is missing, lacks columns, or uses unknown labels.
@@ -69,6 +72,11 @@ def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
             raise InputDataError(str(path), f"unknown labels ({rows}); use {', '.join(PAIR_LABELS)}")
         return labels.select(*_pair(pl.col("a"), pl.col("b")), "label").unique(["a", "b"]), None, False
     truth = pl.read_parquet(path if path.is_file() else path / "*.parquet")
+    if "kind" in truth.columns:
+        return linked_labels(read_links(path)), None, False
+    if not {"head", "relation", "tail", "tail_kind"} <= set(truth.columns):
+        raise InputDataError(str(path), "neither ground truth (head, relation, tail, tail_kind) nor a links "
+                                        f"table (a, b, kind): has {', '.join(truth.columns)}")
     pairs = (truth.filter(pl.col("relation").is_in(list(_TRUTH_LABELS)))
              .select(*_pair(pl.col("head"), pl.col("tail")),
                      pl.col("relation").replace_strict(_TRUTH_LABELS).alias("label"))

@@ -23,6 +23,7 @@ class Adapter:
     stage_events: StageFn
     stage_items: StageFn
     items_from_events: bool  # the events files also describe the items
+    links: bool = False  # item rows carry `_links` (the catalog's lists): write the links table
 
 
 ADAPTERS: dict[IngestFormat, Adapter] = {
@@ -31,6 +32,6 @@ ADAPTERS: dict[IngestFormat, Adapter] = {
     "csv": Adapter("csv", generic.stage_events, generic.stage_items, False),
     "jsonl": Adapter("jsonl", generic.stage_events, generic.stage_items, False),
     "online-retail": Adapter(None, online_retail.stage_events, online_retail.stage_items, True),
-    "amazon": Adapter("jsonl", amazon.stage_events, amazon.stage_items, False),
+    "amazon": Adapter("jsonl_or_literal", amazon.stage_events, amazon.stage_items, False, links=True),
     "movielens": Adapter("csv", movielens.stage_events, movielens.stage_items, False),
 }

@@ -1,31 +1,142 @@
-"""Amazon review data (McAuley lab, 2018 format): product metadata and reviews.
+"""Amazon review data (McAuley lab), both releases: product metadata and reviews.
 
-Metadata lines (`asin`, `title`, `description` [list], `category` [list], `brand`,
-`price` like "$12.99") become items; titles that are leftover HTML (the 2018 crawl has
-some, e.g. '<span class="a-size-medium ...') are treated as missing. Review lines
-(`reviewerID`, `asin`, `unixReviewTime`) become `review` events without sessions.
+Which release a file is needs no setting: the reader tells JSON lines from Python-literal
+lines per file, and each record's own fields say the rest.
+
+- 2018 (Ni, Li & McAuley): JSON lines with `asin`, `title`, `description` (a list of
+  strings), `category` (one path, a list), `brand`, `price` ("$12.99"), `also_buy`, `also_view`.
+- 2014 (McAuley et al.): one Python literal a line (single quotes), with `asin`, `title`,
+  `description` (a string), `categories` (a list of paths: the first one is taken), `brand`,
+  `price` (a number), `salesRank` (not read), `related` {`also_bought`, `also_viewed`,
+  `bought_together`, `buy_after_viewing`}.
+
+Metadata lines become items plus `_links` (the product's lists, as `kg.schema.LinkKind`);
+titles that are leftover HTML (the 2018 crawl has some, e.g. '<span class="a-size-medium ...')
+and prices that are not prices (the crawl has CSS in a few) are treated as missing. A field that
+holds the wrong kind of value for its release (a `related` that is text, a `category` that is a
+mapping, a list holding numbers) refuses its row, naming the field. Review lines
+(`reviewerID`, `asin`, `unixReviewTime`, both releases) become `review` events without sessions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 import polars as pl
 import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from kg.schema import LinkKind
 from pipelines.config import IngestSection
-from pipelines.ingest.staging import blank_to_null, finish, first_reason, to_utc
+from pipelines.ingest.chunks import NESTED
+from pipelines.ingest.staging import (
+    LINKS,
+    blank_to_null,
+    column,
+    finish,
+    first_reason,
+    nested_checks,
+    price,
+    time_checks,
+    to_utc,
+)
 
-_LIST_TEXT = pl.List(pl.String)
+_STRINGS: TypeAdapter[list[str]] = TypeAdapter(list[str])
+_PATHS: TypeAdapter[list[list[str]]] = TypeAdapter(list[list[str]])
+LISTS_2018 = {"also_buy": LinkKind.ALSO_BOUGHT, "also_view": LinkKind.ALSO_VIEWED}
+RELATED_2014 = {"also_bought": LinkKind.ALSO_BOUGHT, "also_viewed": LinkKind.ALSO_VIEWED,
+                "bought_together": LinkKind.BOUGHT_TOGETHER,
+                "buy_after_viewing": LinkKind.BOUGHT_AFTER_VIEWING}
+STRUCTURED = ("description", "category", "categories", *LISTS_2018, "related")
+T = TypeVar("T")
+_LINK = pl.Struct({"b": pl.String, "kind": pl.String})
 
 
-def _text_list(raw: pl.DataFrame, name: str, separator: str) -> pl.Expr:
-    """A JSON-list column (kept as JSON text by the reader) joined into one string."""
-    if name not in raw.columns:
-        return pl.lit(None, pl.String)
-    text = pl.col(name).cast(pl.String)
-    joined = text.str.json_decode(_LIST_TEXT).list.eval(
-        pl.element().str.strip_chars()).list.join(separator)
-    as_list = text.str.starts_with("[")
-    return blank_to_null(pl.when(as_list).then(joined).otherwise(text))
+class Related(BaseModel):
+    """2014 `related`: the lists of asins on a product's page (other keys are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    also_bought: list[str] = []
+    also_viewed: list[str] = []
+    bought_together: list[str] = []
+    buy_after_viewing: list[str] = []
+
+
+_RELATED: TypeAdapter[Related] = TypeAdapter(Related)
+
+
+class FieldRefused(ValueError):
+    """A metadata field holds the wrong kind of value; the message names the field."""
+
+
+class _Record:
+    """The structured fields of one metadata row, as the reader left them (JSON text for lists)."""
+
+    def __init__(self, values: dict[str, str | None], nested: Iterable[str]) -> None:
+        self.values = values
+        self.nested = frozenset(nested)
+
+    def listed(self, field: str, adapter: TypeAdapter[T]) -> T | None:
+        """The field's list (or mapping), validated; None when absent."""
+        value = self.values.get(field)
+        if value is None:
+            return None
+        if field not in self.nested:
+            raise FieldRefused(f"wrong type in {field}: text where a list belongs ({value[:40]!r})")
+        try:
+            return adapter.validate_json(value)
+        except ValidationError as e:
+            error = e.errors()[0]
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+            raise FieldRefused(f"wrong type in {field}: {where or 'the value'}: {error['msg']}") from e
+
+    def text(self) -> str | None:
+        """2014: the description string; 2018: the description's strings joined."""
+        description = self.values.get("description")
+        if description is None or "description" not in self.nested:
+            return description
+        return " ".join(s.strip() for s in self.listed("description", _STRINGS) or [])
+
+    def category(self) -> str | None:
+        """2018: the category path; 2014: the first of the category paths; ' > '-joined."""
+        path = self.listed("category", _STRINGS)
+        if path is None:
+            paths = self.listed("categories", _PATHS)
+            path = paths[0] if paths else None
+        return " > ".join(s.strip() for s in path) if path else None
+
+    def links(self) -> list[dict[str, str]]:
+        """The asins the product's page lists, each with its kind."""
+        found = [{"b": b, "kind": kind.value} for field, kind in LISTS_2018.items()
+                 for b in self.listed(field, _STRINGS) or []]
+        if (related := self.listed("related", _RELATED)) is not None:
+            found += [{"b": b, "kind": kind.value} for field, kind in RELATED_2014.items()
+                      for b in getattr(related, field)]
+        return found
+
+
+def _structured(raw: pl.DataFrame) -> pl.DataFrame:
+    """text, category, `_links` and `_fields` (why a field was refused) per metadata row.
+
+    Row by row in Python: each row's lists are validated alone, so a bad one refuses its row only.
+    """
+    present = [c for c in STRUCTURED if c in raw.columns]
+    rows = raw.select(pl.col(present).cast(pl.String)).iter_rows() if present else iter([()] * raw.height)
+    nested = raw.get_column(NESTED).to_list() if NESTED in raw.columns else [None] * raw.height
+    columns: dict[str, list[object]] = {"text": [], "category": [], LINKS: [], "_fields": []}
+    for values, keys in zip(rows, nested, strict=True):
+        record = _Record(dict(zip(present, values, strict=True)), keys or ())
+        try:
+            fields: list[object] = [record.text(), record.category(), record.links(), None]
+        except FieldRefused as e:
+            fields = [None, None, [], str(e)]
+        for name, value in zip(columns, fields, strict=True):
+            columns[name].append(value)
+    return pl.DataFrame(columns, schema={"text": pl.String, "category": pl.String, LINKS: pl.List(_LINK),
+                                         "_fields": pl.String})
+
 
 
 def _clean_title(expr: pl.Expr) -> pl.Expr:
@@ -34,41 +145,41 @@ def _clean_title(expr: pl.Expr) -> pl.Expr:
 
 
 def stage_items(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.Table:
-    """One item per metadata line; duplicates of an asin are merged later."""
-    def column(name: str) -> pl.Expr:
-        return pl.col(name) if name in raw.columns else pl.lit(None, pl.String)
-
+    """One item per metadata line, with its links; duplicates of an asin are merged later."""
+    structured = _structured(raw)
     frame = raw.select(
-        blank_to_null(column("asin")).alias("item_id"),
-        _clean_title(column("title")).alias("title"),
-        _text_list(raw, "description", " ").alias("text"),
-        _text_list(raw, "category", " > ").alias("category"),
-        blank_to_null(column("brand")).alias("brand"),
-        column("price").cast(pl.String).str.replace_all(r"[$,\s]", "")
-        .cast(pl.Float64, strict=False).alias("price"),
-    ).with_columns(first_reason((pl.col("item_id").is_null(), "missing asin")))
+        blank_to_null(column(raw, "asin")).alias("item_id"),
+        _clean_title(column(raw, "title")).alias("title"),
+        blank_to_null(pl.lit(structured.get_column("text"))).alias("text"),
+        blank_to_null(pl.lit(structured.get_column("category"))).alias("category"),
+        blank_to_null(column(raw, "brand")).alias("brand"),
+        price(column(raw, "price")).alias("price"),
+        pl.lit(structured.get_column(LINKS)).alias(LINKS),
+        pl.lit(structured.get_column("_fields")).alias("_fields"),
+    ).with_columns(first_reason(
+        *nested_checks(raw, "asin", "title", "brand", "price"),
+        (pl.col("item_id").is_null(), "missing asin"),
+        (pl.col("_fields").is_not_null(), pl.col("_fields")),
+    )).drop("_fields")
     return finish(frame, raw, source, "items")
 
 
 def stage_events(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.Table:
     """One review event per review line."""
-    def column(name: str) -> pl.Expr:
-        return pl.col(name) if name in raw.columns else pl.lit(None, pl.String)
-
     ts = (to_utc("unixReviewTime", raw.schema["unixReviewTime"], "s", "UTC")
           if "unixReviewTime" in raw.columns else pl.lit(None, pl.Datetime("ms", "UTC")))
     frame = raw.select(
-        blank_to_null(column("reviewerID")).alias("user_id"),
-        blank_to_null(column("asin")).alias("item_id"),
+        blank_to_null(column(raw, "reviewerID")).alias("user_id"),
+        blank_to_null(column(raw, "asin")).alias("item_id"),
         pl.lit("review").alias("event_type"),
         ts.alias("ts"),
         pl.lit(None, pl.String).alias("session_id"),
         pl.lit(None, pl.String).alias("query"),
-        column("unixReviewTime").cast(pl.String).alias("_ts_text"),
+        column(raw, "unixReviewTime").cast(pl.String).alias("_ts_text"),
     ).with_columns(first_reason(
+        *nested_checks(raw, "reviewerID", "asin", "unixReviewTime"),
         (pl.col("user_id").is_null(), "missing reviewerID"),
         (pl.col("item_id").is_null(), "missing asin"),
-        (pl.col("_ts_text").is_null(), "missing unixReviewTime"),
-        (pl.col("ts").is_null(), pl.format("unparseable unixReviewTime '{}'", pl.col("_ts_text"))),
+        *time_checks("unixReviewTime"),
     )).drop("_ts_text")
     return finish(frame, raw, source, "events")

@@ -7,7 +7,17 @@ import pyarrow as pa
 
 from kg.schema import EventType
 from pipelines.config import IngestSection
-from pipelines.ingest.staging import blank_to_null, finish, first_reason, to_utc
+from pipelines.ingest.staging import (
+    blank_to_null,
+    column,
+    finish,
+    first_reason,
+    nested_checks,
+    price,
+    shown,
+    time_checks,
+    to_utc,
+)
 
 EVENT_TYPES = [e.value for e in EventType]
 
@@ -18,8 +28,7 @@ def _source_name(settings: IngestSection, canonical: str) -> str:
 
 def _column(raw: pl.DataFrame, settings: IngestSection, canonical: str) -> pl.Expr:
     """The mapped source column, or a null column when the source has none."""
-    name = _source_name(settings, canonical)
-    return pl.col(name) if name in raw.columns else pl.lit(None, pl.String)
+    return column(raw, _source_name(settings, canonical))
 
 
 def normalize_query(expr: pl.Expr) -> pl.Expr:
@@ -47,29 +56,28 @@ def stage_events(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.
         normalize_query(_column(raw, settings, "query")).alias("query"),
     )
     frame = frame.with_columns(first_reason(
+        *nested_checks(raw, *(_source_name(settings, name) for name in ("user_id", "item_id", "event_type",
+                                                                         "ts", "session_id", "query"))),
         (pl.col("user_id").is_null(), "missing user_id"),
         (pl.col("item_id").is_null(), "missing item_id"),
         (pl.col("event_type").is_null(), "missing event_type"),
         (~pl.col("event_type").is_in(EVENT_TYPES),
-         pl.format("unknown event_type '{}'", pl.col("event_type"))),
-        (pl.col("_ts_text").is_null(), "missing ts"),
-        (pl.col("ts").is_null(), pl.format("unparseable ts '{}'", pl.col("_ts_text"))),
+         pl.format("unknown event_type '{}'", shown(pl.col("event_type")))),
+        *time_checks("ts"),
     )).drop("_ts_text")
     return finish(frame, raw, source, "events")
 
 
 def stage_items(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.Table:
     """Map and type generic item rows; a row without an item_id is refused."""
-    price_name = _source_name(settings, "price")
-    price = (pl.col(price_name).cast(pl.String).str.replace_all(r"[^0-9.\-]", "")
-             .cast(pl.Float64, strict=False)) if price_name in raw.columns else pl.lit(None, pl.Float64)
+    names = ("item_id", "title", "text", "category", "brand")
     frame = raw.select(
-        blank_to_null(_column(raw, settings, "item_id")).alias("item_id"),
-        *(blank_to_null(_column(raw, settings, name)).alias(name)
-          for name in ("title", "text", "category", "brand")),
-        price.alias("price"),
+        *(blank_to_null(_column(raw, settings, name)).alias(name) for name in names),
+        price(_column(raw, settings, "price")).alias("price"),
     )
-    frame = frame.with_columns(first_reason((pl.col("item_id").is_null(), "missing item_id")))
+    frame = frame.with_columns(first_reason(
+        *nested_checks(raw, *(_source_name(settings, name) for name in (*names, "price"))),
+        (pl.col("item_id").is_null(), "missing item_id")))
     return finish(frame, raw, source, "items")
 
 

@@ -4,13 +4,18 @@ Plan: a dataset of input files, one read task per file; each task streams its fi
 bounded chunks through the format's adapter into staged rows (canonical columns plus a
 refusal reason). Staged rows are materialized once (spilling to disk if large), then
 split into the canonical table and the quarantine. Items are merged per item_id across
-files (most frequent title/category/brand, longest text, median price). Events naming an
-item that the items table lacks are quarantined when an items table exists.
+files (most frequent title/category/brand, longest text, median price); formats whose
+metadata lists related items (Amazon) also write `links/` (pipelines/ingest/links.py). Events
+naming an item that the items table lacks are quarantined when an items table exists. A table
+left without a single valid row stops the stage with `NoValidRows`, after its quarantine is
+written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,17 +26,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.arrow_schema import arrow_schema_of, conform
-from kg.errors import ConfigError
+from kg.errors import ConfigError, NoValidRows
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
-from pipelines.ingest.sources import ROW_COLUMN, Chunk, ReadFailure, file_format_of, list_files, read_chunks
+from pipelines.ingest.chunks import NESTED, ROW_COLUMN, Chunk, ReadFailure
+from pipelines.ingest.links import write_links
+from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
-from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset
+from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset, write_table
 from pipelines.ray_runtime import cluster_cpus
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
+OUTPUTS = ("events", "items", "links", "quarantine")
 
 
 def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
@@ -42,6 +50,8 @@ def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
     adapter = ADAPTERS[settings.format]
     stage = adapter.stage_events if kind == "events" else adapter.stage_items
     known = ray.get(known_items) if known_items is not None else None
+    # Items read from the events files: what cannot be read is quarantined once, by the events pass.
+    keep_failures = kind == "events" or not adapter.items_from_events
     for path in batch["path"]:
         path = str(path)
         fmt = adapter.file_format or file_format_of(path)
@@ -49,24 +59,33 @@ def _stage_file(batch: dict[str, Any], kind: TableKind, settings: IngestSection,
         for part in read_chunks(path, fmt, settings.rows_per_batch):
             if isinstance(part, ReadFailure):
                 failures.append(part)
+                if len(failures) >= settings.rows_per_batch and keep_failures:  # bounded memory
+                    yield failures_table(failures, kind)
+                    failures = []
                 continue
             staged = _stage_chunk(stage, part, settings, kind)
             yield _check_known(staged, known) if kind == "events" else staged
-        if failures:
+        if failures and keep_failures:
             yield failures_table(failures, kind)
 
 
 def _stage_chunk(stage: Any, chunk: Chunk, settings: IngestSection, kind: TableKind) -> pa.Table:
-    """Run the adapter; if it fails on the chunk as a whole, refuse the chunk, not the job."""
-    raw = pl.from_arrow(chunk.table)
-    assert isinstance(raw, pl.DataFrame)
+    """Run the adapter; if it fails on the chunk as a whole, refuse the chunk's rows, not the job.
+
+    Adapters parse value by value, so this is for what no row of the chunk can survive: a file
+    that lacks the format's columns, or a Parquet column of a type no mapping takes.
+    """
     try:
+        raw = pl.from_arrow(chunk.table)
+        assert isinstance(raw, pl.DataFrame)
         return stage(raw, chunk.source, settings)
     except (pl.exceptions.PolarsError, ValueError, pa.ArrowException) as e:
-        texts = raw.drop(ROW_COLUMN).select(pl.struct(pl.all()).struct.json_encode()).to_series()
-        failures = [ReadFailure(chunk.source, number, f"cannot map rows: {e}", text)
-                    for number, text in zip(raw.get_column(ROW_COLUMN), texts, strict=True)]
-        return failures_table(failures, kind)
+        reason = f"cannot map rows: {str(e).splitlines()[0]}"
+        source = chunk.table.drop_columns([c for c in (ROW_COLUMN, NESTED) if c in chunk.table.column_names])
+        texts = [json.dumps(row, default=str, ensure_ascii=False) for row in source.to_pylist()]
+        numbers = chunk.table.column(ROW_COLUMN).to_pylist()
+        return failures_table([ReadFailure(chunk.source, number, reason, text)
+                               for number, text in zip(numbers, texts, strict=True)], kind)
 
 
 def _check_known(staged: pa.Table, known: pa.Array | None) -> pa.Table:
@@ -140,49 +159,94 @@ def _write_split(staged: Any, kind: TableKind, out_dir: Path) -> tuple[Any, int]
 
 
 def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
-    """Ingest `settings.events_path` (and `items_path`) into `out_dir`; see module docstring."""
-    import ray
+    """Ingest `settings.events_path` and/or `items_path` into `out_dir`; see module docstring.
 
-    if not settings.events_path:
-        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH)")
+    Without an events path (a catalog alone, e.g. Amazon metadata for its links) the events
+    table is written empty.
+
+    Raises:
+        ConfigError: neither path is set.
+        InputDataError: an input path holds no files.
+        NoValidRows: the items or the events table would be empty (every row quarantined).
+    """
+    if not settings.events_path and not settings.items_path:
+        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH; "
+                          "--items alone reads a catalog)")
     timer = Timer()
     adapter: Adapter = ADAPTERS[settings.format]
     begin_stage(out_dir)
-    event_files = list_files(settings.events_path)
+    for name in OUTPUTS:  # a re-run replaces the output whole, tables a new input lacks included
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    event_files = list_files(settings.events_path) if settings.events_path else []
     item_files = list_files(settings.items_path) if settings.items_path else (
         event_files if adapter.items_from_events else [])
     log.info("ingest: %d event file(s), %d item file(s)", len(event_files), len(item_files))
     rows: dict[str, int] = {}
-    known_ref = None
-    if item_files:
-        staged_items = _staged_dataset(item_files, "items", settings)
-        good_items, rows["quarantined_items"] = _write_split(staged_items, "items", out_dir)
-        rows["item_rows_read"] = good_items.count()
-        merged = good_items.repartition(cluster_cpus(), keys=["item_id"]).map_batches(
-            consolidate_items, batch_format="pyarrow", batch_size=None)
-        rows["items"] = write_dataset(merged, out_dir / "items")
-        if settings.check_item_ids and settings.items_path:
-            ids = pq.read_table(out_dir / "items", columns=["item_id"]).column("item_id")
-            known_ref = ray.put(ids.combine_chunks())
-    staged_events = _staged_dataset(event_files, "events", settings, known_ref)
-    good_events, rows["quarantined_events"] = _write_split(staged_events, "events", out_dir)
-    rows["events"] = write_dataset(good_events, out_dir / "events")
-    reasons = quarantine_reasons(out_dir / "quarantine")
-    report = StageReport(name="ingest", rows=rows, bad_rows=reasons, wall_s=timer.elapsed(),
-                         outputs={"dir": str(out_dir)})
+    known = _ingest_items(item_files, settings, out_dir, rows) if item_files else None
+    if settings.events_path:
+        checked = known if settings.check_item_ids and settings.items_path else None
+        _ingest_events(event_files, settings, checked, out_dir, rows)
+    else:
+        rows["events"] = write_table(arrow_schema_of(Event).empty_table(), out_dir / "events")
+        rows["quarantined_events"] = 0
+    report = StageReport(name="ingest", rows=rows, bad_rows=quarantine_reasons(out_dir / "quarantine"),
+                         wall_s=timer.elapsed(), outputs={"dir": str(out_dir)})
     mark_complete(out_dir, report.model_dump())
     return report
 
 
+def _ingest_events(files: list[str], settings: IngestSection, known: Any, out_dir: Path,
+                   rows: dict[str, int]) -> None:
+    """Write events (checked against `known` item ids, a Ray ref, unless None) and count them."""
+    staged = _staged_dataset(files, "events", settings, known)
+    good, rows["quarantined_events"] = _write_split(staged, "events", out_dir)
+    rows["events"] = write_dataset(good, out_dir / "events")
+    if not rows["events"]:
+        raise _no_valid_rows("events", settings.events_path or "", rows["quarantined_events"], out_dir)
+
+
+def _ingest_items(files: list[str], settings: IngestSection, out_dir: Path, rows: dict[str, int]) -> Any:
+    """Write items (and links) and count them into `rows`; return a Ray ref to the item ids.
+
+    None when items come from the events files and none is valid: the events pass then names
+    the same refused lines.
+    """
+    import ray
+
+    adapter = ADAPTERS[settings.format]
+    staged = _staged_dataset(files, "items", settings)
+    good, rows["quarantined_items"] = _write_split(staged, "items", out_dir)
+    rows["item_rows_read"] = good.count()
+    if not rows["item_rows_read"]:
+        if adapter.items_from_events:
+            return None
+        raise _no_valid_rows("items", settings.items_path or settings.events_path or "",
+                             rows["quarantined_items"], out_dir)
+    merged = good.repartition(cluster_cpus(), keys=["item_id"]).map_batches(
+        consolidate_items, batch_format="pyarrow", batch_size=None)
+    rows["items"] = write_dataset(merged, out_dir / "items")
+    ids = ray.put(pq.read_table(out_dir / "items", columns=["item_id"]).column("item_id").combine_chunks())
+    if adapter.links:
+        rows["links"] = write_links(staged, ids, out_dir / "links")
+    return ids
+
+
+def _no_valid_rows(table: TableKind, path: str, quarantined: int, out_dir: Path) -> NoValidRows:
+    prefix = f"{table}: "
+    counted = quarantine_reasons(out_dir / "quarantine")
+    reasons = {reason.removeprefix(prefix): n for reason, n in counted.items() if reason.startswith(prefix)}
+    return NoValidRows(path, table, quarantined, reasons, str(out_dir / "quarantine" / table))
+
+
 def quarantine_reasons(quarantine_dir: Path) -> dict[str, int]:
-    """Quarantined rows per reason (reasons that embed a value are grouped by their prefix)."""
+    """Quarantined rows per reason, grouped by what precedes a reason's detail (": " or " '")."""
     counts: dict[str, int] = {}
     for table_dir in sorted(p for p in quarantine_dir.glob("*") if p.is_dir()):
         if count_rows(table_dir) == 0:
             continue
         grouped = (
             pl.scan_parquet(str(table_dir / "*.parquet"))
-            .select(pl.col("reason").str.replace(r" '.*$", "").alias("reason"))
+            .select(pl.col("reason").str.replace(r"(: | ').*$", "").alias("reason"))
             .group_by("reason").len().collect()
         )
         for reason, n in grouped.iter_rows():

@@ -14,50 +14,55 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines.config import IngestSection
-from pipelines.ingest.staging import blank_to_null, finish, first_reason, to_utc
+from pipelines.ingest.staging import (
+    blank_to_null,
+    column,
+    finish,
+    first_reason,
+    number,
+    shown,
+    time_checks,
+    to_utc,
+)
 
 CLICK_RATING = 4.0
 NO_GENRES = "(no genres listed)"
 
 
-def _column(raw: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name) if name in raw.columns else pl.lit(None, pl.String)
-
 
 def stage_events(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.Table:
     """One event per rating: `click` when rating >= 4, else `rating`."""
-    rating = _column(raw, "rating").cast(pl.Float64, strict=False)
+    rating = number(column(raw, "rating"))
     ts = (to_utc("timestamp", raw.schema["timestamp"], "s", "UTC")
           if "timestamp" in raw.columns else pl.lit(None, pl.Datetime("ms", "UTC")))
     frame = raw.select(
-        blank_to_null(_column(raw, "userId")).alias("user_id"),
-        blank_to_null(_column(raw, "movieId")).alias("item_id"),
+        blank_to_null(column(raw, "userId")).alias("user_id"),
+        blank_to_null(column(raw, "movieId")).alias("item_id"),
         pl.when(rating >= CLICK_RATING).then(pl.lit("click")).otherwise(pl.lit("rating")).alias("event_type"),
         ts.alias("ts"),
         pl.lit(None, pl.String).alias("session_id"),
         pl.lit(None, pl.String).alias("query"),
         rating.alias("_rating"),
-        _column(raw, "rating").cast(pl.String).alias("_rating_text"),
-        _column(raw, "timestamp").cast(pl.String).alias("_ts_text"),
+        column(raw, "rating").cast(pl.String).alias("_rating_text"),
+        column(raw, "timestamp").cast(pl.String).alias("_ts_text"),
     ).with_columns(first_reason(
         (pl.col("user_id").is_null(), "missing userId"),
         (pl.col("item_id").is_null(), "missing movieId"),
         (pl.col("_rating_text").is_null(), "missing rating"),
         (pl.col("_rating").is_null() | (pl.col("_rating") < 0.5) | (pl.col("_rating") > 5),
-         pl.format("rating out of 0.5-5 '{}'", pl.col("_rating_text"))),
-        (pl.col("_ts_text").is_null(), "missing timestamp"),
-        (pl.col("ts").is_null(), pl.format("unparseable timestamp '{}'", pl.col("_ts_text"))),
+         pl.format("rating out of 0.5-5 '{}'", shown(pl.col("_rating_text")))),
+        *time_checks("timestamp"),
     )).drop("_rating", "_rating_text", "_ts_text")
     return finish(frame, raw, source, "events")
 
 
 def stage_items(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.Table:
     """One item per movie line."""
-    genres = blank_to_null(_column(raw, "genres"))
+    genres = blank_to_null(column(raw, "genres"))
     genres = pl.when(genres == NO_GENRES).then(None).otherwise(genres)
-    title = blank_to_null(_column(raw, "title"))
+    title = blank_to_null(column(raw, "title"))
     frame = raw.select(
-        blank_to_null(_column(raw, "movieId")).alias("item_id"),
+        blank_to_null(column(raw, "movieId")).alias("item_id"),
         title.alias("title"),
         pl.when(genres.is_null()).then(title)
         .otherwise(pl.format("{}. Genres: {}", title, genres.str.replace_all("|", ", ", literal=True)))

@@ -14,7 +14,16 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines.config import IngestSection
-from pipelines.ingest.staging import blank_to_null, finish, first_reason, to_utc
+from pipelines.ingest.staging import (
+    blank_to_null,
+    finish,
+    first_reason,
+    nested_checks,
+    number,
+    shown,
+    time_checks,
+    to_utc,
+)
 
 PRODUCT_CODE = r"^\d{5}[A-Za-z]{0,2}$"
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
@@ -30,28 +39,29 @@ def _lines(raw: pl.DataFrame) -> pl.DataFrame:
         blank_to_null(pl.col("InvoiceNo")).alias("invoice"),
         blank_to_null(pl.col("StockCode")).str.to_uppercase().alias("code"),
         blank_to_null(pl.col("Description")).alias("title"),
-        pl.col("Quantity").cast(pl.Float64, strict=False).alias("quantity"),
+        number(pl.col("Quantity")).alias("quantity"),
         to_utc("InvoiceDate", raw.schema["InvoiceDate"], "s", SOURCE_TIMEZONE).alias("ts"),
-        pl.col("InvoiceDate").cast(pl.String).alias("_date_text"),
-        pl.col("UnitPrice").cast(pl.Float64, strict=False).alias("price"),
+        pl.col("InvoiceDate").cast(pl.String).alias("_ts_text"),
+        number(pl.col("UnitPrice")).alias("price"),
         # CustomerID arrives as float (17850.0) or text; ids are its integer digits.
-        pl.col("CustomerID").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
-        .cast(pl.String).alias("customer"),
-    )
+        number(pl.col("CustomerID")).cast(pl.Int64, strict=False).cast(pl.String).alias("customer"),
+        pl.lit(None, pl.String).alias("_reason"),
+    ).with_columns(first_reason(*nested_checks(raw, *COLUMNS)))
 
 
 def _line_reason(keep_guests: bool) -> pl.Expr:
     return first_reason(
+        (pl.col("_reason").is_not_null(), pl.col("_reason")),
         (pl.col("invoice").is_null(), "missing InvoiceNo"),
         (pl.col("invoice").str.starts_with("C"), "cancellation invoice"),
         (pl.col("code").is_null(), "missing StockCode"),
         (~pl.col("code").str.contains(PRODUCT_CODE),
-         pl.format("non-product stock code '{}'", pl.col("code"))),
+         pl.format("non-product stock code '{}'", shown(pl.col("code")))),
         (pl.col("quantity").is_null() | (pl.col("quantity") <= 0),
          "non-positive Quantity (return or adjustment)"),
         (pl.col("price").is_null() | (pl.col("price") <= 0), "non-positive UnitPrice"),
         (pl.lit(not keep_guests) & pl.col("customer").is_null(), "missing CustomerID"),
-        (pl.col("ts").is_null(), pl.format("unparseable InvoiceDate '{}'", pl.col("_date_text"))),
+        *time_checks("InvoiceDate"),
     )
 
 

@@ -32,7 +32,7 @@ from kg.errors import ConfigError, InputDataError, NoEventsYet, StageOutputError
 from pipelines.config import IngestSection, Settings
 from pipelines.ingest import movielens, online_retail
 from pipelines.ingest.adapters import StageFn
-from pipelines.ingest.sources import ROW_COLUMN
+from pipelines.ingest.chunks import ROW_COLUMN
 from pipelines.ingest.staging import REASON
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import MARKER, begin_stage, mark_complete, require_complete

@@ -2,13 +2,14 @@
 
 import gzip
 import json
+import logging
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from kg.errors import InputDataError
+from kg.errors import InputDataError, NoValidRows
 from pipelines.config import IngestSection, SynthSection
 from pipelines.ingest.job import run_ingest
 from pipelines.outputs import MARKER
@@ -108,13 +109,81 @@ def test_amazon_metadata_and_reviews(tmp_path: Path) -> None:
     items = pq.read_table(tmp_path / "out" / "items").to_pylist()
     assert not any(i["title"] and "<span" in i["title"] for i in items)
     assert sum(1 for i in items if i["category"] and i["category"].startswith("Magazine")) > 1_800
+    links = pl.read_parquet(tmp_path / "out" / "links")
+    assert links.height == report.rows["links"] == links.unique().height == 15_098
+    assert set(links["kind"]) == {"also_bought", "also_viewed"}
+    assert set(links["a"]) | set(links["b"]) <= {i["item_id"] for i in items}
 
 
-def test_a_file_the_adapter_cannot_map_is_quarantined_row_by_row(tmp_path: Path) -> None:
+def test_amazon_2014_literal_metadata_a_catalog_alone(tmp_path: Path) -> None:
+    meta = tmp_path / "meta_Toys_and_Games.json.gz"
+    lines = ["{'asin': 'A1', 'title': \"Girls' Ballet Tutu\", 'price': 3.17, 'related': {'also_bought': ['A2', 'ZZ'], "
+             "'also_viewed': ['A3'], 'bought_together': ['A2'], 'buy_after_viewing': ['A1']}, "
+             "'salesRank': {'Toys & Games': 211836}, 'categories': [['Toys & Games', 'Dress Up']]}",
+             "{'asin': 'A2', 'description': '[Paperback] brackets are text here', 'related': {'also_viewed': ['A1']}}",
+             "{'asin': 'A3', 'related': ['A1']}",  # the wrong type: refused, its links with it
+             "{'asin': 'A4', 'related': {'also_bought': ['A3']}}"]
+    with gzip.open(meta, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    report = run_ingest(IngestSection(format="amazon", items_path=str(meta)), out)
+    assert (report.rows["items"], report.rows["quarantined_items"], report.rows["events"]) == (3, 1, 0)
+    assert report.bad_rows == {"items: wrong type in related": 1}
+    links = pl.read_parquet(out / "links").sort("a", "kind").rows()
+    assert links == [("A1", "A2", "also_bought"), ("A1", "A2", "bought_together"), ("A2", "A1", "also_viewed")]
+    assert pl.read_parquet(out / "events").height == 0 and (out / MARKER).exists()
+
+
+def test_a_truncated_gzip_gives_every_complete_line_and_one_row_for_its_end(tmp_path: Path) -> None:
+    lines = [json.dumps({"user_id": f"u{n}", "item_id": "i", "ts": 1_767_225_600 + n}) for n in range(40_000)]
+    whole = gzip.compress(("\n".join(lines) + "\n").encode())
+    source = tmp_path / "events.jsonl.gz"
+    source.write_bytes(whole[: len(whole) // 2])
+    report = run_ingest(IngestSection(events_path=str(source)), tmp_path / "out")
+    users = pl.read_parquet(tmp_path / "out" / "events")["user_id"]
+    n = report.rows["events"]
+    assert n > 10_000 and sorted(users, key=lambda u: int(u[1:])) == [f"u{i}" for i in range(n)]
+    [end] = _quarantine(tmp_path / "out", "events").rows(named=True)
+    assert report.rows["quarantined_events"] == 1 and end["row_number"] == n
+    assert end["reason"].startswith(f"file ends early: after {n:,} complete lines")
+    assert lines[n].startswith(end["raw"])
+
+
+def test_a_table_without_one_valid_row_is_one_clear_line_from_the_command(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    meta = tmp_path / "meta.json"
+    meta.write_text('{"title": "no asin"}\n{"asin": ["B1"]}\n{"asin": ""}\nnot json\n')
+    events = tmp_path / "reviews.json"
+    events.write_text('{"reviewerID": "A1", "asin": "B1", "unixReviewTime": 1500000000}\n')
+    handlers = logging.getLogger().handlers[:]
+    try:
+        result = CliRunner().invoke(app, ["ingest", "--format", "amazon", "--events", str(events), "--items",
+                                          str(meta), "--out", str(tmp_path / "out")], terminal_width=400)
+    finally:  # the command logs to the runner's stream, closed once it returns: later tests must not
+        logging.getLogger().handlers[:] = handlers
+    assert result.exit_code == 2, result.output
+    quarantine = tmp_path / "out" / "quarantine" / "items"
+    assert "Traceback" not in result.output and "ArrowInvalid" not in result.output
+    assert (f"error: {meta}: no valid items rows: 4 read, every one quarantined (top reasons: missing asin: 2; "
+            f"asin is a JSON list or object, not a value: 1; line is not valid JSON: 1); the rows and their reasons "
+            f"are in {quarantine}") in " ".join(result.output.split())
+    assert _quarantine(tmp_path / "out", "items").height == 4
+
+
+def test_a_file_the_adapter_cannot_map_is_quarantined_row_by_row_and_no_valid_row_stops_the_stage(
+        tmp_path: Path) -> None:
     source = tmp_path / "not_retail.csv"
     source.write_text("InvoiceNo,StockCode\n536365,85123A\n536366,71053\n")
-    report = run_ingest(IngestSection(format="online-retail", events_path=str(source)), tmp_path / "out")
-    assert report.rows["events"] == 0 and report.rows["quarantined_events"] == 2
+    with pytest.raises(NoValidRows) as raised:
+        run_ingest(IngestSection(format="online-retail", events_path=str(source)), tmp_path / "out")
+    error = raised.value
+    assert (error.table, error.rows_read, error.reasons) == ("events", 2, {"cannot map rows": 2})
+    assert str(error) == (f"{source}: no valid events rows: 2 read, every one quarantined (top reasons: "
+                          f"cannot map rows: 2); the rows and their reasons are in {tmp_path / 'out' / 'quarantine' / 'events'}")
+    assert not (tmp_path / "out" / MARKER).exists()
     refused = _quarantine(tmp_path / "out", "events")
     assert refused["reason"][0].startswith("cannot map rows: not an Online Retail table")
     assert json.loads(refused.sort("row_number")["raw"][1]) == {"InvoiceNo": "536366", "StockCode": "71053"}

@@ -6,8 +6,8 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines.config import IngestSection
-from pipelines.ingest import amazon, generic, online_retail
-from pipelines.ingest.sources import ROW_COLUMN
+from pipelines.ingest import generic, online_retail
+from pipelines.ingest.chunks import NESTED, ROW_COLUMN
 from pipelines.ingest.staging import RAW, REASON, staged_schema
 
 
@@ -111,29 +111,52 @@ def test_online_retail_items_only_from_valid_lines() -> None:
     assert table.column("price").to_pylist() == [2.55, 2.95]
 
 
-def test_amazon_metadata_lists_prices_and_html_titles() -> None:
-    raw = _raw({
-        "asin": ["B001", "B002"],
-        "title": ["Reason Magazine", '<span class="a-size-medium a-color-secondary"'],
-        "description": ['["Edited for people ", "who read."]', None],
-        "category": ['["Magazine Subscriptions", "News"]', "[]"],
-        "brand": ["Reason", ""],
-        "price": ["$12.99", "unknown"],
-    })
-    rows = _rows(amazon.stage_items(raw, "meta.json.gz", IngestSection()))
-    assert rows[0]["title"] == "Reason Magazine"
-    assert rows[0]["text"] == "Edited for people who read."
-    assert rows[0]["category"] == "Magazine Subscriptions > News"
-    assert rows[0]["price"] == 12.99
-    assert rows[1]["title"] is None and rows[1]["category"] is None and rows[1]["price"] is None
-    assert rows[1]["brand"] is None
+def test_times_outside_1970_2100_are_refused_and_huge_epochs_do_not_wrap() -> None:
+    raw = _raw({"user_id": ["u"] * 5, "item_id": ["i"] * 5,
+                "ts": ["9223372036854775807", "99999999999999999", "1969-07-20 20:17:00", "2100-01-01", "0"]})
+    reasons = generic.stage_events(raw, "f", IngestSection()).column(REASON).to_pylist()
+    assert reasons[:4] == ["ts outside 1970-2100 '9223372036854775807'", "ts outside 1970-2100 '99999999999999999'",
+                           "ts outside 1970-2100 '1969-07-20 20:17:00'", "ts outside 1970-2100 '2100-01-01'"]
+    assert reasons[4] == "unparseable ts '0'"  # a bare 0 is no epoch text (9 to 19 digits)
+    ints = _raw({"user_id": ["u"] * 2, "item_id": ["i"] * 2, "ts": [9_223_372_036_854_775_807, 1_767_225_600]})
+    assert generic.stage_events(ints, "f", IngestSection()).column(REASON).to_pylist() == [
+        "ts outside 1970-2100 '9223372036854775807'", None]
 
 
-def test_amazon_reviews_become_review_events() -> None:
-    raw = _raw({"reviewerID": ["A1", None, "A3", "A4"], "asin": ["B001", "B002", "B003", "B004"],
-                "unixReviewTime": ["1767225600", "1767225600", None, "soon"], "overall": ["5.0", "1.0", "2.0", "3.0"]})
-    rows = _rows(amazon.stage_events(raw, "reviews.json", IngestSection()))
-    assert rows[0]["event_type"] == "review" and rows[0]["ts"] == datetime(2026, 1, 1, tzinfo=UTC)
-    assert rows[1][REASON] == "missing reviewerID"
-    assert rows[2][REASON] == "missing unixReviewTime"  # a null time must not slip through unnamed
-    assert rows[3][REASON] == "unparseable unixReviewTime 'soon'"
+def test_prices_are_read_only_when_they_are_prices() -> None:
+    raw = _raw({"item_id": [f"i{n}" for n in range(8)],
+                "price": ["$1,234.50", "EUR 12", "12.99", "nan", "inf", "2 for $10", "-3", "1e400"]})
+    assert generic.stage_items(raw, "f", IngestSection()).column("price").to_pylist() == [
+        1234.5, 12.0, 12.99, None, None, None, None, None]
+
+
+def test_online_retail_refuses_numbers_that_are_not_finite() -> None:
+    lines = {k: v[:1] * 3 for k, v in ONLINE_RETAIL.items()}
+    lines["Quantity"], lines["UnitPrice"] = ["nan", "6", "6"], ["2.55", "inf", "1e400"]
+    table = online_retail.stage_events(_raw(lines), "or.csv", IngestSection())
+    assert table.column(REASON).to_pylist() == ["non-positive Quantity (return or adjustment)",
+                                                "non-positive UnitPrice", "non-positive UnitPrice"]
+
+
+def test_a_nul_character_in_a_canonical_text_refuses_the_row_naming_the_column() -> None:
+    raw = _raw({"user_id": ["u\x00", "u2"], "item_id": ["i1", "i\x002"], "ts": ["2026-01-01"] * 2})
+    assert generic.stage_events(raw, "f", IngestSection()).column(REASON).to_pylist() == [
+        "NUL character in user_id", "NUL character in item_id"]
+
+
+def test_json_lists_or_objects_where_a_value_belongs_are_refused() -> None:
+    raw = _raw({"user_id": ['["u1"]', "u2", "[u3]"], "item_id": ["i1", '{"id": 2}', "i3"],
+                "ts": ["2026-01-01"] * 3}).with_columns(
+        pl.Series(NESTED, [["user_id"], ["item_id"], []], pl.List(pl.String)))
+    table = generic.stage_events(raw, "f.jsonl", IngestSection())
+    assert table.column(REASON).to_pylist() == ["user_id is a JSON list or object, not a value",
+                                                "item_id is a JSON list or object, not a value", None]
+    assert table.column("user_id").to_pylist()[2] == "[u3]"  # a string that merely looks like a list
+    assert NESTED not in table.column(RAW).to_pylist()[0]
+
+
+def test_a_reason_quotes_a_huge_value_cut_short_and_raw_keeps_it_whole() -> None:
+    raw = _raw({"user_id": ["u"], "item_id": ["i"], "ts": ["x" * 1_000_000]})
+    row = _rows(generic.stage_events(raw, "f", IngestSection()))[0]
+    assert row[REASON] == f"unparseable ts '{'x' * 77}...'"
+    assert len(str(row[RAW])) > 1_000_000

@@ -7,7 +7,7 @@ import polars as pl
 from pipelines.config import IngestSection
 from pipelines.ingest import movielens
 from pipelines.ingest.adapters import ADAPTERS
-from pipelines.ingest.sources import ROW_COLUMN
+from pipelines.ingest.chunks import ROW_COLUMN
 from pipelines.ingest.staging import REASON, staged_schema
 
 
