@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from kg.errors import InputDataError
 from pipelines.config import IngestFormat, IngestSection
-from pipelines.ingest import instacart
+from pipelines.ingest import instacart, retailrocket
 from pipelines.ingest.job import _write_split, quarantine_reasons
 from pipelines.ingest.sources import list_files
 from pipelines.ingest.staging import TableKind, staged_schema
@@ -33,6 +33,7 @@ log = logging.getLogger("kgrec")
 
 TABLE_SETS: dict[IngestFormat, TableSet] = {
     "instacart": instacart.TABLE_SET,
+    "retailrocket": retailrocket.TABLE_SET,
 }
 
 
