@@ -91,11 +91,11 @@ def order_times(orders: pl.DataFrame) -> pl.DataFrame:
     gap = pl.when(pl.col("number") > 1).then(pl.col("days"))
     per_user = orders.sort("user_id", "number", "order_id").with_columns(
         gap.alias("gap"), gap.mean().over("user_id").alias("user_gap"))
-    overall = per_user.get_column("gap").mean()
-    estimate = pl.col("user_gap").fill_null(float(overall) if overall is not None else 0.0)  # type: ignore[arg-type]
+    overall = per_user.select(pl.col("gap").mean().fill_null(0.0)).item()
     known = (pl.col("number") > 1).cast(pl.Int64).cum_sum().over("user_id")
+    absent = (pl.col("number") - 1 - known).clip(lower_bound=0)  # orders 2..k the file lacks
     offset = (pl.col("gap").fill_null(0.0).cum_sum().over("user_id")
-              + ((pl.col("number") - 1 - known) * estimate)).floor().cast(pl.Int64)
+              + absent * pl.col("user_gap").fill_null(overall)).floor().cast(pl.Int64)
     timed = per_user.with_columns(offset.alias("offset"))
     first_day = ((pl.col("dow") - pl.col("offset")) % 7 + 7) % 7  # the first order's weekday
     epoch_ms = int(EPOCH.timestamp() * 1000)
