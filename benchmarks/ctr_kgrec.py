@@ -2,10 +2,11 @@
 
     python benchmarks/ctr_kgrec.py --dataset movielens [--epochs 3] [--work DIR]
     python benchmarks/ctr_kgrec.py --dataset online-retail
+    python benchmarks/ctr_kgrec.py --dataset instacart
 
 Ingests the dataset (../shared/data) with kgrec's adapter, keeps the events before the CTR
 evaluation's cutoff, mines co-occurrence (MovieLens: one-day user windows; Online Retail:
-invoices), loads the graph into a throw-away embedded FalkorDB, snapshots it at the cutoff,
+invoices; Instacart: orders), loads the graph into a throw-away embedded FalkorDB, snapshots it at the cutoff,
 trains the temporal model, exports embeddings point in time (`ctr.embedding_versions` times
 across the ranker's training window and once at the cutoff; each sample reads the latest export
 made before it), and runs `ctr_step`: DeepFM and DIN with ids only, + the export's MiniLM item
@@ -29,6 +30,7 @@ SOURCES = {  # dataset -> (ingest format, events file, items file or None, how b
     "movielens": ("movielens", "movielens_latest_small/ratings.csv", "movielens_latest_small/movies.csv",
                   "user_window"),
     "online-retail": ("online-retail", "online_retail/online_retail.parquet", None, "session"),
+    "instacart": ("instacart", "instacart_sample", None, "session"),  # the directory of its tables
 }
 
 

@@ -5,6 +5,12 @@ r"""How far the LLM budget reaches down the queue when the pre-filter answers va
     kgrec candidates -c infra/configs/online_retail.yaml --in /tmp/or/ingest --out /tmp/or/candidates
     python benchmarks/prefilter_budget.py --ingest /tmp/or/ingest --candidates /tmp/or/candidates
 
+Any ingest + candidates output works, e.g. the Instacart sample (orders are the baskets):
+
+    kgrec ingest --format instacart --events ../shared/data/instacart_sample --out /tmp/ic/ingest
+    kgrec candidates --in /tmp/ic/ingest --out /tmp/ic/candidates
+    python benchmarks/prefilter_budget.py --ingest /tmp/ic/ingest --candidates /tmp/ic/candidates
+
 Plans the extract stage's pair questions (`pipelines.extract.tasks.plan_tasks`, no model is
 asked) for each budget, and prints the queue rank the questions reach beside the baseline (no
 pre-filter: the budget reaches its own size), the share of the walked queue answered without a

@@ -36,7 +36,8 @@ ENV_PREFIX = "KGREC_"
 _yaml_values: ContextVar[dict[str, Any]] = ContextVar("kgrec_yaml_values")
 
 TimeUnit = Literal["s", "ms", "us"]
-IngestFormat = Literal["auto", "parquet", "csv", "jsonl", "online-retail", "amazon", "movielens"]
+IngestFormat = Literal["auto", "parquet", "csv", "jsonl", "online-retail", "amazon", "movielens", "instacart",
+                       "retailrocket"]
 
 
 class RaySection(Section):

@@ -114,7 +114,7 @@ def serve(config: ConfigOption = None) -> None:
 
 @eval_app.command("ctr")
 def eval_ctr(
-    dataset: Annotated[Literal["movielens", "online-retail", "events"], typer.Option(
+    dataset: Annotated[Literal["movielens", "online-retail", "instacart", "events"], typer.Option(
         "--dataset", help="Which data: the shared datasets, or `events` of a kgrec ingest output.")],
     model: Annotated[Path | None, typer.Option(
         "--model", help="A trained model directory: export it at ctr.embedding_versions times across "

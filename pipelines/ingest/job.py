@@ -172,6 +172,10 @@ def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
     if not settings.events_path and not settings.items_path:
         raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH; "
                           "--items alone reads a catalog)")
+    from pipelines.ingest.tableset_job import TABLE_SETS, run_table_set  # here: it imports this module
+
+    if settings.format in TABLE_SETS:  # formats whose files join each other
+        return run_table_set(settings, out_dir)
     timer = Timer()
     adapter: Adapter = ADAPTERS[settings.format]
     begin_stage(out_dir)

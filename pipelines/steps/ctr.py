@@ -30,10 +30,12 @@ import polars as pl
 
 from kg.errors import ConfigError, InputDataError, NoEventsYet, StageOutputError
 from pipelines.config import IngestSection, Settings
-from pipelines.ingest import movielens, online_retail
+from pipelines.ingest import instacart, movielens, online_retail
 from pipelines.ingest.adapters import StageFn
 from pipelines.ingest.chunks import ROW_COLUMN
+from pipelines.ingest.sources import list_files
 from pipelines.ingest.staging import REASON
+from pipelines.ingest.tableset import split_locally, stage_locally
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import MARKER, begin_stage, mark_complete, require_complete
 from pipelines.report import StageReport, Timer
@@ -52,8 +54,9 @@ MODELS = ("DeepFM", "DIN")
 def load_dataset(settings: CtrSection, dataset: Dataset, ingest_dir: Path | None = None) -> CtrData:
     """The dataset's samples and split: the configured paths, or `ingest_dir` for `events`.
 
-    MovieLens and Online Retail go through kgrec's own ingest adapters (in-process with
-    polars, no Ray), so the evaluation sees the same canonical events the pipeline does.
+    MovieLens, Online Retail and Instacart go through kgrec's own ingest adapters (in-process
+    with polars, no Ray), so the evaluation sees the same canonical events the pipeline does.
+    Instacart's orders are its baskets, on the adapter's rebuilt clock (`pipelines.ingest.instacart`).
 
     Raises:
         ConfigError: `events` without an ingest directory.
@@ -71,6 +74,11 @@ def load_dataset(settings: CtrSection, dataset: Dataset, ingest_dir: Path | None
         items = _staged(raw, online_retail.stage_items, path.name).group_by("item_id").agg(
             pl.col("title").drop_nulls().mode().sort().first(), pl.lit(None, pl.String).alias("category"))
         return basket_samples("online-retail", lines, items, settings)
+    if dataset == "instacart":
+        staged = stage_locally(instacart.TABLE_SET, list_files(str(settings.instacart_dir)),
+                               IngestSection().rows_per_batch)
+        lines, products, _ = split_locally(staged)
+        return basket_samples("instacart", lines, products.select("item_id", "title", "category"), settings)
     if ingest_dir is None:
         raise ConfigError("the events dataset needs an ingest output directory (--ingest)")
     require_complete(ingest_dir, "ingest")

@@ -17,6 +17,9 @@ class CtrSection(Section):
                                 description="MovieLens latest-small: ratings.csv and movies.csv.")
     online_retail_path: Path = Field(default=Path("../shared/data/online_retail/online_retail.parquet"),
                                      description="UCI Online Retail as one Parquet file.")
+    instacart_dir: Path = Field(default=Path("../shared/data/instacart_sample"),
+                                description="Instacart's tables (orders.csv, order_products__*.csv, "
+                                "products.csv, aisles.csv, departments.csv) in one directory.")
     seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=3,
                              description="One training per seed, arm and model; spread is over these.")
     epochs: int = Field(default=2, ge=1, description="Passes over the training split.")

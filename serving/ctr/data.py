@@ -7,7 +7,7 @@ package never reads a raw format.
 
 - Ratings (MovieLens): every rating is a sample; label 1 when the rating is >= 4 (the adapter's
   `click`). History: the user's last `history_length` clicks strictly before the sample.
-- Baskets (Online Retail, `events`): each basket (the session, else the user's day) of the
+- Baskets (Online Retail, Instacart, `events`): each basket (the session, else the user's day) of the
   latest `max_baskets` is a next-basket task: its items are positives, `negatives` items per
   positive are sampled uniformly from the items of the window that the basket lacks.
   History: items of the user's earlier baskets, newest last.
@@ -30,7 +30,7 @@ import polars as pl
 from kg.errors import InputDataError
 from serving.ctr.config import CtrSection
 
-Dataset = Literal["movielens", "online-retail", "events"]
+Dataset = Literal["movielens", "online-retail", "instacart", "events"]
 DATA_SEED = 0  # negatives are sampled once: every arm and model seed sees the same samples
 
 

@@ -140,6 +140,18 @@ def test_versioned_tables_are_read_at_each_samples_version() -> None:
         FeatureEmbedding(3, 4, [np.zeros((4, 2), np.float32)])
 
 
+def test_instacart_orders_are_the_baskets_and_products_the_items(tmp_path: Path) -> None:
+    from tests._support import table_sets
+
+    table_sets.instacart(tmp_path, broken=50)
+    data = load_dataset(CtrSection(instacart_dir=tmp_path, max_baskets=100, negatives=2), "instacart")
+    labels = np.concatenate([data.train.label, data.test.label])
+    assert data.name == "instacart" and labels.sum() > 100
+    assert len(labels) == 3 * labels.sum()  # two sampled negatives per bought product
+    assert set(data.item_ids) <= {str(p) for p in range(1, 51)}
+    assert data.n_categories > 1
+
+
 def test_each_sample_reads_the_latest_export_made_strictly_before_it(tmp_path: Path) -> None:
     from dataclasses import replace
 
