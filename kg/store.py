@@ -8,6 +8,7 @@ drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -175,12 +176,13 @@ class GraphStore(ABC):
         """Record a curator's decision on every id, or on none if any id is unknown.
 
         Raises:
-            UnknownRelationError: ids that name no relation (nothing is changed then).
-            ValueError: an id without a relation-type prefix.
+            UnknownRelationError: ids that name no relation, or are no relation ids at all (no
+                type prefix); nothing is changed then.
         """
         by_type: dict[RelationType, list[str]] = {}
         for relation_id in ids:
-            by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
+            with contextlib.suppress(ValueError):  # not a relation id: reported as unknown below
+                by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
         found: set[str] = set()
         for relation, members in by_type.items():
             found |= {r["id"] for r in self._read(cypher.relation_exists(relation), {"ids": members})}

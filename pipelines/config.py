@@ -255,17 +255,29 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    fix = "pass a YAML file of config sections (presets in infra/configs/; `kgrec config show` prints all)"
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist; {fix}")
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a directory; {fix}")
     try:
         data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as e:
-        raise ConfigError(f"config file {path} does not exist") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path} cannot be read ({e}); {fix}") from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"config file {path} is not valid YAML: {e}") from e
+        raise ConfigError(f"config file {path} is not valid YAML ({_yaml_problem(e)}); fix it there") from e
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections at the top")
+        raise ConfigError(f"config file {path} must hold a mapping of sections at the top; {fix}")
     return data
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """The parser's complaint and where, on one line (its own message spans several with a caret)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else str(problem)
 
 
 def _describe(error: ErrorDetails, path: Path | None) -> str:

@@ -36,7 +36,8 @@ def graph_stop(config: ConfigOption = None) -> None:
     """Stop the embedded FalkorDB server (its data stays in the state directory)."""
     with user_errors():
         settings = settings_from(config).graph
-    typer.echo("stopped" if falkordb_server.stop(settings.state_dir) else "not running")
+        stopped = falkordb_server.stop(settings.state_dir)
+    typer.echo("stopped" if stopped else "not running")
 
 
 @graph_app.command("status")
@@ -162,10 +163,15 @@ def curate_export(
 
     For precision scoring, for training a critic, and for how the critic fared against curators.
     """
+    from kg.errors import InputDataError
     from kg.factory import make_store
 
-    with user_errors(), make_store(settings_from(config).graph) as store:
-        rows = [row for page in store.pages(cypher.CURATED_LABELS, {}) for row in page]
+    with user_errors():
+        if not out.parent.is_dir():
+            raise InputDataError(str(out), f"its folder {out.parent} does not exist; make it or pass "
+                                 "another --out")
+        with make_store(settings_from(config).graph) as store:
+            rows = [row for page in store.pages(cypher.CURATED_LABELS, {}) for row in page]
     schema = pa.schema([("id", pa.string()), ("type", pa.string()), ("head", pa.string()),
                         ("tail", pa.string()), ("status", pa.string()), ("status_by", pa.string()),
                         ("status_at", pa.int64()), ("model", pa.string()), ("prompt_version", pa.string()),

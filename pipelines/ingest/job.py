@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.arrow_schema import arrow_schema_of, conform
-from kg.errors import ConfigError
+from kg.errors import ConfigError, InputDataError
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
@@ -139,18 +139,47 @@ def _write_split(staged: Any, kind: TableKind, out_dir: Path) -> tuple[Any, int]
     return good, bad_rows
 
 
-def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
+FLAGS = ("--events", "--items")
+CONFIG_KEYS = ("ingest.events_path", "ingest.items_path")
+
+
+def source_files(settings: IngestSection, names: tuple[str, str] = FLAGS) -> tuple[list[str], list[str]]:
+    """The event and item files to read, checked before any work: there, not empty, of a known format.
+
+    Cheap (file listings only), so commands call it before starting Ray. `names` say how the
+    user gave the two paths (flags, or `CONFIG_KEYS` for `kgrec run`), for the message.
+
+    Raises:
+        ConfigError: no events path is set.
+        InputDataError: a path is missing, holds no data files, or a file's format cannot be told.
+    """
+    if not settings.events_path:
+        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH)")
+    adapter: Adapter = ADAPTERS[settings.format]
+    events = _listed(settings.events_path, names[0], adapter)
+    if settings.items_path:
+        return events, _listed(settings.items_path, names[1], adapter)
+    return events, events if adapter.items_from_events else []
+
+
+def _listed(path: str, name: str, adapter: Adapter) -> list[str]:
+    try:
+        files = list_files(path)
+        if adapter.file_format is None:
+            for file in files:
+                file_format_of(file)
+    except InputDataError as e:
+        raise InputDataError(e.path, f"{e.reason} (given as {name})") from e
+    return files
+
+
+def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = FLAGS) -> StageReport:
     """Ingest `settings.events_path` (and `items_path`) into `out_dir`; see module docstring."""
     import ray
 
-    if not settings.events_path:
-        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH)")
     timer = Timer()
-    adapter: Adapter = ADAPTERS[settings.format]
-    begin_stage(out_dir)
-    event_files = list_files(settings.events_path)
-    item_files = list_files(settings.items_path) if settings.items_path else (
-        event_files if adapter.items_from_events else [])
+    event_files, item_files = source_files(settings, names)
+    begin_stage(out_dir, "ingest")
     log.info("ingest: %d event file(s), %d item file(s)", len(event_files), len(item_files))
     rows: dict[str, int] = {}
     known_ref = None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kg.config import GraphSection
+from kg.errors import reading
 from kg.factory import embedded_server_for_run, make_store
 from kg.load import RetryPolicy, load_directory, require_graph_input
 from kg.snapshot import write_snapshot
@@ -31,7 +32,9 @@ def load_step(settings: GraphSection, in_dir: Path) -> StageReport:
     """`graph load`: load `in_dir` into the configured store, with progress and retries."""
     timer = Timer()
     require_graph_input(in_dir)  # before the store is connected: the input is what to fix first
-    total = count_rows(in_dir / "relations")
+    with reading(in_dir / "relations", "the graph input's relations (Parquet)",
+                 "write the input again with `kgrec refine`"):
+        total = count_rows(in_dir / "relations")
     policy = RetryPolicy(max_retries=settings.max_retries, backoff_s=settings.retry_backoff_s)
     with make_store(settings) as store, progress_bar("graph load", total=total) as advance:
         report = load_directory(store, in_dir, settings.batch_size, policy, advance, settings.writers)

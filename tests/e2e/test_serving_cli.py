@@ -11,7 +11,8 @@ import httpx
 
 from kg.servers import free_port
 from tests._support.embeddings import make_export
-from tests.e2e.test_cli import KGREC, _kgrec
+from tests._support.cli import KGREC
+from tests._support.cli import kgrec as _kgrec
 
 
 def test_cache_publish_serve_round_trip(tmp_path: Path) -> None:
