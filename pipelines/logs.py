@@ -36,6 +36,33 @@ def ray_logging_level() -> int:
     return logging.INFO if _state["verbose"] else logging.WARNING
 
 
+# Ray's notice when `ray.init()` starts a local cluster with token authentication, its default.
+TOKEN_NOTICE = "Token authentication is enabled for this Ray cluster"
+TOKEN_LOGGER = "ray._private.authentication.authentication_token_setup"
+
+
+class _DropTokenNotice(logging.Filter):
+    """Drops Ray's token-authentication notice unless verbose (see `quiet_ray`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _state["verbose"] or not record.getMessage().startswith(TOKEN_NOTICE)
+
+
+def quiet_ray() -> None:
+    """Keep Ray's notice about token authentication on the local cluster kgrec starts off the console.
+
+    Ray (2.60+) turns token authentication on for every new local cluster and says so in a
+    WARNING on each start. kgrec keeps it on: its local cluster listens on this machine only,
+    but without a token any process of any user here could submit code that runs as this user;
+    the token (Ray's `~/.ray/auth_token`, made once) costs nothing. The notice is what Ray
+    always does, not something to act on, so it is shown with `--verbose` only; set
+    RAY_AUTH_MODE=disabled to opt out (Ray then warns the other way, which is shown).
+    """
+    logger = logging.getLogger(TOKEN_LOGGER)
+    if not any(isinstance(f, _DropTokenNotice) for f in logger.filters):
+        logger.addFilter(_DropTokenNotice())
+
+
 def quiet_ray_data() -> None:
     """Raise Ray Data's console handler to WARNING unless verbose; its log file keeps everything.
 
@@ -44,6 +71,9 @@ def quiet_ray_data() -> None:
     and a file handler in the session directory; only the console one is changed.
     """
     level = logging.INFO if _state["verbose"] else logging.WARNING
+    # Its notices about progress bars ("disabled, to enable set ..."): the choice was the user's.
+    logging.getLogger("ray.data._internal.progress").setLevel(
+        logging.NOTSET if _state["verbose"] else logging.ERROR)
     for handler in logging.getLogger("ray.data").handlers:
         if not isinstance(handler, logging.FileHandler) and "File" not in type(handler).__name__:
             handler.setLevel(level)

@@ -19,10 +19,12 @@ from pipelines.report import StageReport, Timer
 
 def gnn_steps(settings: Settings, run: RunDirectory) -> None:
     """Train the temporal model on the run's events and snapshot, then export embeddings now."""
-    run.record(train_step(settings.gnn, run.stage_dir("ingest"), run.stage_dir("snapshot"),
-                          run.stage_dir("model")))
-    run.record(export_step(settings.gnn, run.stage_dir("model"), datetime.now(UTC),
-                           settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
+    with run.stage("train"):
+        run.record(train_step(settings.gnn, run.stage_dir("ingest"), run.stage_dir("snapshot"),
+                              run.stage_dir("model")))
+    with run.stage("embed_export"):
+        run.record(export_step(settings.gnn, run.stage_dir("model"), datetime.now(UTC),
+                               settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
 
 
 def train_step(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path,

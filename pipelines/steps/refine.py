@@ -78,8 +78,9 @@ def train_critic_step(settings: Settings, labels: list[Path], ingest_dir: Path, 
 def refine_step(settings: Settings, run: RunDirectory) -> None:
     """`kgrec run`'s refine: the run's ingest, candidates and extract outputs into `refine/`."""
     inputs = RefineInputs(run.stage_dir("ingest"), run.stage_dir("candidates"), run.stage_dir("extract"))
-    run.record(refine_stage(settings, inputs, run.stage_dir("refine"), run.run_id,
-                            select_critic(settings.refine)))
+    with run.stage("refine"):
+        run.record(refine_stage(settings, inputs, run.stage_dir("refine"), run.run_id,
+                                select_critic(settings.refine)))
 
 
 def select_critic(section: RefineSection) -> Critic | None:
