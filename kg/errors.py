@@ -110,3 +110,7 @@ class VersionConflictError(KgrecError):
 
 class GraphBusy(StoreError):
     """A load lost its exclusive hold on a graph (another load may be writing it now); not transient."""
+
+
+class GraphHoldsOtherDataset(StoreError):
+    """A run or load would write one dataset into a graph that holds another's (`GraphStore.claim`)."""

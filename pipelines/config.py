@@ -24,7 +24,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from gnn.config import GnnSection
 from kg.config import GraphSection, Section
 from kg.errors import ConfigError
-from kg.schema import EventType
+from kg.schema import DatasetMark, EventType
+from pipelines.datasets import dataset_of
 from pipelines.extract.config import ExtractSection
 from pipelines.refine.config import RefineSection
 from serving.config import CacheSection, ServeSection
@@ -57,7 +58,10 @@ class RaySection(Section):
         "unset lets Ray take ~30% of memory.",
     )
     progress_bars: bool = Field(
-        default=True, description="Show Ray Data's per-operator progress bars."
+        default=True,
+        description="Ray Data's per-operator progress bars, drawn when stdout is a terminal. "
+        "Elsewhere (a log, CI) Ray Data logs its progress instead, which goes to its log file in "
+        "the Ray session directory, and to the console only with `kgrec --verbose`.",
     )
     shuffle_strategy: Literal["hash_shuffle", "shuffle_v2"] = Field(
         default="hash_shuffle",
@@ -230,6 +234,18 @@ class Settings(BaseSettings):
         if self.run.source == "files" and not self.ingest.events_path:
             raise ValueError("run.source is 'files' but ingest.events_path is not set")
         return self
+
+    @model_validator(mode="after")
+    def _graph_per_dataset(self) -> Settings:
+        """Unless `graph.graph_name` is set, the graph is named after the dataset (`pipelines.datasets`)."""
+        if self.graph.graph_name is None:
+            self.graph = self.graph.model_copy(update={"graph_name": self.dataset.key})
+        return self
+
+    @property
+    def dataset(self) -> DatasetMark:
+        """The dataset `run.source` reads: what its graph is named after and marked with."""
+        return dataset_of(self.run.source, self.synth, self.ingest)
 
     @classmethod
     def settings_customise_sources(

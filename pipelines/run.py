@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from kg.config import GraphSection
 from kg.factory import embedded_server_for_run, make_store
 from pipelines.config import Settings
 from pipelines.ingest.job import CONFIG_KEYS, source_files
@@ -14,7 +13,7 @@ from pipelines.outputs import require_output_dir
 from pipelines.ray_runtime import ensure_ray
 from pipelines.steps.candidates import candidates_step
 from pipelines.steps.extract import extract_step
-from pipelines.steps.graph import graph_steps
+from pipelines.steps.graph import claim, graph_steps
 from pipelines.steps.ingest import ingest_step, synth_step
 from pipelines.steps.refine import refine_step
 from pipelines.summary import write_summary
@@ -31,8 +30,9 @@ def run_pipeline(settings: Settings) -> RunDirectory:
     A failing stage marks the manifest failed with the error and re-raises it.
     """
     _preflight(settings)
-    with embedded_server_for_run(settings.graph):  # up for the whole run: checked first, then refine
-        _check_store(settings.graph)
+    with embedded_server_for_run(settings.graph):  # up for the whole run: claimed first, then refine
+        with make_store(settings.graph) as store:  # before Ray: the graph may be the problem
+            claim(store, settings.graph, settings.dataset)
         run = RunDirectory(Path(settings.run.runs_dir), settings)
         log.info("run %s -> %s", run.run_id, run.path)
         try:
@@ -65,12 +65,6 @@ def _preflight(settings: Settings) -> None:
     require_output_dir(Path(settings.run.runs_dir), "run.runs_dir")
 
 
-def _check_store(settings: GraphSection) -> None:
-    """Connect to the graph store once, so an unreachable one stops the run before Ray starts."""
-    with make_store(settings):
-        pass
-
-
 def _model_steps(settings: Settings, run: RunDirectory) -> None:
     """Train and export (and the CTR evaluation when `run.ctr`); torch is imported only now."""
     from pipelines.steps.ctr import ctr_run_step
@@ -78,4 +72,5 @@ def _model_steps(settings: Settings, run: RunDirectory) -> None:
 
     gnn_steps(settings, run)
     if settings.run.ctr:
-        ctr_run_step(settings, run)
+        with run.stage("ctr"):
+            ctr_run_step(settings, run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,21 +17,33 @@ from kg.errors import KgrecError
 from pipelines import logs
 from pipelines.config import Settings, load_settings
 
-# Messages never wrap in a log or CI (stderr not a terminal): a wrapped line breaks a path or a
-# sentence in two, and with it every grep for it. On a terminal rich wraps to its width.
-# No emoji codes either: a relation id like CO_PURCHASED:a:b must print as it is.
-console = Console(stderr=True, soft_wrap=not sys.stderr.isatty(), emoji=False)
+# Nothing wraps in a log or CI (stderr not a terminal): a wrapped line breaks a path, an id or a
+# sentence in two, and with it every grep and copy of it. Messages are not wrapped at all, and
+# tables get room to lay out their cells whole (rich would assume 80 columns and fold or crop
+# them) unless COLUMNS says otherwise. On a terminal rich fits both to its width. No emoji codes
+# either: a relation id like CO_PURCHASED:a:b must print as it is.
+LOG_WIDTH = 1000
+_terminal = sys.stderr.isatty()
+console = Console(stderr=True, soft_wrap=not _terminal, emoji=False,
+                  width=None if _terminal or os.environ.get("COLUMNS") else LOG_WIDTH)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML config (presets: infra/configs/).")
 ]
+GraphOption = Annotated[str | None, typer.Option(
+    "--graph", help="The graph (FalkorDB graph name); default: the config's dataset's graph "
+    "(`kgrec graph status` lists them).")]
 STORE_HINT = ("check that the store is running and reachable (`kgrec graph status`, `kgrec cache "
               "status`) and that graph.falkordb_url, graph.neo4j_uri or cache.url name it")
 
 
-def settings_from(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Configure logging and build the effective settings for a command."""
+def settings_from(config: Path | None, overrides: dict[str, Any] | None = None,
+                  graph: str | None = None) -> Settings:
+    """Configure logging and build the effective settings for a command; `graph` is a `--graph` given."""
     logs.configure()
+    if graph is not None:
+        given = overrides or {}
+        overrides = {**given, "graph": {**given.get("graph", {}), "graph_name": graph}}
     return load_settings(config, overrides)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import ConfigOption, console, error, settings_from, user_errors
+from pipelines.cli.common import ConfigOption, GraphOption, console, error, settings_from, user_errors
 
 refine_app = typer.Typer(help="Refine mined and extracted relations into the graph input; train the critic.")
 
@@ -23,6 +23,7 @@ def refine(
     critic: Annotated[Path | None, typer.Option(
         "--critic", help="A saved critic directory (default: the newest under refine.critic_dir).")] = None,
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """Decide what the mined pairs and LLM answers say; write what `kgrec graph load` reads."""
     if ctx.invoked_subcommand is not None:
@@ -37,7 +38,8 @@ def refine(
     from pipelines.steps.refine import refine_stage, select_critic
 
     with user_errors():
-        settings = settings_from(config, {"refine": {"critic": critic}} if critic is not None else None)
+        overrides = {"refine": {"critic": critic}} if critic is not None else None
+        settings = settings_from(config, overrides, graph)
         inputs = RefineInputs(ingest, candidates, extract)
         for path, stage in ((ingest, "ingest"), (candidates, "candidates"), (extract, "extract")):
             if path is not None:  # fail fast, before paying for Ray's start-up

@@ -77,9 +77,11 @@ class ForkedKgrec:
     """The test side: `run(*args, cwd=..., env=...)` like `tests._support.cli.kgrec`, but forked."""
 
     def __init__(self) -> None:
+        # os.environ explicitly, as `tests._support.cli.kgrec` does: the process's own environment
+        # can hold variables a library set behind os.environ's back (COLUMNS=80 under pytest here).
         self._process = subprocess.Popen(
             [sys.executable, "-m", "tests._support.cli_forks"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2], env=dict(os.environ))
 
     def run(self, *args: str, cwd: Path, env: dict[str, str] | None = None,
             forbid_ray: bool = False) -> subprocess.CompletedProcess[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 
 from kg.servers import free_port
-from tests._support.embeddings import make_export
 from tests._support.cli import KGREC
 from tests._support.cli import kgrec as _kgrec
+from tests._support.embeddings import make_export
 
 
 def test_cache_publish_serve_round_trip(tmp_path: Path) -> None:

@@ -322,3 +322,20 @@ def test_graph_status_on_a_new_empty_store_prints_its_counts(world: World) -> No
     result = world.kgrec.run("graph", "status", cwd=world.root, env={**world.env, **_live(world)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "0 nodes, 0 relations" in result.stdout
+
+
+def test_a_table_in_a_log_keeps_its_cells_whole(world: World) -> None:
+    env = {**world.env, **_live(world)}
+    loaded = world.kgrec.run("graph", "load", "--in", "graph_input", "--graph", "tables", cwd=world.root, env=env)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert json.loads(loaded.stdout)["rows"]["graph_relations"] == 3
+    ids = [row["id"] for row in _relation_ids(world.root / "graph_input")]
+    queue = world.kgrec.run("curate", "list", "--graph", "tables", cwd=world.root, env=env)
+    assert queue.returncode == 0, queue.stderr[-2000:]
+    assert all(relation_id in queue.stderr for relation_id in ids), queue.stderr  # not folded or cut at 80 columns
+    assert max(len(line) for line in queue.stderr.splitlines()) > 80
+
+
+def _relation_ids(graph_input: Path) -> list[dict[str, str]]:
+    return [row for part in sorted((graph_input / "relations").glob("*.parquet"))
+            for row in pq.read_table(part, columns=["id"]).to_pylist()]
