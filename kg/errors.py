@@ -51,8 +51,15 @@ def reading(path: Path | str, what: str, fix: str) -> Iterator[None]:
     except KgrecError:
         raise
     except Exception as e:
-        reason = " ".join(str(e).split())[:300] or type(e).__name__
+        reason = _gist(e)
         raise InputDataError(str(path), f"cannot read it as {what} ({reason}); {fix}") from e
+
+
+def _gist(error: Exception, limit: int = 200) -> str:
+    """A library's reason on one line: its first paragraph (advice on its own API follows), cut short."""
+    first = str(error).strip().split("\n\n", 1)[0]
+    text = " ".join(first.split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class NoEventsYet(InputDataError):

@@ -148,7 +148,7 @@ def start(state_dir: Path, port: int | None, extra_args: Sequence[str], *, name:
 def _last_line(log_path: Path) -> str:
     """The server's last words: why it exited, as redis-server logs it."""
     lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+    return lines[-1].split(" # ", 1)[-1] if lines else "no output"  # redis: "pid:role date # message"
 
 
 def stop(state_dir: Path, timeout_s: float = 20.0) -> bool:

@@ -57,7 +57,8 @@ def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
         InputDataError: the file is missing, lacks columns, or uses unknown labels.
     """
     if not path.exists():
-        raise InputDataError(str(path), "no such labels file")
+        raise InputDataError(str(path), "no such labels file; pass a labels CSV (a, b, label) or the "
+                             "synthetic ground_truth.parquet as --labels")
     if path.suffix == ".csv":
         with reading(path, "a labels CSV (columns a, b, label)", "fix the file or pass another --labels"):
             labels = pl.read_csv(path, infer_schema=False)
@@ -84,7 +85,8 @@ def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
 def _answers(extract_dir: Path) -> pl.DataFrame:
     path = extract_dir / "answers"
     if not path.is_dir():
-        raise InputDataError(str(path), "no extract answers here (run `kgrec extract` first)")
+        raise InputDataError(str(path), "no extract answers here; pass the directory `kgrec extract` wrote "
+                             "(its --out) as --pred")
     with reading(path, "the extract output's answers", "run `kgrec extract` again"):
         return pl.read_parquet(path / "*.parquet")
 

@@ -76,7 +76,8 @@ def read_labels(paths: Sequence[Path], catalog: Iterable[str] | None = None) -> 
 def _read_one(path: Path) -> tuple[pl.DataFrame, dict[str, int]]:
     """One file's rows, with `line` (1-based, the header is line 1) for messages; skipped rows by type."""
     if not path.is_file():
-        raise InputDataError(str(path), "no such labels file")
+        raise InputDataError(str(path), "no such labels file; pass a labels CSV (a, b, label) or a `kgrec "
+                             "curate export` file as --labels")
     with reading(path, "labels (a CSV a, b, label, or a `kgrec curate export` file)",
                  "fix the file or pass another --labels"):
         table = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
