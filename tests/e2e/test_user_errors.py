@@ -1,13 +1,13 @@
 """Every `kgrec` command against inputs a user gets wrong: a message, exit code 2, never a traceback.
 
-Each case runs one command in its own process (forked from one that imported the CLI once,
-`tests/_support/cli_forks.py`: about a minute for ~90 commands on 2 busy cores, where a fresh
-interpreter each would take several) with stdout and stderr going to files, as in a log or CI.
-Inputs are missing, empty, of the wrong kind (another stage's output, a raw data folder, a file
-where a directory belongs) or corrupt, and the stores are stopped, unreachable or of the wrong
-kind. A case passes when the command exits
-with 2 and its stderr ends in one paragraph, `error: ...`, that names the input and the fix.
-Commands that would start Ray must fail before it (starting it is made an error here).
+Each case runs one command in its own process, forked from one that imported the CLI once
+(`tests/_support/cli_forks.py`: about a minute for ~90 commands on 2 busy cores, where a fresh
+interpreter for each, at 1.3 s a command here, would take two), with stdout and stderr going to
+files, as in a log or CI. Inputs are missing, empty, of the wrong kind (another stage's output, a
+raw data folder, a file where a directory belongs) or corrupt, and the stores are stopped,
+unreachable or of the wrong kind. A case passes when the command exits with 2 and its stderr ends
+in one paragraph, `error: ...`, that names the input and the fix. Commands that would start Ray
+must fail before it (starting it is made an error here).
 """
 
 from __future__ import annotations
