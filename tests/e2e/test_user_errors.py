@@ -340,3 +340,24 @@ def test_a_table_in_a_log_keeps_its_cells_whole(world: World) -> None:
 def _relation_ids(graph_input: Path) -> list[dict[str, str]]:
     return [row for part in sorted((graph_input / "relations").glob("*.parquet"))
             for row in pq.read_table(part, columns=["id"]).to_pylist()]
+
+
+def _command_paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command line the CLI offers, as its words (a group that runs itself counts too)."""
+    commands = getattr(command, "commands", None)  # a group (typer bundles its own click)
+    if commands is None:
+        return [prefix]
+    paths = [prefix] if prefix and getattr(command, "invoke_without_command", False) else []
+    for name, sub in commands.items():
+        paths += _command_paths(sub, (*prefix, name))
+    return paths
+
+
+def test_every_command_has_a_case() -> None:
+    from typer.main import get_command
+
+    from pipelines.cli.app import app
+
+    paths = _command_paths(get_command(app))
+    assert len(paths) > 25
+    assert [p for p in paths if not any(case.args[:len(p)] == p for case in CASES)] == []
