@@ -76,7 +76,8 @@ def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
     from kg.config import GraphSection
     from kg.factory import embedded_server_for_run
     from pipelines.candidates.job import run_candidates
-    from pipelines.config import CandidatesSection, IngestSection, RaySection
+    from pipelines.config import CandidatesSection, IngestSection, RaySection, SynthSection
+    from pipelines.datasets import dataset_of
     from pipelines.ingest.job import run_ingest
     from pipelines.outputs import mark_complete
     from pipelines.ray_runtime import ensure_ray
@@ -86,8 +87,8 @@ def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
     fmt, events_file, items_file, basket_by = SOURCES[dataset]
     ensure_ray(RaySection(progress_bars=False))
     items_path = str(SHARED / items_file) if items_file else None
-    run_ingest(IngestSection(format=fmt, events_path=str(SHARED / events_file), items_path=items_path),
-               work / "ingest_all")
+    source = IngestSection(format=fmt, events_path=str(SHARED / events_file), items_path=items_path)
+    run_ingest(source, work / "ingest_all")
     events = pl.read_parquet(work / "ingest_all" / "events").filter(pl.col("ts") < cutoff)
     (work / "ingest" / "events").mkdir(parents=True, exist_ok=True)
     events.write_parquet(work / "ingest" / "events" / "part-0.parquet")
@@ -99,7 +100,7 @@ def _graph_at_cutoff(dataset: str, work: Path, cutoff: datetime) -> None:
     # History loaded today, snapshotted at a past cutoff: event time only.
     graph = GraphSection(state_dir=work / "falkordb", graph_name="ctr", snapshot_time="evidence")
     with embedded_server_for_run(graph):
-        load_step(graph, work / "graph_input")
+        load_step(graph, work / "graph_input", dataset_of("files", SynthSection(), source))
         snapshot_step(graph, cutoff, work / "snapshot")
 
 

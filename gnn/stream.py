@@ -19,13 +19,13 @@ import torch
 from torch_geometric.data import TemporalData
 
 from gnn.ids import IdMap
-from kg.errors import InputDataError, NoEventsYet
+from kg.errors import InputDataError, NoEventsYet, reading
 from kg.schema import ITEM_RELATIONS, EventType, RelationType
+from kg.snapshot import SNAPSHOT_FILES, require_snapshot
 
 EVENT_TYPES = [e.value for e in EventType]
 RELATION_TYPES = [r.value for r in RelationType]
 MSG_DIM = len(EVENT_TYPES) + len(RELATION_TYPES) + 1
-SNAPSHOT_FILES = ("relations.parquet", "items.parquet", "concepts.parquet", "manifest.json")
 
 
 @dataclass
@@ -41,12 +41,10 @@ class Snapshot:
 
 def read_snapshot(path: Path) -> Snapshot:
     """Read a snapshot directory; InputDataError names the directory and the missing file."""
-    for name in SNAPSHOT_FILES:
-        if not (path / name).exists():
-            raise InputDataError(str(path), f"not a graph snapshot: {name} is missing "
-                                 "(write one with `kgrec graph snapshot`)")
-    manifest = json.loads((path / "manifest.json").read_text())
-    relations, items, concepts = (pl.read_parquet(path / name) for name in SNAPSHOT_FILES[:3])
+    require_snapshot(path)
+    with reading(path, "a graph snapshot", "write it again with `kgrec graph snapshot`"):
+        manifest = json.loads((path / "manifest.json").read_text())
+        relations, items, concepts = (pl.read_parquet(path / name) for name in SNAPSHOT_FILES[:3])
     return Snapshot(path, relations, items, concepts, str(manifest.get("as_of")))
 
 
@@ -61,8 +59,9 @@ def read_events(events_dir: Path, as_of: datetime | None = None) -> pl.DataFrame
     scan = pl.scan_parquet(str(folder / "*.parquet")).select("user_id", "item_id", "event_type", "ts")
     if as_of is not None:
         scan = scan.filter(pl.col("ts") <= as_of)
-    events = scan.with_columns(pl.col("ts").dt.epoch("s").alias("t")).drop("ts").sort(
-        "t", maintain_order=True).collect()
+    with reading(events_dir, "the events of an ingest output", "run `kgrec ingest` again"):
+        events = scan.with_columns(pl.col("ts").dt.epoch("s").alias("t")).drop("ts").sort(
+            "t", maintain_order=True).collect()
     if events.is_empty():
         if as_of is not None and pl.scan_parquet(str(folder / "*.parquet")).head(1).collect().height:
             raise NoEventsYet(str(events_dir), f"no events at or before {as_of}")

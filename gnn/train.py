@@ -168,9 +168,10 @@ def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Pat
 
 def load_result(model_dir: Path) -> TrainResult:
     """The `train.json` of a training output; InputDataError when there is none."""
-    from kg.errors import InputDataError
+    from kg.errors import InputDataError, reading
 
     path = model_dir / "train.json"
     if not path.exists():
         raise InputDataError(str(model_dir), "not a `kgrec train` output (train.json is missing)")
-    return TrainResult.model_validate_json(path.read_text())
+    with reading(path, "a `kgrec train` report", "train the model again with `kgrec train`"):
+        return TrainResult.model_validate_json(path.read_text())

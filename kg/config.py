@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from kg.schema import CurationStatus, SnapshotTime
 
+DEFAULT_GRAPH = "kgrec"
+
 
 class Section(BaseModel):
     """A config section: unknown keys are errors, so a typo never silently does nothing."""
@@ -27,7 +29,23 @@ class GraphSection(Section):
     backend: Literal["falkordb", "neo4j"] = Field(
         default="falkordb", description="Where the graph lives; curators use Neo4j Browser on neo4j."
     )
-    graph_name: str = Field(default="kgrec", description="FalkorDB graph (key) name.")
+    graph_name: str | None = Field(
+        default=None,
+        description="FalkorDB graph (key) name. Unset: named after the dataset, from run.source and "
+        "the synth settings or ingest paths (`kgrec config show` prints the name), so each dataset "
+        "has a graph of its own. Set it to choose a graph by hand. Neo4j keeps one graph per "
+        "neo4j_database instead.",
+    )
+    shared: bool = Field(
+        default=False,
+        description="Let the graph hold several datasets on purpose: a run or load adds its dataset "
+        "to those it finds there. Otherwise one that finds another dataset's data stops.",
+    )
+    clear_graph: bool = Field(
+        default=False,
+        description="When the graph holds another dataset's data, delete all of it (nodes, relations, "
+        "curators' decisions) and load this dataset instead of stopping (`kgrec run --clear-graph`).",
+    )
     falkordb_url: str | None = Field(
         default=None,
         description="An external FalkorDB (redis://host:port). Unset: the embedded server in state_dir.",
@@ -68,6 +86,11 @@ class GraphSection(Section):
         "by T, evidence by T). 'evidence': evidence by T only, for backfills (history loaded "
         "today, snapshotted at a past T).",
     )
+
+    @property
+    def graph(self) -> str:
+        """The graph's name: `graph_name`, else "kgrec" (kgrec's Settings always fill it in per dataset)."""
+        return self.graph_name or DEFAULT_GRAPH
 
     @model_validator(mode="after")
     def _neo4j_needs_uri(self) -> GraphSection:

@@ -225,6 +225,17 @@ ANY_RELATIONSHIP = "MATCH ()-[r]->() RETURN 1 AS found LIMIT 1"
 # FalkorDB: one row per index with its population state (OPERATIONAL once built).
 INDEX_STATES = "CALL db.indexes() YIELD label, status RETURN label, status"
 
-COUNTS = """MATCH (n) WITH count(n) AS nodes
+# Nodes and relations of the knowledge: the `Dataset` marks (which data the graph holds) are not counted.
+COUNTS = """MATCH (n) WHERE NOT n:Dataset
+WITH count(n) AS nodes
 OPTIONAL MATCH ()-[r]->()
 RETURN nodes, count(r) AS relations"""
+
+# The datasets a graph holds (`kg.schema.DatasetMark`), first marked first; and marking one.
+DATASETS = """MATCH (d:Dataset)
+RETURN d.key AS key, d.description AS description
+ORDER BY d.created_at, d.key"""
+
+MARK_DATASET = """MERGE (d:Dataset {key: $key})
+ON CREATE SET d.created_at = $now
+SET d.description = $description"""

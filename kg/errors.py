@@ -6,6 +6,10 @@ reading the message knows what to fix without reading a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class KgrecError(Exception):
     """Root of every error kgrec raises on purpose."""
@@ -50,6 +54,36 @@ class NoValidRows(InputDataError):
         self.quarantine = quarantine
 
 
+@contextmanager
+def reading(path: Path | str, what: str, fix: str) -> Iterator[None]:
+    """Report a file that cannot be read as the input it is, not as the library that choked on it.
+
+    A corrupt Parquet file, a CSV with a broken quote, a JSON file cut short or a directory where
+    a file belongs make polars, pyarrow, numpy or pydantic raise their own errors, which name
+    neither the input the user gave nor what to do. Inside this block any of them becomes an
+    InputDataError naming `path`, `what` it should have been, the library's reason on one line,
+    and `fix`. Keep the block to the read itself, so a bug elsewhere is not dressed up as bad
+    input; kgrec's own errors pass through unchanged.
+
+    Raises:
+        InputDataError: reading failed.
+    """
+    try:
+        yield
+    except KgrecError:
+        raise
+    except Exception as e:
+        reason = _gist(e)
+        raise InputDataError(str(path), f"cannot read it as {what} ({reason}); {fix}") from e
+
+
+def _gist(error: Exception, limit: int = 200) -> str:
+    """A library's reason on one line: its first paragraph (advice on its own API follows), cut short."""
+    first = str(error).strip().split("\n\n", 1)[0]
+    text = " ".join(first.split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class NoEventsYet(InputDataError):
     """An input has events, but none at or before the time asked for: nothing to embed yet."""
 
@@ -80,7 +114,8 @@ class UnknownRelationError(KgrecError):
     """Curation named relation ids the graph does not hold."""
 
     def __init__(self, ids: list[str]) -> None:
-        super().__init__(f"no such relation(s): {', '.join(ids)}")
+        super().__init__(f"no such relation(s): {', '.join(ids)}; ids look like TYPE:head:tail, and "
+                         "`kgrec curate list` shows them")
         self.ids = ids
 
 
@@ -114,3 +149,7 @@ class VersionConflictError(KgrecError):
 
 class GraphBusy(StoreError):
     """A load lost its exclusive hold on a graph (another load may be writing it now); not transient."""
+
+
+class GraphHoldsOtherDataset(StoreError):
+    """A run or load would write one dataset into a graph that holds another's (`GraphStore.claim`)."""

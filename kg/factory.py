@@ -34,13 +34,15 @@ def make_store(settings: GraphSection) -> GraphStore:
     from kg.backends.falkordb.store import FalkorDBStore
 
     if settings.falkordb_url is not None:
-        return FalkorDBStore(settings.falkordb_url, settings.graph_name, lease_s=settings.load_lease_s)
+        return FalkorDBStore(settings.falkordb_url, settings.graph, lease_s=settings.load_lease_s,
+                             fix="check that the server runs and that graph.falkordb_url names it")
     info = falkordb_server.status(settings.state_dir)
     if info is None:
         raise StoreUnavailable("embedded FalkorDB",
                                f"not running for {settings.state_dir}; start it with `kgrec graph start`")
-    return FalkorDBStore(info.url, settings.graph_name, lease_s=settings.load_lease_s,
-                         identity=f"embedded:{settings.state_dir.resolve()}:{settings.graph_name}")
+    return FalkorDBStore(info.url, settings.graph, lease_s=settings.load_lease_s,
+                         identity=f"embedded:{settings.state_dir.resolve()}:{settings.graph}",
+                         fix="restart it with `kgrec graph stop` and `kgrec graph start`")
 
 
 @contextlib.contextmanager

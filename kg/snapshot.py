@@ -20,9 +20,11 @@ import pyarrow.parquet as pq
 
 from kg import cypher
 from kg.arrow_schema import TIMESTAMP
+from kg.errors import InputDataError, reading
 from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType, SnapshotTime
 from kg.store import ITEM_PARAMS, GraphStore
 
+SNAPSHOT_FILES = ("relations.parquet", "items.parquet", "concepts.parquet", "manifest.json")
 RELATION_SCHEMA = pa.schema([
     ("id", pa.string()), ("type", pa.string()), ("head", pa.string()), ("tail", pa.string()),
     ("status", pa.string()), ("confidence", pa.float64()), ("support", pa.int64()),
@@ -71,6 +73,25 @@ def graph_statistics(edges: list[dict[str, Any]], top: int = 10) -> dict[str, An
         "largest_component": components[0] if components else 0,
         "top_concepts": concept_degree.most_common(top),
     }
+
+
+def require_snapshot(path: Path) -> None:
+    """Refuse a directory that is no readable snapshot, from its files' presence and footers alone.
+
+    Cheap (no table is read), so a command checks it before importing the model code.
+
+    Raises:
+        InputDataError: naming the directory and the first file it lacks, or the file that
+            cannot be read.
+    """
+    for name in SNAPSHOT_FILES:
+        if not (path / name).is_file():
+            raise InputDataError(str(path), f"not a graph snapshot: {name} is missing "
+                                 "(write one with `kgrec graph snapshot`)")
+    with reading(path, "a graph snapshot", "write it again with `kgrec graph snapshot`"):
+        json.loads((path / "manifest.json").read_text())
+        for name in SNAPSHOT_FILES[:3]:
+            pq.read_metadata(path / name)
 
 
 _END_OF_TIME_MS = 2**62  # "loaded by the end of time": no system-time filter

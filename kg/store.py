@@ -8,6 +8,7 @@ drift apart.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -19,10 +20,11 @@ import pyarrow as pa
 from kg import cypher
 from kg.arrow_schema import arrow_schema_of
 from kg.cypher import Dialect
-from kg.errors import UnknownRelationError
-from kg.schema import CurationStatus, Relation, RelationType, relation_type_of
+from kg.errors import GraphHoldsOtherDataset, UnknownRelationError
+from kg.schema import CurationStatus, DatasetMark, Relation, RelationType, relation_type_of
 
 Row = dict[str, Any]
+Claim = Literal["same", "new", "adopted", "shared", "cleared"]
 
 class WriteCount(NamedTuple):
     """Rows of a relation batch whose endpoints existed, and rows whose evidence was added."""
@@ -130,6 +132,10 @@ class GraphStore(ABC):
     def end_load(self) -> None:  # noqa: B027 - most stores hold nothing for a load
         """End what `begin_load` started (safe to call when it started nothing)."""
 
+    def graphs(self) -> list[str]:
+        """Names of the graphs the store's server holds; none where the store is one graph (Neo4j)."""
+        return []
+
     @abstractmethod
     def await_indexes(self) -> None:
         """Return once every index is populated and in use."""
@@ -175,12 +181,13 @@ class GraphStore(ABC):
         """Record a curator's decision on every id, or on none if any id is unknown.
 
         Raises:
-            UnknownRelationError: ids that name no relation (nothing is changed then).
-            ValueError: an id without a relation-type prefix.
+            UnknownRelationError: ids that name no relation, or are no relation ids at all (no
+                type prefix); nothing is changed then.
         """
         by_type: dict[RelationType, list[str]] = {}
         for relation_id in ids:
-            by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
+            with contextlib.suppress(ValueError):  # not a relation id: reported as unknown below
+                by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
         found: set[str] = set()
         for relation, members in by_type.items():
             found |= {r["id"] for r in self._read(cypher.relation_exists(relation), {"ids": members})}
@@ -215,3 +222,39 @@ class GraphStore(ABC):
         """Total nodes and relations."""
         rows = self._read(cypher.COUNTS, {})
         return rows[0] if rows else {"nodes": 0, "relations": 0}
+
+    def datasets(self) -> list[DatasetMark]:
+        """The datasets this graph holds (`Dataset` marks), first marked first; none for a new graph."""
+        return [DatasetMark(key=row["key"], description=row["description"])
+                for row in self._read(cypher.DATASETS, {})]
+
+    def claim(self, dataset: DatasetMark, shared: bool = False, clear: bool = False) -> Claim:
+        """Check, before anything is written, that this graph may take `dataset`, and mark it; what it found.
+
+        'same': it holds `dataset` already. 'new': it was empty. 'adopted': it holds data no
+        dataset marked (loaded before kgrec marked graphs), now taken to be `dataset`'s.
+        'shared': it holds other datasets and `shared` lets it hold one more. 'cleared': it held
+        another dataset and `clear` deleted all of it first.
+
+        Raises:
+            GraphHoldsOtherDataset: it holds another dataset, and neither `shared` nor `clear`
+                is set; the message names the graph, both datasets and the three ways on.
+        """
+        held = self.datasets()
+        outcome: Claim
+        if any(mark.key == dataset.key for mark in held):
+            return "same"
+        if held and not shared:
+            if not clear:
+                raise GraphHoldsOtherDataset(self.name, (
+                    f"holds {'; '.join(mark.description for mark in held)}, not {dataset.description}; "
+                    "loading it would mix the two. Clear the graph with `kgrec run --clear-graph` "
+                    "(deletes all it holds, curators' decisions too), leave graph.graph_name unset so "
+                    "this dataset gets a graph of its own, or set graph.shared: true to keep both here"))
+            self.clear()
+            outcome = "cleared"
+        else:
+            outcome = "shared" if held else ("adopted" if self.counts()["nodes"] else "new")
+        self._write(cypher.MARK_DATASET, {"key": dataset.key, "description": dataset.description,
+                                          "now": now_ms()})
+        return outcome

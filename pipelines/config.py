@@ -24,7 +24,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from gnn.config import GnnSection
 from kg.config import GraphSection, Section
 from kg.errors import ConfigError
-from kg.schema import EventType
+from kg.schema import DatasetMark, EventType
+from pipelines.datasets import dataset_of
 from pipelines.extract.config import ExtractSection
 from pipelines.refine.config import RefineSection
 from serving.config import CacheSection, ServeSection
@@ -58,7 +59,10 @@ class RaySection(Section):
         "unset lets Ray take ~30% of memory.",
     )
     progress_bars: bool = Field(
-        default=True, description="Show Ray Data's per-operator progress bars."
+        default=True,
+        description="Ray Data's per-operator progress bars, drawn when stdout is a terminal. "
+        "Elsewhere (a log, CI) Ray Data logs its progress instead, which goes to its log file in "
+        "the Ray session directory, and to the console only with `kgrec --verbose`.",
     )
     shuffle_strategy: Literal["hash_shuffle", "shuffle_v2"] = Field(
         default="hash_shuffle",
@@ -233,6 +237,18 @@ class Settings(BaseSettings):
             raise ValueError("run.source is 'files' but ingest.events_path is not set")
         return self
 
+    @model_validator(mode="after")
+    def _graph_per_dataset(self) -> Settings:
+        """Unless `graph.graph_name` is set, the graph is named after the dataset (`pipelines.datasets`)."""
+        if self.graph.graph_name is None:
+            self.graph = self.graph.model_copy(update={"graph_name": self.dataset.key})
+        return self
+
+    @property
+    def dataset(self) -> DatasetMark:
+        """The dataset `run.source` reads: what its graph is named after and marked with."""
+        return dataset_of(self.run.source, self.synth, self.ingest)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -257,17 +273,29 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    fix = "pass a YAML file of config sections (presets in infra/configs/; `kgrec config show` prints all)"
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist; {fix}")
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a directory; {fix}")
     try:
         data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as e:
-        raise ConfigError(f"config file {path} does not exist") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path} cannot be read ({e}); {fix}") from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"config file {path} is not valid YAML: {e}") from e
+        raise ConfigError(f"config file {path} is not valid YAML ({_yaml_problem(e)}); fix it there") from e
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections at the top")
+        raise ConfigError(f"config file {path} must hold a mapping of sections at the top; {fix}")
     return data
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """The parser's complaint and where, on one line (its own message spans several with a caret)."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else str(problem)
 
 
 def _describe(error: ErrorDetails, path: Path | None) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -14,7 +17,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pipelines.config import Settings
-from pipelines.report import StageReport
+from pipelines.report import StageReport, Timer, summary_line
+
+log = logging.getLogger("kgrec")
 
 TRACKED_PACKAGES = ("kgrec", "ray", "polars", "pyarrow", "pydantic", "pydantic-settings",
                     "numpy", "networkx", "torch", "torch_geometric", "neo4j")
@@ -67,10 +72,25 @@ class RunDirectory:
         """Folder of one stage's outputs inside the run."""
         return self.path / name
 
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Log the start of stage `name`, and its failure with the time it ran (`record` logs the end).
+
+        A run's log is then one line per stage start and end, whatever the stage logs between.
+        """
+        log.info("%s: started", name)
+        timer = Timer()
+        try:
+            yield
+        except BaseException as e:
+            log.info("%s: failed after %.1f s (%s)", name, timer.elapsed(), type(e).__name__)
+            raise
+
     def record(self, report: StageReport) -> None:
-        """Append a finished stage's report and persist the manifest at once."""
+        """Append a finished stage's report, persist the manifest at once, and log the stage's end."""
         self.manifest.stages.append(report)
         self.save()
+        log.info("%s", summary_line(report))
 
     def finish(self, error: BaseException | None = None) -> None:
         """Close the run as succeeded, or failed with the error that stopped it."""

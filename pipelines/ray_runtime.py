@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from pipelines import logs
 from pipelines.config import RaySection
 
 log = logging.getLogger("kgrec")
@@ -14,7 +15,9 @@ def ensure_ray(settings: RaySection) -> None:
     """Join a cluster or start a local one; a no-op when already connected.
 
     The cluster is `settings.address`, else RAY_ADDRESS (`ray job submit` sets it), else a
-    new local one sized by `num_cpus` and `object_store_memory_mb`.
+    new local one sized by `num_cpus` and `object_store_memory_mb`. Ray's and Ray Data's own
+    console logging stays off unless `--verbose` (`pipelines.logs`); Ray Data's progress bars
+    show on a terminal when `progress_bars` is set.
     """
     import ray
     from ray.data import DataContext
@@ -23,9 +26,10 @@ def ensure_ray(settings: RaySection) -> None:
     if not ray.is_initialized():
         address = settings.address or os.environ.get("RAY_ADDRESS")
         if address:
-            log.info("joining Ray cluster at %s", address)
-            ray.init(address=address, log_to_driver=True)
+            log.info("ray: joining the cluster at %s", address)
+            ray.init(address=address, log_to_driver=True, logging_level=logs.ray_logging_level())
         else:
+            logs.quiet_ray()
             memory = settings.object_store_memory_mb
             ray.init(
                 address="local",  # always a new cluster, never another process's by accident
@@ -33,7 +37,11 @@ def ensure_ray(settings: RaySection) -> None:
                 object_store_memory=memory * 1024 * 1024 if memory else None,
                 include_dashboard=False,
                 log_to_driver=True,
+                logging_level=logs.ray_logging_level(),
             )
+            log.info("ray: started a local cluster (%d CPUs, token authentication %s)", cluster_cpus(),
+                     "off" if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled" else "on")
+    logs.quiet_ray_data()
     context = DataContext.get_current()
     context.enable_progress_bars = settings.progress_bars
     context.print_on_execution_start = False

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from pydantic import BaseModel, Field
+
+log = logging.getLogger("kgrec")
 
 
 class StageReport(BaseModel):
@@ -29,3 +32,11 @@ class Timer:
     def elapsed(self) -> float:
         """Seconds since the timer started, rounded to milliseconds."""
         return round(time.perf_counter() - self._start, 3)
+
+
+def summary_line(report: StageReport) -> str:
+    """A finished stage in one log line: its name, wall time, rows and refused rows."""
+    rows = ", ".join(f"{name} {count:,}" for name, count in report.rows.items()) or "no rows"
+    refused = sum(report.bad_rows.values())
+    return (f"{report.name}: done in {report.wall_s:.1f} s ({rows}"
+            + (f"; {refused:,} rows quarantined" if refused else "") + ")")

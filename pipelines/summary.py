@@ -32,14 +32,23 @@ def _top_pairs(candidates_dir: Path, items_dir: Path) -> list[str]:
     ]
 
 
-def _graph_statistics(snapshot_dir: Path) -> list[str]:
-    """The snapshot's networkx statistics, as a short list."""
+def _graph_used(run: RunDirectory) -> list[str]:
+    """Which graph the run loaded and what it holds now: its datasets (one, unless shared) and size."""
+    load = next((s for s in run.manifest.stages if s.name == "graph_load"), None)
+    if load is None or "graph" not in load.details:
+        return []
+    return [f"- graph: {load.details['graph']}, holding {load.details['datasets'] or 'no marked dataset'}; "
+            f"{load.rows['graph_nodes']:,} nodes, {load.rows['graph_relations']:,} relations after this load"]
+
+
+def _graph_statistics(snapshot_dir: Path, graph: list[str]) -> list[str]:
+    """The graph used (`_graph_used`) and the snapshot's networkx statistics, as a short list."""
     path = snapshot_dir / "manifest.json"
     if not path.exists():
         return []
     stats = json.loads(path.read_text())["statistics"]
     by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(stats["relations_by_type"].items()))
-    lines = ["", "## Knowledge graph (snapshot)", "",
+    lines = ["", "## Knowledge graph (snapshot)", "", *graph,
              f"- {stats['nodes']:,} connected nodes, {stats['edges']:,} edges ({by_type or 'none'})",
              f"- degree: max {stats['degree_max']}, median {stats['degree_median']}; nodes per degree "
              "range: " + ", ".join(f"{k}: {v:,}" for k, v in stats["degree_histogram"].items()),
@@ -158,7 +167,7 @@ def render(run: RunDirectory) -> str:
         lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
     lines += _extraction(run)
     lines += _refine(run)
-    lines += _graph_statistics(run.stage_dir("snapshot"))
+    lines += _graph_statistics(run.stage_dir("snapshot"), _graph_used(run))
     lines += _model_figures(run)
     pairs = _top_pairs(run.stage_dir("candidates"), run.stage_dir("ingest") / "items")
     if pairs:

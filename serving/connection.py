@@ -19,7 +19,7 @@ _EMBEDDED_ARGS = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", 
 
 def start_embedded(cache: CacheSection) -> servers.ServerInfo:
     """Start the embedded Redis for `cache.state_dir` (a no-op when it runs)."""
-    return servers.start(cache.state_dir, cache.port, _EMBEDDED_ARGS, name=EMBEDDED)
+    return servers.start(cache.state_dir, cache.port, _EMBEDDED_ARGS, name=EMBEDDED, section="cache")
 
 
 def cache_url(cache: CacheSection) -> str:
@@ -53,11 +53,23 @@ def connection_options(cache: CacheSection, url: str) -> dict[str, Any]:
 
 
 def sync_redis(cache: CacheSection, url: str | None = None) -> redis.Redis:
-    """A blocking client (publishing, CLI)."""
+    """A blocking client (publishing, CLI), checked to answer.
+
+    Raises:
+        StoreUnavailable: the cache cannot be reached (refused, timed out, credentials refused).
+    """
     import redis
 
     url = url or cache_url(cache)
-    return redis.Redis.from_url(url, **connection_options(cache, url))
+    client = redis.Redis.from_url(url, **connection_options(cache, url))
+    try:
+        client.ping()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+            redis.exceptions.AuthenticationError) as e:
+        fix = ("restart it with `kgrec cache stop` and `kgrec cache start`" if not cache.url
+               else "check that it runs and that cache.url (and its credentials) name it")
+        raise StoreUnavailable(f"Redis cache {url.split('@')[-1]}", f"cannot connect ({e}); {fix}") from e
+    return client
 
 
 def async_redis(cache: CacheSection, url: str | None = None) -> redis.asyncio.Redis:

@@ -44,7 +44,8 @@ def read_manifest(version_dir: Path) -> ExportManifest:
         InputDataError: the manifest is unreadable, of an unknown format, or invalid.
     """
     if not version_dir.is_dir():
-        raise StageOutputError(str(version_dir), "no embedding export here")
+        raise StageOutputError(str(version_dir), "no embedding export here; `kgrec embed export --out ROOT "
+                               "--version V` writes one as ROOT/V")
     if not (version_dir / MARKER).exists():
         raise StageOutputError(str(version_dir), f"embedding export is incomplete (no {MARKER}); "
                                                   "run `kgrec embed export` again")

@@ -34,7 +34,8 @@ def require_graph_input(in_dir: Path) -> None:
         InputDataError: `in_dir` is not a directory, or has no `items/` directory.
     """
     if not in_dir.is_dir():
-        raise InputDataError(str(in_dir), f"no such directory; {GRAPH_INPUT_HINT}")
+        what = "is a file, not a directory" if in_dir.exists() else "no such directory"
+        raise InputDataError(str(in_dir), f"{what}; {GRAPH_INPUT_HINT}")
     if (in_dir / "items").is_dir():
         return
     if (in_dir / "relations").is_dir():

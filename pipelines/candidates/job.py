@@ -38,7 +38,7 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path) -> St
     require_complete(in_dir, "ingest")
     events_dir = in_dir / "events"
     n_events = count_rows(events_dir)
-    begin_stage(out_dir)
+    begin_stage(out_dir, "candidates")
     report = StageReport(name="candidates", rows={"events_in": n_events})
     if n_events == 0:
         log.warning("candidates: %s holds no events; writing empty outputs", events_dir)

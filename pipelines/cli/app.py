@@ -12,6 +12,7 @@ import typer
 import yaml
 from rich.markdown import Markdown
 
+from pipelines import logs
 from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
 from pipelines.cli.extract import extract_app
 from pipelines.cli.gnn import embed_app, train
@@ -23,6 +24,15 @@ from pipelines.cli.stages import candidates, data_app, ingest
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Behaviour logs -> knowledge graph -> embeddings for rankers.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also Ray's and Ray Data's own console logging (Ray Data's progress "
+        "lines, cluster start-up notices) and kgrec's debug lines.")] = False) -> None:
+    logs.configure(verbose)
+
+
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
@@ -34,14 +44,29 @@ app.command()(train)
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
-    """Run every stage end to end into a new run directory (runs/<run_id>/)."""
+def run(
+    config: ConfigOption = None,
+    clear_graph: Annotated[bool, typer.Option(
+        "--clear-graph", help="When the graph holds another dataset's data, delete all of it (curators' "
+        "decisions too) instead of stopping (graph.clear_graph).")] = False,
+) -> None:
+    """Run every stage end to end into a new run directory (runs/<run_id>/).
+
+    The graph is the dataset's own (`kgrec config show` names it) unless graph.graph_name says
+    otherwise; a run that finds another dataset's data there stops before any work.
+    """
     from pipelines.run import run_pipeline
 
     with user_errors():
-        result = run_pipeline(settings_from(config))
-    # The report the run wrote (rendering it again would re-read every stage's outputs).
-    console.print(Markdown((result.path / "report.md").read_text()))
+        overrides = {"graph": {"clear_graph": True}} if clear_graph else None
+        result = run_pipeline(settings_from(config, overrides))
+    # The report the run wrote (rendering it again would re-read every stage's outputs): drawn on
+    # a terminal, as the Markdown it is in a log (rich would crop its long lines to 80 columns).
+    report = (result.path / "report.md").read_text()
+    if console.is_terminal:
+        console.print(Markdown(report))
+    else:
+        typer.echo(report, err=True)
     typer.echo(str(result.path))
 
 

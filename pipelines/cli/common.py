@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,29 +11,85 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kg.errors import KgrecError
+from pipelines import logs
 from pipelines.config import Settings, load_settings
 
-console = Console(stderr=True)
+# Nothing wraps in a log or CI (stderr not a terminal): a wrapped line breaks a path, an id or a
+# sentence in two, and with it every grep and copy of it. Messages are not wrapped at all, and
+# tables get room to lay out their cells whole (rich would assume 80 columns and fold or crop
+# them) unless COLUMNS says otherwise. On a terminal rich fits both to its width. No emoji codes
+# either: a relation id like CO_PURCHASED:a:b must print as it is.
+LOG_WIDTH = 1000
+_terminal = sys.stderr.isatty()
+console = Console(stderr=True, soft_wrap=not _terminal, emoji=False,
+                  width=None if _terminal or os.environ.get("COLUMNS") else LOG_WIDTH)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML config (presets: infra/configs/).")
 ]
+GraphOption = Annotated[str | None, typer.Option(
+    "--graph", help="The graph (FalkorDB graph name); default: the config's dataset's graph "
+    "(`kgrec graph status` lists them).")]
+STORE_HINT = ("check that the store is running and reachable (`kgrec graph status`, `kgrec cache "
+              "status`) and that graph.falkordb_url, graph.neo4j_uri or cache.url name it")
 
 
-def settings_from(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Configure logging and build the effective settings for a command."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        stream=sys.stderr)
+def settings_from(config: Path | None, overrides: dict[str, Any] | None = None,
+                  graph: str | None = None) -> Settings:
+    """Configure logging and build the effective settings for a command; `graph` is a `--graph` given."""
+    logs.configure()
+    if graph is not None:
+        given = overrides or {}
+        overrides = {**given, "graph": {**given.get("graph", {}), "graph_name": graph}}
     return load_settings(config, overrides)
+
+
+def error(message: str) -> typer.Exit:
+    """Print `message` as kgrec's one-paragraph error and return the exit (code 2) to raise."""
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(code=2)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn kgrec's own errors (bad config, bad input) into a one-line message and exit code 2."""
+    """Turn kgrec's own errors (bad config, bad input) into a message and exit code 2, no traceback.
+
+    A store's client errors that escape the code that knows the store (a connection refused
+    or lost half-way, a server that is not the kind configured) are reported the same way:
+    they are about the user's setup, not a bug.
+    """
     try:
         yield
     except KgrecError as e:
-        console.print(f"[bold red]error:[/] {e}", soft_wrap=True)  # one line a message: greppable
-        raise typer.Exit(code=2) from e
+        raise error(str(e)) from e
+    except Exception as e:
+        reason = _store_failure(e)
+        if reason is None:
+            raise
+        raise error(f"{reason}: {_one_line(e)}; {STORE_HINT}") from e
+
+
+def _store_failure(e: Exception) -> str | None:
+    """What a redis or neo4j client error means for the user, or None for any other error.
+
+    The clients are looked up among the loaded modules: an error cannot be of a client that
+    was never imported, and importing one just to find out would slow every command.
+    """
+    redis = sys.modules.get("redis.exceptions")
+    if redis is not None:
+        if isinstance(e, redis.ConnectionError | redis.TimeoutError):
+            return "a store (FalkorDB or Redis) cannot be reached"
+        if isinstance(e, redis.ResponseError):
+            return "a store (FalkorDB or Redis) refused a command"
+    neo4j = sys.modules.get("neo4j.exceptions")
+    if neo4j is not None and isinstance(e, neo4j.ServiceUnavailable | neo4j.SessionExpired
+                                        | neo4j.AuthError):
+        return "the Neo4j store cannot be used"
+    return None
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli.common import ConfigOption, console, error, settings_from, user_errors
 
 extract_app = typer.Typer(help="LLM knowledge extraction: run, score, show.")
 Backend = Literal["local", "openai", "vllm"]
@@ -31,11 +31,11 @@ def extract(
     if ctx.invoked_subcommand is not None:
         return
     if in_dir is None or out is None:
-        console.print("[bold red]error:[/] kgrec extract needs --in and --out (or a subcommand)")
-        raise typer.Exit(code=2)
+        raise error("kgrec extract needs --in (a candidates output) and --out, or a subcommand "
+                    "(score, show); see `kgrec extract --help`")
     from pipelines.extract.job import run_extract
     from pipelines.manifest import new_run_id
-    from pipelines.outputs import require_complete
+    from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
 
     overrides = {k: v for k, v in {"backend": backend, "max_pairs": limit,
@@ -43,8 +43,9 @@ def extract(
     with user_errors():
         settings = settings_from(config, {"extract": overrides} if overrides else None)
         ingest = ingest_dir or in_dir.parent / "ingest"
-        require_complete(in_dir, "candidates")  # fail fast, before paying for Ray's start-up
-        require_complete(ingest, "ingest")
+        require_complete(in_dir, "candidates", "--in")  # fail fast, before paying for Ray's start-up
+        require_complete(ingest, "ingest", "--ingest (default: ../ingest beside --in)")
+        require_output_dir(out)
         ensure_ray(settings.ray)
         report = run_extract(settings.extract, ingest, in_dir, out, new_run_id())
     typer.echo(report.model_dump_json(indent=2))

@@ -25,13 +25,16 @@ def train(
     config: ConfigOption = None,
 ) -> None:
     """Train the time-aware model on events + a graph snapshot; print its report."""
-    from pipelines.outputs import require_complete
+    from kg.snapshot import require_snapshot
+    from pipelines.outputs import require_complete, require_output_dir
     from pipelines.steps.gnn import train_on_ray, train_step
 
     overrides = {"gnn": {"device": device}} if device else None
     with user_errors():
         settings = settings_from(config, overrides)
-        require_complete(events, "ingest")
+        require_snapshot(snapshot)  # the inputs first: torch takes seconds to import
+        require_complete(events, "ingest", "--events")
+        require_output_dir(out)
         if ray:
             from pipelines.ray_runtime import ensure_ray
 

@@ -15,8 +15,9 @@ from rich.table import Table
 
 from kg import cypher
 from kg.backends.falkordb import server as falkordb_server
+from kg.config import GraphSection
 from kg.schema import CurationStatus, SnapshotTime
-from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli.common import ConfigOption, GraphOption, console, settings_from, user_errors
 
 graph_app = typer.Typer(no_args_is_help=True, help="The knowledge-graph store.")
 curate_app = typer.Typer(no_args_is_help=True, help="Review relations: list, accept, reject, export.")
@@ -36,24 +37,46 @@ def graph_stop(config: ConfigOption = None) -> None:
     """Stop the embedded FalkorDB server (its data stays in the state directory)."""
     with user_errors():
         settings = settings_from(config).graph
-    typer.echo("stopped" if falkordb_server.stop(settings.state_dir) else "not running")
+        stopped = falkordb_server.stop(settings.state_dir)
+    typer.echo("stopped" if stopped else "not running")
 
 
 @graph_app.command("status")
-def graph_status(config: ConfigOption = None) -> None:
-    """Say whether the embedded server runs, and the graph's size when it does."""
+def graph_status(config: ConfigOption = None, graph: GraphOption = None) -> None:
+    """Say whether the embedded server runs; the config's graph's size, and every graph the store holds.
+
+    Each dataset has a graph of its own (`kgrec config show` prints the config's); the list
+    names them with the dataset each holds, for `--graph` or graph.graph_name. Exit 1 when
+    the embedded server is not running.
+    """
     from kg.factory import make_store
 
     with user_errors():
-        settings = settings_from(config).graph
+        settings = settings_from(config, graph=graph).graph
         info = falkordb_server.status(settings.state_dir) if settings.backend == "falkordb" else None
         if settings.backend == "falkordb" and not settings.falkordb_url and info is None:
             typer.echo(f"not running ({settings.state_dir})")
             raise typer.Exit(code=1)
         with make_store(settings) as store:
             counts = store.counts()
-            name = store.name
+            name, others = store.name, store.graphs()
+        lines = [_graph_line(settings.model_copy(update={"graph_name": other}), other == settings.graph)
+                 for other in others]
     typer.echo(f"{name}: {counts['nodes']:,} nodes, {counts['relations']:,} relations")
+    if lines:
+        typer.echo("graphs in this store (`--graph NAME` or graph.graph_name picks one; * this config's):")
+        typer.echo("\n".join(lines))
+
+
+def _graph_line(settings: GraphSection, current: bool) -> str:
+    """One graph of the store: its name, the datasets it holds and its size."""
+    from kg.factory import make_store
+
+    with make_store(settings) as store:
+        counts, held = store.counts(), store.datasets()
+    datasets = "; ".join(mark.description for mark in held) or "no dataset marked"
+    return (f"{'*' if current else ' '} {settings.graph}: {datasets}; {counts['nodes']:,} nodes, "
+            f"{counts['relations']:,} relations")
 
 
 @graph_app.command("load")
@@ -61,6 +84,7 @@ def graph_load(
     in_dir: Annotated[Path, typer.Option(
         "--in", help="A graph input: items/ and relations/ (+ concepts/), as `kgrec refine` writes it.")],
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """Load relations idempotently; re-running resumes after the last finished batch.
 
@@ -69,7 +93,8 @@ def graph_load(
     from pipelines.steps.graph import load_step
 
     with user_errors():
-        report = load_step(settings_from(config).graph, in_dir)
+        settings = settings_from(config, graph=graph)
+        report = load_step(settings.graph, in_dir, settings.dataset)
     typer.echo(report.model_dump_json(indent=2))
 
 
@@ -83,6 +108,7 @@ def graph_snapshot(
         "--time", help="Which clock: what the graph held at T, or evidence by T only (backfills); "
         "default graph.snapshot_time.")] = None,
     config: ConfigOption = None,
+    graph_name: GraphOption = None,
 ) -> None:
     """Write the graph as it stood at a point in time to Parquet, with a manifest."""
     from pipelines.steps.graph import snapshot_step
@@ -90,7 +116,7 @@ def graph_snapshot(
     moment = (as_of or datetime.now(UTC))
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     with user_errors():
-        graph = settings_from(config).graph
+        graph = settings_from(config, graph=graph_name).graph
         if time is not None:
             graph = graph.model_copy(update={"snapshot_time": time})
         report = snapshot_step(graph, moment, out)
@@ -104,6 +130,7 @@ def curate_list(
     ] = CurationStatus.PROPOSED,
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """The review queue, in the order a curator's labels teach the critic most.
 
@@ -114,7 +141,7 @@ def curate_list(
     """
     from kg.factory import make_store
 
-    with user_errors(), make_store(settings_from(config).graph) as store:
+    with user_errors(), make_store(settings_from(config, graph=graph).graph) as store:
         rows = store.review_queue(status, limit)
     table = Table("id", "type", "head", "tail", "conf", "critic", "support", "model",
                   title=f"{status.value} relations")
@@ -125,10 +152,11 @@ def curate_list(
     console.print(table)
 
 
-def _decide(ids: list[str], status: CurationStatus, by: str | None, config: Path | None) -> None:
+def _decide(ids: list[str], status: CurationStatus, by: str | None, config: Path | None,
+            graph: str | None) -> None:
     from kg.factory import make_store
 
-    with user_errors(), make_store(settings_from(config).graph) as store:
+    with user_errors(), make_store(settings_from(config, graph=graph).graph) as store:
         changed = store.set_status(ids, status, by or getpass.getuser())
     typer.echo(f"{status.value}: {len(changed)} relation(s)")
 
@@ -138,9 +166,10 @@ def curate_accept(
     ids: Annotated[list[str], typer.Argument(help="Relation ids (from `curate list`).")],
     by: Annotated[str | None, typer.Option(help="Curator name; default the OS user.")] = None,
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """Accept relations; later loads never change the decision."""
-    _decide(ids, CurationStatus.ACCEPTED, by, config)
+    _decide(ids, CurationStatus.ACCEPTED, by, config, graph)
 
 
 @curate_app.command("reject")
@@ -148,24 +177,31 @@ def curate_reject(
     ids: Annotated[list[str], typer.Argument(help="Relation ids (from `curate list`).")],
     by: Annotated[str | None, typer.Option(help="Curator name; default the OS user.")] = None,
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """Reject relations; later loads never propose them again."""
-    _decide(ids, CurationStatus.REJECTED, by, config)
+    _decide(ids, CurationStatus.REJECTED, by, config, graph)
 
 
 @curate_app.command("export")
 def curate_export(
     out: Annotated[Path, typer.Option("--out", help="File to write: .parquet or .csv.")],
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """Every curated label (accepted or rejected) with its provenance and the critic's score.
 
     For precision scoring, for training a critic, and for how the critic fared against curators.
     """
+    from kg.errors import InputDataError
     from kg.factory import make_store
 
-    with user_errors(), make_store(settings_from(config).graph) as store:
-        rows = [row for page in store.pages(cypher.CURATED_LABELS, {}) for row in page]
+    with user_errors():
+        if not out.parent.is_dir():
+            raise InputDataError(str(out), f"its folder {out.parent} does not exist; make it or pass "
+                                 "another --out")
+        with make_store(settings_from(config, graph=graph).graph) as store:
+            rows = [row for page in store.pages(cypher.CURATED_LABELS, {}) for row in page]
     schema = pa.schema([("id", pa.string()), ("type", pa.string()), ("head", pa.string()),
                         ("tail", pa.string()), ("status", pa.string()), ("status_by", pa.string()),
                         ("status_at", pa.int64()), ("model", pa.string()), ("prompt_version", pa.string()),

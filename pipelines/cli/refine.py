@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli.common import ConfigOption, GraphOption, console, error, settings_from, user_errors
 
 refine_app = typer.Typer(help="Refine mined and extracted relations into the graph input; train the critic.")
 
@@ -23,28 +23,31 @@ def refine(
     critic: Annotated[Path | None, typer.Option(
         "--critic", help="A saved critic directory (default: the newest under refine.critic_dir).")] = None,
     config: ConfigOption = None,
+    graph: GraphOption = None,
 ) -> None:
     """Decide what the mined pairs and LLM answers say; write what `kgrec graph load` reads."""
     if ctx.invoked_subcommand is not None:
         return
     if candidates is None or ingest is None or out is None:
-        console.print("[bold red]error:[/] kgrec refine needs --candidates, --ingest and --out "
-                      "(and usually --extract), or a subcommand (train-critic)", soft_wrap=True)
-        raise typer.Exit(code=2)
+        raise error("kgrec refine needs --candidates, --ingest and --out (and usually --extract), or a "
+                    "subcommand (train-critic); see `kgrec refine --help`")
     from pipelines.manifest import new_run_id
-    from pipelines.outputs import require_complete
+    from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
     from pipelines.refine.job import RefineInputs
-    from pipelines.steps.refine import refine_stage
+    from pipelines.steps.refine import refine_stage, select_critic
 
     with user_errors():
-        settings = settings_from(config, {"refine": {"critic": critic}} if critic is not None else None)
+        overrides = {"refine": {"critic": critic}} if critic is not None else None
+        settings = settings_from(config, overrides, graph)
         inputs = RefineInputs(ingest, candidates, extract)
         for path, stage in ((ingest, "ingest"), (candidates, "candidates"), (extract, "extract")):
-            if path is not None:
-                require_complete(path, stage)  # fail fast, before paying for Ray's start-up
+            if path is not None:  # fail fast, before paying for Ray's start-up
+                require_complete(path, stage, f"--{stage}")
+        require_output_dir(out)
+        chosen = select_critic(settings.refine)
         ensure_ray(settings.ray)
-        report = refine_stage(settings, inputs, out, new_run_id())
+        report = refine_stage(settings, inputs, out, new_run_id(), chosen)
     typer.echo(report.model_dump_json(indent=2))
 
 

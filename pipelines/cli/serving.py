@@ -34,7 +34,8 @@ def cache_stop(config: ConfigOption = None) -> None:
     """Stop the embedded Redis by its pid (published versions stay in its AOF)."""
     with user_errors():
         cache = settings_from(config).cache
-    typer.echo("stopped" if servers.stop(cache.state_dir) else "not running")
+        stopped = servers.stop(cache.state_dir)
+    typer.echo("stopped" if stopped else "not running")
 
 
 @cache_app.command("status")
@@ -85,7 +86,11 @@ def embed_publish(
 def _categories(items: Path) -> dict[str, str]:
     import polars as pl
 
-    frame = pl.read_parquet(items, columns=["item_id", "category"]).drop_nulls()
+    from kg.errors import reading
+
+    with reading(items, "an items table (Parquet with item_id, category)",
+                 "pass an ingest output's items/ as --items"):
+        frame = pl.read_parquet(items, columns=["item_id", "category"]).drop_nulls()
     return dict(zip(frame["item_id"].to_list(), frame["category"].to_list(), strict=True))
 
 
@@ -108,8 +113,24 @@ def serve(config: ConfigOption = None) -> None:
     with user_errors():
         settings = settings_from(config)
         url = cache_url(settings.cache)  # fail fast with a clear message if the cache is not there
+        _require_free_port(settings.serve.host, settings.serve.port)
         app = create_app(settings.cache, settings.serve, url)  # tokens read, exposure checked
     uvicorn.run(app, host=settings.serve.host, port=settings.serve.port, log_level="warning")
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse a listen address that is taken, before uvicorn logs its own error and exits 1."""
+    import socket
+
+    from kg.errors import ConfigError
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise ConfigError(f"serve.port {port} on {host} cannot be listened on ({e.strerror}); stop "
+                              "what holds it, or set serve.port (KGREC_SERVE__PORT)") from e
 
 
 @eval_app.command("ctr")

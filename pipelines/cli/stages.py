@@ -21,12 +21,14 @@ def data_synth(
     config: ConfigOption = None,
 ) -> None:
     """Write a synthetic log (events/, items.parquet) and its ground truth."""
+    from pipelines.outputs import require_output_dir
     from pipelines.synth.job import generate
 
     overrides = {k: v for k, v in {"events": events, "seed": seed}.items() if v is not None}
     with user_errors():
         settings = settings_from(config, {"synth": overrides})
-    result = generate(settings.synth, out)
+        require_output_dir(out)
+        result = generate(settings.synth, out)
     typer.echo(result.model_dump_json(indent=2))
 
 
@@ -39,17 +41,16 @@ def ingest(
     config: ConfigOption = None,
 ) -> None:
     """Read raw logs into canonical events/items tables and a quarantine."""
-    from pipelines.ingest.job import run_ingest
-    from pipelines.ingest.sources import list_files
+    from pipelines.ingest.job import run_ingest, source_files
+    from pipelines.outputs import require_output_dir
     from pipelines.ray_runtime import ensure_ray
 
     given = {"events_path": events, "items_path": items, "format": fmt}
     overrides: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     with user_errors():
         settings = settings_from(config, {"ingest": overrides})
-        for path in (events, items):
-            if path:
-                list_files(path)  # fail fast on a wrong path, before paying for Ray's start-up
+        source_files(settings.ingest)  # fail fast on a wrong path, before paying for Ray's start-up
+        require_output_dir(out)
         ensure_ray(settings.ray)
         report = run_ingest(settings.ingest, out)
     typer.echo(report.model_dump_json(indent=2))
@@ -63,13 +64,14 @@ def candidates(
 ) -> None:
     """Mine co-occurring item pairs and query->item pairs from ingested events."""
     from pipelines.candidates.job import run_candidates
-    from pipelines.outputs import require_complete
+    from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
 
     with user_errors():
         overrides = {"candidates": {"llm_budget": budget}} if budget is not None else None
         settings = settings_from(config, overrides)
-        require_complete(in_dir, "ingest")  # fail fast, before paying for Ray's start-up
+        require_complete(in_dir, "ingest", "--in")  # fail fast, before paying for Ray's start-up
+        require_output_dir(out)
         ensure_ray(settings.ray)
         report = run_candidates(settings.candidates, in_dir, out)
     typer.echo(report.model_dump_json(indent=2))

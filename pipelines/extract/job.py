@@ -137,7 +137,7 @@ def run_extract(settings: ExtractSection, ingest_dir: Path, candidates_dir: Path
     require_complete(ingest_dir, "ingest")
     require_complete(candidates_dir, "candidates")
     timer = Timer()
-    begin_stage(out_dir)
+    begin_stage(out_dir, "extract")
     with endpoint_for(settings, out_dir) as endpoint:
         plan = plan_tasks(candidates_dir, ingest_dir, settings, endpoint.model)
         write_table(plan.tasks, out_dir / "tasks")

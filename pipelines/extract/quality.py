@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel
 
-from kg.errors import InputDataError
+from kg.errors import InputDataError, reading
 from kg.schema import AnswerStatus, LlmTask
 from pipelines.extract.records import COMMONSENSE_FIELDS, concept_text
 from pipelines.ingest.links import linked_labels, read_links
@@ -60,9 +60,11 @@ def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
         InputDataError: the file is missing, lacks columns, or uses unknown labels.
     """
     if not path.exists():
-        raise InputDataError(str(path), "no such labels file")
+        raise InputDataError(str(path), "no such labels file; pass a labels CSV (a, b, label) or the "
+                             "synthetic ground_truth.parquet as --labels")
     if path.suffix == ".csv":
-        labels = pl.read_csv(path, infer_schema=False)
+        with reading(path, "a labels CSV (columns a, b, label)", "fix the file or pass another --labels"):
+            labels = pl.read_csv(path, infer_schema=False)
         if not {"a", "b", "label"} <= set(labels.columns):
             raise InputDataError(str(path), f"needs columns a, b, label (has {', '.join(labels.columns)})")
         labels = labels.with_columns(pl.col("label").str.strip_chars().str.to_lowercase())
@@ -71,7 +73,9 @@ def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
             rows = ", ".join(f"row {r['row'] + 2}: {r['label']!r}" for r in bad.head(5).iter_rows(named=True))
             raise InputDataError(str(path), f"unknown labels ({rows}); use {', '.join(PAIR_LABELS)}")
         return labels.select(*_pair(pl.col("a"), pl.col("b")), "label").unique(["a", "b"]), None, False
-    truth = pl.read_parquet(path if path.is_file() else path / "*.parquet")
+    with reading(path, "ground truth Parquet (`kgrec data synth` writes ground_truth.parquet) or links",
+                 "pass that file, a links table, or a labels CSV (a, b, label), as --labels"):
+        truth = pl.read_parquet(path if path.is_file() else path / "*.parquet")
     if "kind" in truth.columns:
         return linked_labels(read_links(path)), None, False
     if not {"head", "relation", "tail", "tail_kind"} <= set(truth.columns):
@@ -89,8 +93,10 @@ def load_labels(path: Path) -> tuple[pl.DataFrame, pl.DataFrame | None, bool]:
 def _answers(extract_dir: Path) -> pl.DataFrame:
     path = extract_dir / "answers"
     if not path.is_dir():
-        raise InputDataError(str(path), "no extract answers here (run `kgrec extract` first)")
-    return pl.read_parquet(path / "*.parquet")
+        raise InputDataError(str(path), "no extract answers here; pass the directory `kgrec extract` wrote "
+                             "(its --out) as --pred")
+    with reading(path, "the extract output's answers", "run `kgrec extract` again"):
+        return pl.read_parquet(path / "*.parquet")
 
 
 def pair_predictions(answers: pl.DataFrame) -> pl.DataFrame:

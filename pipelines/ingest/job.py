@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kg.arrow_schema import arrow_schema_of, conform
-from kg.errors import ConfigError, NoValidRows
+from kg.errors import ConfigError, InputDataError, NoValidRows
 from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
@@ -158,7 +158,46 @@ def _write_split(staged: Any, kind: TableKind, out_dir: Path) -> tuple[Any, int]
     return good, bad_rows
 
 
-def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
+FLAGS = ("--events", "--items")
+CONFIG_KEYS = ("ingest.events_path", "ingest.items_path")
+
+
+def source_files(settings: IngestSection, names: tuple[str, str] = FLAGS) -> tuple[list[str], list[str]]:
+    """The event and item files to read, checked before any work: there, not empty, of a known format.
+
+    Cheap (file listings only), so commands call it before starting Ray. `names` say how the
+    user gave the two paths (flags, or `CONFIG_KEYS` for `kgrec run`), for the message. A
+    catalog alone (items, no events) is allowed; formats whose files join each other list their
+    directory as events.
+
+    Raises:
+        ConfigError: neither path is set.
+        InputDataError: a path is missing, holds no data files, or a file's format cannot be told.
+    """
+    if not settings.events_path and not settings.items_path:
+        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH; "
+                          "--items alone reads a catalog)")
+    adapter = ADAPTERS.get(settings.format)
+    if adapter is None:  # a table set: its directory's files are checked by its own reader
+        return (list_files(settings.events_path) if settings.events_path else []), []
+    events = _listed(settings.events_path, names[0], adapter) if settings.events_path else []
+    if settings.items_path:
+        return events, _listed(settings.items_path, names[1], adapter)
+    return events, events if adapter.items_from_events else []
+
+
+def _listed(path: str, name: str, adapter: Adapter) -> list[str]:
+    try:
+        files = list_files(path)
+        if adapter.file_format is None:
+            for file in files:
+                file_format_of(file)
+    except InputDataError as e:
+        raise InputDataError(e.path, f"{e.reason} (given as {name})") from e
+    return files
+
+
+def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = FLAGS) -> StageReport:
     """Ingest `settings.events_path` and/or `items_path` into `out_dir`; see module docstring.
 
     Without an events path (a catalog alone, e.g. Amazon metadata for its links) the events
@@ -169,21 +208,15 @@ def run_ingest(settings: IngestSection, out_dir: Path) -> StageReport:
         InputDataError: an input path holds no files.
         NoValidRows: the items or the events table would be empty (every row quarantined).
     """
-    if not settings.events_path and not settings.items_path:
-        raise ConfigError("ingest.events_path is not set (use --events or KGREC_INGEST__EVENTS_PATH; "
-                          "--items alone reads a catalog)")
     from pipelines.ingest.tableset_job import TABLE_SETS, run_table_set  # here: it imports this module
 
     if settings.format in TABLE_SETS:  # formats whose files join each other
         return run_table_set(settings, out_dir)
     timer = Timer()
-    adapter: Adapter = ADAPTERS[settings.format]
-    begin_stage(out_dir)
+    event_files, item_files = source_files(settings, names)
+    begin_stage(out_dir, "ingest")
     for name in OUTPUTS:  # a re-run replaces the output whole, tables a new input lacks included
         shutil.rmtree(out_dir / name, ignore_errors=True)
-    event_files = list_files(settings.events_path) if settings.events_path else []
-    item_files = list_files(settings.items_path) if settings.items_path else (
-        event_files if adapter.items_from_events else [])
     log.info("ingest: %d event file(s), %d item file(s)", len(event_files), len(item_files))
     rows: dict[str, int] = {}
     known = _ingest_items(item_files, settings, out_dir, rows) if item_files else None

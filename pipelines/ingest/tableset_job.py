@@ -103,7 +103,7 @@ def run_table_set(settings: IngestSection, out_dir: Path) -> StageReport:
     if ignored:
         log.warning("ingest: %s: not read (no %s part by that name): %s", settings.format, table_set.name,
                     ", ".join(ignored))
-    begin_stage(out_dir)
+    begin_stage(out_dir, "ingest")
     refs: list[Any] = ray.remote(num_returns=3)(_prepare).remote(  # type: ignore[assignment]  # 3 refs
         settings.format, parts, settings.rows_per_batch)
     lookups, prepared = refs[0], refs[1:]

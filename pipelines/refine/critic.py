@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from kg.errors import ConfigError, InputDataError
+from kg.errors import ConfigError, InputDataError, reading
 from kg.schema import KgrecModel
 from pipelines.refine.labels import KINDS, LabelSet
 
@@ -178,8 +178,11 @@ def load_critic(path: Path, feature_version: str) -> Critic:
             be of other features).
     """
     if not (path / MANIFEST).is_file() or not (path / MODEL).is_file():
-        raise ConfigError(f"{path} is not a saved critic (no {MANIFEST} or {MODEL})")
-    manifest = CriticManifest.model_validate(json.loads((path / MANIFEST).read_text()))
+        raise ConfigError(f"{path} is not a saved critic (no {MANIFEST} or {MODEL}); pass a directory "
+                          "`kgrec refine train-critic` saved (under refine.critic_dir), or leave --critic "
+                          "out for the newest there")
+    with reading(path / MANIFEST, "a critic's manifest", "train it again (`kgrec refine train-critic`)"):
+        manifest = CriticManifest.model_validate(json.loads((path / MANIFEST).read_text()))
     if manifest.feature_version != feature_version:
         raise ConfigError(f"{path}: critic made for feature version {manifest.feature_version}, this "
                           f"kgrec computes {feature_version}; train it again (`kgrec refine train-critic`)")

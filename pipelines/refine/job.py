@@ -79,7 +79,7 @@ def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_
     require_complete(inputs.candidates, "candidates")
     if inputs.extract is not None:
         require_complete(inputs.extract, "extract")
-    begin_stage(out_dir)
+    begin_stage(out_dir, "refine")
     for table in TABLES:
         shutil.rmtree(out_dir / table, ignore_errors=True)
     counts = write_behaviour(inputs.ingest, inputs.candidates, run_id, out_dir)

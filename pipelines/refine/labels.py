@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kg.errors import InputDataError
+from kg.errors import InputDataError, reading
 from kg.schema import RelationType
 
 KINDS = ("complement", "substitute", "variant")
@@ -97,8 +97,11 @@ def _checked(rows: pl.DataFrame, catalog: Iterable[str] | None, ignored: dict[st
 def _read_one(path: Path) -> tuple[pl.DataFrame, dict[str, int]]:
     """One file's rows, with `line` (1-based, the header is line 1) for messages; skipped rows by type."""
     if not path.is_file():
-        raise InputDataError(str(path), "no such labels file")
-    table = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
+        raise InputDataError(str(path), "no such labels file; pass a labels CSV (a, b, label) or a `kgrec "
+                             "curate export` file as --labels")
+    with reading(path, "labels (a CSV a, b, label, or a `kgrec curate export` file)",
+                 "fix the file or pass another --labels"):
+        table = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
     table = table.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
     columns = set(table.columns)
     if {"a", "b", "label"} <= columns:

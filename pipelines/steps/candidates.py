@@ -9,4 +9,5 @@ from pipelines.manifest import RunDirectory
 
 def candidates_step(settings: Settings, run: RunDirectory) -> None:
     """Mine the run's ingest output into `candidates/` (pairs, LLM queue, query items)."""
-    run.record(run_candidates(settings.candidates, run.stage_dir("ingest"), run.stage_dir("candidates")))
+    with run.stage("candidates"):
+        run.record(run_candidates(settings.candidates, run.stage_dir("ingest"), run.stage_dir("candidates")))

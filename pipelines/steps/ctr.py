@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from kg.errors import ConfigError, InputDataError, NoEventsYet, StageOutputError
+from kg.errors import ConfigError, InputDataError, NoEventsYet, StageOutputError, reading
 from pipelines.config import IngestSection, Settings
 from pipelines.ingest import instacart, movielens, online_retail
 from pipelines.ingest.adapters import StageFn
@@ -41,10 +41,10 @@ from pipelines.outputs import MARKER, begin_stage, mark_complete, require_comple
 from pipelines.report import StageReport, Timer
 from serving.ctr.config import CtrSection
 from serving.ctr.data import CtrData, Dataset, basket_samples, positive_lines, rating_samples
-from serving.ctr.models import Tables
 
 if TYPE_CHECKING:
     from gnn.config import GnnSection
+    from serving.ctr.models import Tables  # torch: seconds to import, so only where a model trains
     from serving.export import Export
 
 log = logging.getLogger("kgrec")
@@ -64,12 +64,15 @@ def load_dataset(settings: CtrSection, dataset: Dataset, ingest_dir: Path | None
     """
     if dataset == "movielens":
         root = settings.movielens_dir
-        events = _staged(pl.read_csv(root / "ratings.csv"), movielens.stage_events, "ratings.csv")
-        items = _staged(pl.read_csv(root / "movies.csv"), movielens.stage_items, "movies.csv")
+        with reading(root, "MovieLens (ratings.csv, movies.csv)", "set ctr.movielens_dir to its folder"):
+            ratings, movies = pl.read_csv(root / "ratings.csv"), pl.read_csv(root / "movies.csv")
+        events = _staged(ratings, movielens.stage_events, "ratings.csv")
+        items = _staged(movies, movielens.stage_items, "movies.csv")
         return rating_samples(events, items, settings)
     if dataset == "online-retail":
         path = settings.online_retail_path
-        raw = pl.read_parquet(path)
+        with reading(path, "UCI Online Retail (Parquet)", "set ctr.online_retail_path to the file"):
+            raw = pl.read_parquet(path)
         lines = _staged(raw, online_retail.stage_events, path.name)
         items = _staged(raw, online_retail.stage_items, path.name).group_by("item_id").agg(
             pl.col("title").drop_nulls().mode().sort().first(), pl.lit(None, pl.String).alias("category"))
@@ -81,9 +84,10 @@ def load_dataset(settings: CtrSection, dataset: Dataset, ingest_dir: Path | None
         return basket_samples("instacart", lines, products.select("item_id", "title", "category"), settings)
     if ingest_dir is None:
         raise ConfigError("the events dataset needs an ingest output directory (--ingest)")
-    require_complete(ingest_dir, "ingest")
-    events = pl.read_parquet(ingest_dir / "events")
-    items = pl.read_parquet(ingest_dir / "items", columns=["item_id", "title", "category"])
+    require_complete(ingest_dir, "ingest", "--ingest")
+    with reading(ingest_dir, "an ingest output (events/, items/)", "run `kgrec ingest` again"):
+        events = pl.read_parquet(ingest_dir / "events")
+        items = pl.read_parquet(ingest_dir / "items", columns=["item_id", "title", "category"])
     return basket_samples("events", positive_lines(events, settings, str(ingest_dir / "events")), items,
                           settings)
 
@@ -202,7 +206,7 @@ def ctr_step(settings: CtrSection, data: CtrData, embeddings: list[Path],
     timer = Timer()
     exports = _read_exports(embeddings)
     times = [export.manifest.as_of for export in exports]
-    begin_stage(out_dir)
+    begin_stage(out_dir, "ctr")
     data, without = _point_in_time(data, times)
     arms = _arms(data, [write_fuxictr(e, out_dir / "fuxictr" / e.manifest.version) for e in exports])
     results = _train_arms(settings, data, arms)

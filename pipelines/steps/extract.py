@@ -9,5 +9,6 @@ from pipelines.manifest import RunDirectory
 
 def extract_step(settings: Settings, run: RunDirectory) -> None:
     """Answer the run's LLM queue into `extract/` (answers, relations, concepts, facts)."""
-    run.record(run_extract(settings.extract, run.stage_dir("ingest"), run.stage_dir("candidates"),
-                           run.stage_dir("extract"), run.run_id))
+    with run.stage("extract"):
+        run.record(run_extract(settings.extract, run.stage_dir("ingest"), run.stage_dir("candidates"),
+                               run.stage_dir("extract"), run.run_id))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gnn.config import GnnSection
 from kg.errors import StageOutputError
+from kg.snapshot import require_snapshot
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import MARKER, begin_stage, mark_complete, require_complete
@@ -18,10 +19,12 @@ from pipelines.report import StageReport, Timer
 
 def gnn_steps(settings: Settings, run: RunDirectory) -> None:
     """Train the temporal model on the run's events and snapshot, then export embeddings now."""
-    run.record(train_step(settings.gnn, run.stage_dir("ingest"), run.stage_dir("snapshot"),
-                          run.stage_dir("model")))
-    run.record(export_step(settings.gnn, run.stage_dir("model"), datetime.now(UTC),
-                           settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
+    with run.stage("train"):
+        run.record(train_step(settings.gnn, run.stage_dir("ingest"), run.stage_dir("snapshot"),
+                              run.stage_dir("model")))
+    with run.stage("embed_export"):
+        run.record(export_step(settings.gnn, run.stage_dir("model"), datetime.now(UTC),
+                               settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
 
 
 def train_step(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path,
@@ -30,7 +33,7 @@ def train_step(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_d
     from gnn.train import train
 
     timer = Timer()
-    begin_stage(out_dir)
+    begin_stage(out_dir, "train")
     result = train(settings, events_dir, snapshot_dir, out_dir, baseline)
     mark_complete(out_dir, {"model": result.model_name, "hash": result.model_hash})
     return _train_report(out_dir, timer)
@@ -63,19 +66,21 @@ def export_step(settings: GnnSection, model_dir: Path, as_of: datetime, out_root
         StageOutputError: the version is already published, or `model_dir` is not a finished
             training output.
     """
+    timer = Timer()
+    require_complete(model_dir, "train", "--model")  # inputs before torch, which takes seconds to import
+    if events_dir is not None:
+        require_complete(events_dir, "ingest", "--events")
+    if snapshot_dir is not None:
+        require_snapshot(snapshot_dir)
     import torch
 
     from gnn.export import default_version, write_embeddings
 
-    timer = Timer()
-    require_complete(model_dir, "train")
     version_dir = out_root / (version or default_version())
     if (version_dir / MARKER).exists():
         raise StageOutputError(str(version_dir), "this embedding version is already published; "
                                "it is never overwritten (pass another --version)")
-    begin_stage(version_dir)
-    if events_dir is not None:
-        require_complete(events_dir, "ingest")
+    begin_stage(version_dir, "embed export")
     manifest = write_embeddings(model_dir, as_of, version_dir, torch.device(settings.device),
                                 events_dir, snapshot_dir)
     mark_complete(version_dir, {"format": manifest.format, "version": manifest.version})

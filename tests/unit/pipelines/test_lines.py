@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipelines.ingest.lines import read_line_chunks
 from pipelines.ingest.chunks import ROW_COLUMN, Chunk, ReadFailure
+from pipelines.ingest.lines import read_line_chunks
 
 
 def _read(path: Path, rows_per_batch: int = 1000) -> tuple[list[dict[str, object]], list[ReadFailure]]:
