@@ -79,6 +79,6 @@ def test_stages_run_as_ray_jobs_and_join_the_cluster(ray_head: tuple[str, dict[s
     _submit(address, env, "kgrec", "data", "synth", "--events", "3000", "--out", str(tmp_path / "raw"))
     logs = _submit(address, env, "kgrec", "ingest", "--format", "parquet", "--events", str(tmp_path / "raw" / "events"),
                    "--items", str(tmp_path / "raw" / "items.parquet"), "--out", str(tmp_path / "ingest"))
-    assert "joining Ray cluster at" in logs  # RAY_ADDRESS from `ray job submit`, not a new local Ray
+    assert "ray: joining the cluster at" in logs  # RAY_ADDRESS from `ray job submit`, not a new local Ray
     assert '"events": 3000' in logs
     assert (tmp_path / "ingest" / MARKER).exists()
