@@ -16,8 +16,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_directory(items, __file__, "browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator["Browser"]:
-    """One chromium for the session; each test opens its own page."""
+    """One chromium per test module; each test opens its own page.
+
+    Not per session: while Playwright's sync API is open it holds an event loop running in the
+    main thread, and every later test that calls `asyncio.run` (HTTP clients, the Redis cache)
+    would fail with "cannot be called from a running event loop".
+    """
     with chromium() as launched:
         yield launched
