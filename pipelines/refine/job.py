@@ -86,8 +86,10 @@ def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_
     critic = context.critic
     details: dict[str, float | int | str] = {"critic": critic.manifest.version if critic else "none"}
     if inputs.extract is not None:
-        decided = _decide_knowledge(section, inputs, out_dir, context)
-        commonsense = _canonical_commonsense(section, inputs, context)
+        extracted = pl.read_parquet(inputs.extract / "relations")
+        is_item = pl.col("type").is_in(list(RELATION_KINDS))
+        decided = _decide_knowledge(section, inputs, extracted.filter(is_item), out_dir, context)
+        commonsense = _canonical_commonsense(section, inputs, extracted.filter(~is_item), context)
         knowledge = _write_knowledge(decided, commonsense, out_dir)
         counts = {"items": counts["items"], "relations": counts["relations"] + knowledge,
                   "concepts": commonsense.canonical.concepts.height, "dropped": decided.dropped.height,
@@ -99,13 +101,11 @@ def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_
     return report
 
 
-def _decide_knowledge(section: RefineSection, inputs: RefineInputs, out_dir: Path,
-                      context: RefineContext) -> Decided:
+def _decide_knowledge(section: RefineSection, inputs: RefineInputs, item_relations: pl.DataFrame,
+                      out_dir: Path, context: RefineContext) -> Decided:
     """The extracted item-item relations after the decision rule, with the critic's scores."""
     assert inputs.extract is not None
     critic = context.critic
-    relations = pl.read_parquet(inputs.extract / "relations")
-    item_relations = relations.filter(pl.col("type").is_in(list(RELATION_KINDS)))
     scores = pl.DataFrame(schema={"a": pl.String, "b": pl.String})
     if critic is not None and critic.models:
         items = pl.read_parquet(inputs.ingest / "items")
@@ -128,12 +128,9 @@ def _decide_knowledge(section: RefineSection, inputs: RefineInputs, out_dir: Pat
     return decide(item_relations, scores, context.curated, policy)
 
 
-def _canonical_commonsense(section: RefineSection, inputs: RefineInputs,
+def _canonical_commonsense(section: RefineSection, inputs: RefineInputs, relations: pl.DataFrame,
                            context: RefineContext) -> CanonicalRelations:
     """The extracted commonsense relations filtered and pointed at canonical concepts."""
-    assert inputs.extract is not None
-    relations = pl.read_parquet(inputs.extract / "relations")
-    relations = relations.filter(~pl.col("type").is_in(list(RELATION_KINDS)))
     titles = pl.read_parquet(inputs.ingest / "items", columns=["item_id", "title"])
     return canonical_relations(relations, titles, context.concepts, context.embed, section.concept_similarity)
 

@@ -35,13 +35,11 @@ log = logging.getLogger("kgrec")
 
 def title_similarity(cache_dir: Path) -> Similarity:
     """Row-wise cosine of two lists of texts under all-MiniLM-L6-v2 (embeddings cached in `cache_dir`)."""
-    from gnn.text import TextEncoder
-
-    encoder = TextEncoder(cache_dir)
+    embed = text_embedder(cache_dir)
 
     def similarity(left: list[str], right: list[str]) -> np.ndarray:
-        vectors = encoder.encode([*left, *right])  # unit vectors
-        cosine: np.ndarray = (vectors[: len(left)] * vectors[len(left):]).sum(axis=1).astype(np.float64)
+        vectors = embed([*left, *right])  # unit vectors
+        cosine: np.ndarray = (vectors[: len(left)] * vectors[len(left):]).sum(axis=1)
         return cosine
 
     return similarity
