@@ -152,19 +152,74 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
 
 
+# A curator's decision is kept as history on the relationship itself: five parallel lists, one
+# entry per decision (status, curator, epoch ms, decision id, note), appended and never
+# rewritten; `status`, `status_by` and `status_at` mirror the latest entry. A relation's
+# version is the length of its history, so a page that read version n cannot overwrite a
+# decision made since. A load never writes any of these (see `upsert_relations`).
+HISTORY_FIELDS = ("history_status", "history_by", "history_at", "history_decision", "history_note")
+_HISTORY_VALUES = ("row.status", "$by", "$now", "$decision", "row.note")
+VERSION_OF_R = "size(coalesce(r.history_at, []))"
+
+
+def append_history(var: str, status: str = "row.status", note: str = "row.note") -> str:
+    """SET items recording one decision on relationship `var`: its status fields and a history entry."""
+    values = dict(zip(HISTORY_FIELDS, (status, "$by", "$now", "$decision", note), strict=True))
+    entries = ", ".join(f"{var}.{name} = coalesce({var}.{name}, []) + [{value}]"
+                        for name, value in values.items())
+    return f"{var}.status = {status}, {var}.status_by = $by, {var}.status_at = $now,\n  {entries}"
+
+
 def set_status(relation: RelationType) -> str:
-    """Record a curator's decision on relations of one type; returns the ids found."""
-    return f"""UNWIND $ids AS id
-MATCH ()-[r:{relation.value} {{id: id}}]->()
-SET r.status = $status, r.status_by = $by, r.status_at = $now
+    """Record a decision on relations of one type (`$rows`: id, status, note, version); returns the ids set.
+
+    A row whose `version` is not null is written only if the relation's history still has
+    that many entries (what the curator saw); a null `version` always writes (the CLI).
+    """
+    return f"""UNWIND $rows AS row
+MATCH ()-[r:{relation.value} {{id: row.id}}]->()
+WITH r, row WHERE row.version IS NULL OR {VERSION_OF_R} = row.version
+SET {append_history("r")}
 RETURN r.id AS id"""
 
 
-def relation_exists(relation: RelationType) -> str:
-    """Which of `$ids` name relations of one type."""
+def relation_states(relation: RelationType) -> str:
+    """Which of `$ids` name relations of one type, with their ends, status, version and history."""
     return f"""UNWIND $ids AS id
-MATCH ()-[r:{relation.value} {{id: id}}]->()
-RETURN r.id AS id"""
+MATCH (h)-[r:{relation.value} {{id: id}}]->(t)
+RETURN r.id AS id, h.id AS head, t.id AS tail, r.status AS status, {VERSION_OF_R} AS version,
+  r.history_status AS history_status, r.history_decision AS history_decision,
+  r.relabelled_from AS relabelled_from"""
+
+
+def relabel(old: RelationType, new: RelationType) -> str:
+    """One decision: reject `$id` (of type `old`) and accept the `new` relation between the same items.
+
+    The new relation is `$new_id` from `$head` to `$tail` (ids encode the type, so it is
+    another relationship); a new one is created with the old one's evidence and provenance,
+    `proposed_type` the old type, `decided_by` 'curator', and a history of its own. Both get
+    one history entry of decision `$decision`. Nothing is written if `$id`'s version is not
+    `$version`; a later load keeps both statuses (it never writes curation fields).
+    """
+    fresh = ", ".join(f"n.{name} = []" for name in HISTORY_FIELDS)
+    return f"""MATCH ()-[r:{old.value} {{id: $id}}]->()
+WHERE {VERSION_OF_R} = $version
+MATCH (h:Item {{id: $head}})
+MATCH (t:Item {{id: $tail}})
+MERGE (h)-[n:{new.value} {{id: $new_id}}]->(t)
+ON CREATE SET n += properties(r), n.id = $new_id, n.proposed_type = type(r), n.decided_by = $curator,
+  n.relabelled_from = r.id, n.created_at = $now, n.updated_at = $now, {fresh}
+SET {append_history("n", "'accepted'", "$new_note")}
+SET {append_history("r", "'rejected'", "$old_note")}, r.relabelled_to = n.id
+RETURN r.id AS old, n.id AS new"""
+
+
+def delete_relation(relation: RelationType) -> str:
+    """Delete `$id` if decision `$decision` made it and nothing since (an undone relabel's new relation)."""
+    return f"""MATCH ()-[r:{relation.value} {{id: $id}}]->()
+WHERE {VERSION_OF_R} = 1 AND r.history_decision[0] = $decision AND r.relabelled_from IS NOT NULL
+DELETE r
+RETURN $id AS id"""
 
 
 # The review queue's order: what a curator's label teaches the critic most comes first. A scored
@@ -173,14 +228,79 @@ RETURN r.id AS id"""
 REVIEW_ORDER = """ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
   coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id"""
 
-REVIEW_QUEUE = f"""MATCH (h:Item)-[r]->(t)
-WHERE r.status = $status
+# The review queue's filters; each is off when its parameter is null. `$search` is lower-cased
+# and matched against either item's id and title; the score is the critic's, else the
+# proposer's confidence (before a critic exists).
+QUEUE_MATCH = """MATCH (h:Item)-[r]->(t)
+WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
+  AND ($model IS NULL OR r.model = $model)
+  AND ($min_score IS NULL OR coalesce(r.critic_score, r.confidence) >= $min_score)
+  AND ($max_score IS NULL OR coalesce(r.critic_score, r.confidence) <= $max_score)
+  AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(h.title) CONTAINS $search
+    OR toLower(t.id) CONTAINS $search OR toLower(coalesce(t.title, t.text)) CONTAINS $search)"""
+
+REVIEW_QUEUE = f"""{QUEUE_MATCH}
 RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
-  r.critic_score AS critic_score, r.decided_by AS decided_by
+  r.critic_score AS critic_score, r.decided_by AS decided_by, {VERSION_OF_R} AS version
 {REVIEW_ORDER}
+SKIP $skip
 LIMIT $limit"""
+
+# The filtered set a bulk decision covers (ids and versions), and its size.
+QUEUE_MEMBERS = f"""{QUEUE_MATCH}
+RETURN r.id AS id, {VERSION_OF_R} AS version
+ORDER BY r.id
+LIMIT $limit"""
+
+QUEUE_COUNT = f"""{QUEUE_MATCH}
+RETURN count(r) AS relations"""
+
+def relation_card(relation: RelationType) -> str:
+    """Relation `$id` of one type with both ends and the co-purchase evidence between its items, as maps."""
+    return f"""MATCH (h:Item)-[r:{relation.value} {{id: $id}}]->(t)
+OPTIONAL MATCH (h)-[c:CO_PURCHASED]-(t)
+RETURN properties(r) AS relation, properties(h) AS head, properties(t) AS tail,
+  labels(t)[0] AS tail_label, properties(c) AS co_purchase
+LIMIT 1"""
+
+
+# An item's relations both ways (its neighbourhood), strongest evidence first within a type.
+NEIGHBOURHOOD = """MATCH (i:Item {id: $id})-[r]-(o)
+RETURN r.id AS id, type(r) AS type, startNode(r) = i AS outgoing, o.id AS other,
+  coalesce(o.title, o.text) AS other_title, r.status AS status, r.support AS support,
+  r.lift AS lift, r.confidence AS confidence
+ORDER BY type, r.support DESC, r.id
+LIMIT $limit"""
+
+ITEM = """MATCH (i:Item {id: $id})
+RETURN properties(i) AS item"""
+
+# Progress: relations by type and status, and decisions by curator.
+PROGRESS_BY_TYPE = """MATCH (:Item)-[r]->()
+RETURN type(r) AS type, r.status AS status, count(r) AS relations"""
+
+PROGRESS_BY_CURATOR = """MATCH (:Item)-[r]->()
+WHERE r.status_by IS NOT NULL
+RETURN r.status_by AS curator, r.status AS status, count(r) AS relations"""
+
+# Where the relations came from (the review queue's source filter): each model or rule.
+SOURCES = """MATCH (:Item)-[r]->()
+RETURN DISTINCT r.model AS model
+ORDER BY model"""
+
+# A curator's last decision that is not an undo, and the relations it is still the latest on.
+LAST_DECISION = """MATCH (:Item)-[r]->()
+WHERE r.status_by = $by AND NOT r.history_note[-1] STARTS WITH $undo
+RETURN r.history_decision[-1] AS decision
+ORDER BY r.status_at DESC
+LIMIT 1"""
+
+DECISION_MEMBERS = """MATCH (:Item)-[r]->()
+WHERE r.history_decision[-1] = $decision
+RETURN r.id AS id
+ORDER BY r.id"""
 
 CURATED_LABELS = """MATCH (h:Item)-[r]->(t)
 WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after
@@ -198,10 +318,21 @@ RETURN c.id AS id, c.kind AS kind, c.text AS text
 ORDER BY c.id
 LIMIT $limit"""
 
-SNAPSHOT_RELATIONS = """MATCH (h:Item)-[r]->(t)
-WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $loaded_by
+# A relation's status at system time $loaded_by, from its history: the latest entry made by
+# then, else `proposed`; a relation decided before histories were kept has its status from
+# `status_at` on. `kg.curation.status_at` is the same rule in Python.
+STATUS_THEN = """CASE WHEN r.history_at IS NULL
+    THEN CASE WHEN coalesce(r.status_at, 0) <= $loaded_by THEN r.status ELSE 'proposed' END
+  WHEN size(past) = 0 THEN 'proposed' ELSE r.history_status[past[-1]] END"""
+
+SNAPSHOT_RELATIONS = f"""MATCH (h:Item)-[r]->(t)
+WHERE r.id > $after AND r.created_at <= $loaded_by
   AND (r.first_seen IS NULL OR r.first_seen <= $as_of)
-RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
+WITH h, r, t, [i IN range(0, size(coalesce(r.history_at, [])) - 1)
+  WHERE r.history_at[i] <= $loaded_by] AS past
+WITH h, r, t, {STATUS_THEN} AS status
+WHERE status IN $statuses
+RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, status,
   r.confidence AS confidence, r.support AS support, r.lift AS lift,
   r.first_seen AS first_seen, r.last_seen AS last_seen, r.model AS model,
   r.critic_score AS critic_score, r.decided_by AS decided_by, r.proposed_type AS proposed_type

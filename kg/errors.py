@@ -6,7 +6,7 @@ reading the message knows what to fix without reading a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -117,6 +117,16 @@ class UnknownRelationError(KgrecError):
         super().__init__(f"no such relation(s): {', '.join(ids)}; ids look like TYPE:head:tail, and "
                          "`kgrec curate list` shows them")
         self.ids = ids
+
+
+class StaleRelationError(KgrecError):
+    """A decision was sent for relations that another decision changed since the sender read them."""
+
+    def __init__(self, versions: Mapping[str, tuple[int | None, int]]) -> None:
+        shown = ", ".join(f"{i} (seen at version {seen}, now {now})" for i, (seen, now) in versions.items())
+        super().__init__(f"changed since this page was loaded: {shown}; reload to see the newer decision, "
+                         "then decide again")
+        self.ids = list(versions)
 
 
 class LlmUnavailable(KgrecError):

@@ -9,10 +9,16 @@ on disk they are Arrow `timestamp[ms, UTC]`.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def now_ms() -> int:
+    """Wall-clock time as epoch milliseconds: the time format both graph dialects share."""
+    return int(time.time() * 1000)
 
 
 class KgrecModel(BaseModel):

@@ -8,8 +8,6 @@ drift apart.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
@@ -19,9 +17,10 @@ import pyarrow as pa
 
 from kg import cypher
 from kg.arrow_schema import arrow_schema_of
+from kg.curation import CurationMethods
 from kg.cypher import Dialect
-from kg.errors import GraphHoldsOtherDataset, UnknownRelationError
-from kg.schema import CurationStatus, DatasetMark, Relation, RelationType, relation_type_of
+from kg.errors import GraphHoldsOtherDataset
+from kg.schema import DatasetMark, Relation, RelationType, now_ms
 
 Row = dict[str, Any]
 Claim = Literal["same", "new", "adopted", "shared", "cleared"]
@@ -31,11 +30,6 @@ class WriteCount(NamedTuple):
 
     matched: int
     written: int
-
-
-def now_ms() -> int:
-    """Wall-clock time as epoch milliseconds: the time format both dialects share."""
-    return int(time.time() * 1000)
 
 
 # Validated relation rows as the loader hands them on (one column per Relation field), and
@@ -67,8 +61,11 @@ def write_count(result: list[Row]) -> WriteCount:
     return WriteCount(int(result[0]["matched"]), int(result[0]["written"] or 0))
 
 
-class GraphStore(ABC):
-    """A connected knowledge-graph store. Use as a context manager, or connect()/close()."""
+class GraphStore(CurationMethods, ABC):
+    """A connected knowledge-graph store. Use as a context manager, or connect()/close().
+
+    Curation (the review queue, decisions and their history) comes from `CurationMethods`.
+    """
 
     dialect: Dialect
     name: str  # for messages
@@ -176,37 +173,6 @@ class GraphStore(ABC):
     def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
         """The subset of `ids` that are not nodes of `label`."""
         return {row["id"] for row in self._read(cypher.missing_nodes(label), {"ids": list(ids)})}
-
-    def set_status(self, ids: Sequence[str], status: CurationStatus, by: str) -> list[str]:
-        """Record a curator's decision on every id, or on none if any id is unknown.
-
-        Raises:
-            UnknownRelationError: ids that name no relation, or are no relation ids at all (no
-                type prefix); nothing is changed then.
-        """
-        by_type: dict[RelationType, list[str]] = {}
-        for relation_id in ids:
-            with contextlib.suppress(ValueError):  # not a relation id: reported as unknown below
-                by_type.setdefault(relation_type_of(relation_id), []).append(relation_id)
-        found: set[str] = set()
-        for relation, members in by_type.items():
-            found |= {r["id"] for r in self._read(cypher.relation_exists(relation), {"ids": members})}
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise UnknownRelationError(missing)
-        params: Row = {"status": status.value, "by": by, "now": now_ms()}
-        for relation, members in by_type.items():
-            self._write(cypher.set_status(relation), {**params, "ids": members})
-        return list(ids)
-
-    def review_queue(self, status: CurationStatus, limit: int) -> list[Row]:
-        """Up to `limit` relations in `status`, those whose label would teach the critic most first.
-
-        Relations the critic scored come first, by its uncertainty (1 - |2 * critic_score - 1|)
-        times support, then the unscored by support; ties by id (`cypher.REVIEW_ORDER`). Rows
-        hold the relation, its endpoints' titles, evidence, `critic_score` and `decided_by`.
-        """
-        return self._read(cypher.REVIEW_QUEUE, {"status": status.value, "limit": limit})
 
     def pages(self, query: str, params: Row, page_size: int = 10_000) -> Iterator[list[Row]]:
         """Keyset-paginate a statement ordered by `id` with `$after` and `$limit`."""

@@ -46,9 +46,9 @@ from kg.load.inputs import batches, fingerprint, require_graph_input, row_count
 from kg.load.quarantine import quarantine_reasons, quarantine_row, write_quarantine
 from kg.load.retry import RetryPolicy, is_transient, with_retries
 from kg.load.validation import validate_concepts, validate_items, validate_relations
-from kg.schema import ITEM_RELATIONS, RelationType
+from kg.schema import ITEM_RELATIONS, RelationType, now_ms
 from kg.seen import SeenIds
-from kg.store import GraphStore, Row, WriteCount, now_ms, relation_params
+from kg.store import GraphStore, Row, WriteCount, relation_params
 
 log = logging.getLogger("kgrec")
 T = TypeVar("T")

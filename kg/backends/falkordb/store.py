@@ -18,8 +18,8 @@ from kg.backends.falkordb import bulk
 from kg.backends.falkordb.params import rows_literal
 from kg.cypher import Label
 from kg.errors import GraphBusy, StoreUnavailable
-from kg.schema import RelationType
-from kg.store import GraphStore, Row, WriteCount, now_ms, write_count
+from kg.schema import RelationType, now_ms
+from kg.store import GraphStore, Row, WriteCount, write_count
 
 # Item/concept ids -> internal node ids kept per label; past this many the cache starts over
 # (about 150 bytes an entry), so memory stays bounded however large the graph.

@@ -113,7 +113,7 @@ def test_a_first_load_writes_what_the_merge_writes(falkordb_url: str, tmp_path: 
         assert co_purchased["support"] == 3 and co_purchased["first_seen"] == 1735689600000
         # the relationship id index built at the end is what curation finds relations by
         plan = first._graph.explain(cypher.set_status(RelationType.COMPLEMENTS),
-                                    {"ids": [], "status": "accepted", "by": "ann", "now": 0})
+                                    {"rows": [], "by": "ann", "now": 0, "decision": ""})
         assert "Edge By Index Scan | [r:COMPLEMENTS]" in str(plan)
 
 

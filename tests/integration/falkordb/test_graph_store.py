@@ -1,6 +1,5 @@
 """The GraphStore contract, against a real FalkorDB always and a real Neo4j when NEO4J_URI is set."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,53 +10,13 @@ import pytest
 from kg import cypher
 from kg.backends.falkordb.store import FalkorDBStore
 from kg.errors import UnknownRelationError
-from kg.load import RetryPolicy, load_directory
+from kg.load import load_directory
 from kg.schema import CurationStatus, RelationType, SnapshotTime, concept_id, relation_id
 from kg.snapshot import write_snapshot
 from kg.store import GraphStore
-from tests._support.data import neo4j_settings
-
-HOSTILE = "Tent \"Pro\" ') RETURN 1 // MATCH (n) DETACH DELETE n; \\ {x} $rows `y` ✓"
-POLICY = RetryPolicy(max_retries=0, backoff_s=0.01)
-
-
-@pytest.fixture(params=["falkordb", "neo4j"])
-def store(request: pytest.FixtureRequest, falkordb_url: str) -> Iterator[GraphStore]:
-    if request.param == "falkordb":
-        backend: GraphStore = FalkorDBStore(falkordb_url, f"contract-{request.node.name}")
-    else:
-        from kg.backends.neo4j import Neo4jStore
-
-        backend = Neo4jStore(*neo4j_settings())
-    with backend:
-        backend.clear()
-        yield backend
-        backend.clear()
-
-
-def _relation(head: str, relation: RelationType, tail: str, run_id: str, **extra: Any) -> dict[str, Any]:
-    row = {"id": relation_id(head, relation, tail), "head": head, "type": relation.value, "tail": tail,
-           "tail_text": None, "confidence": 0.8, "support": 3, "lift": 4.5,
-           "first_seen": datetime(2026, 1, 10, tzinfo=UTC), "last_seen": datetime(2026, 2, 1, tzinfo=UTC),
-           "model": "test-model", "prompt_version": "v1", "rationale": "because", "run_id": run_id,
-           "evidence_id": f"evidence-of-{run_id}"}
-    return {**row, **extra}
-
-
-def _write_input(directory: Path, relations: list[dict[str, Any]], items: list[str] | None = None,
-                 concepts: list[dict[str, Any]] | None = None) -> Path:
-    (directory / "relations").mkdir(parents=True, exist_ok=True)
-    pl.DataFrame(relations, infer_schema_length=None).write_parquet(directory / "relations" / "part.parquet")
-    if items is not None:  # [] is an empty items/: the relations' items are in the graph already
-        (directory / "items").mkdir(exist_ok=True)
-    if items:
-        pl.DataFrame({"item_id": items, "title": [HOSTILE if i == "A" else f"title {i}" for i in items],
-                      "category": ["c"] * len(items), "brand": [None] * len(items)},
-                     schema_overrides={"brand": pl.String}).write_parquet(directory / "items" / "part.parquet")
-    if concepts is not None:
-        (directory / "concepts").mkdir(exist_ok=True)
-        pl.DataFrame(concepts).write_parquet(directory / "concepts" / "part.parquet")
-    return directory
+from tests._support.graph_rows import HOSTILE, POLICY
+from tests._support.graph_rows import relation_row as _relation
+from tests._support.graph_rows import write_input as _write_input
 
 
 def _edges(store: GraphStore, tmp: Path) -> pl.DataFrame:

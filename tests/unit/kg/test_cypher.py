@@ -1,14 +1,18 @@
 """Cypher builders: exact strings, no data in statement text, and Neo4j's front end accepts them."""
 
+import itertools
 import re
 from pathlib import Path
 
 import pytest
 
 from kg import cypher
-from kg.schema import RelationType, relation_id, relation_type_of
+from kg.schema import ITEM_RELATIONS, RelationType, relation_id, relation_type_of
 
 ROW_PARAMS = {"rows": [], "now": 0}
+QUEUE_PARAMS = {"status": "", "types": [], "model": "", "min_score": 0.0, "max_score": 1.0, "search": ""}
+RELABEL_PARAMS = {"id": "", "version": 0, "head": "", "tail": "", "new_id": "", "by": "", "now": 0,
+                  "decision": "", "curator": "", "new_note": "", "old_note": ""}
 
 
 def test_upsert_relations_exact_text_for_an_item_relation() -> None:
@@ -59,14 +63,21 @@ def test_the_decision_follows_rows_that_carry_one_whatever_their_evidence() -> N
 
 def test_review_queue_exact_text_orders_by_the_critics_uncertainty_times_support() -> None:
     assert cypher.REVIEW_QUEUE == """MATCH (h:Item)-[r]->(t)
-WHERE r.status = $status
+WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
+  AND ($model IS NULL OR r.model = $model)
+  AND ($min_score IS NULL OR coalesce(r.critic_score, r.confidence) >= $min_score)
+  AND ($max_score IS NULL OR coalesce(r.critic_score, r.confidence) <= $max_score)
+  AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(h.title) CONTAINS $search
+    OR toLower(t.id) CONTAINS $search OR toLower(coalesce(t.title, t.text)) CONTAINS $search)
 RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
-  r.critic_score AS critic_score, r.decided_by AS decided_by
+  r.critic_score AS critic_score, r.decided_by AS decided_by, size(coalesce(r.history_at, [])) AS version
 ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
   coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id
+SKIP $skip
 LIMIT $limit"""
+    assert cypher.QUEUE_COUNT.startswith(cypher.QUEUE_MATCH) and cypher.QUEUE_MEMBERS.startswith(cypher.QUEUE_MATCH)
 
 
 def test_the_saved_browser_review_queue_keeps_the_clis_order() -> None:
@@ -74,11 +85,21 @@ def test_the_saved_browser_review_queue_keeps_the_clis_order() -> None:
     assert cypher.REVIEW_ORDER in saved
 
 
-def test_set_status_exact_text() -> None:
-    assert cypher.set_status(RelationType.VARIANT_OF) == """UNWIND $ids AS id
-MATCH ()-[r:VARIANT_OF {id: id}]->()
-SET r.status = $status, r.status_by = $by, r.status_at = $now
+def test_set_status_exact_text_appends_one_history_entry_and_checks_the_version() -> None:
+    assert cypher.set_status(RelationType.VARIANT_OF) == """UNWIND $rows AS row
+MATCH ()-[r:VARIANT_OF {id: row.id}]->()
+WITH r, row WHERE row.version IS NULL OR size(coalesce(r.history_at, [])) = row.version
+SET r.status = row.status, r.status_by = $by, r.status_at = $now,
+  r.history_status = coalesce(r.history_status, []) + [row.status], \
+r.history_by = coalesce(r.history_by, []) + [$by], r.history_at = coalesce(r.history_at, []) + [$now], \
+r.history_decision = coalesce(r.history_decision, []) + [$decision], \
+r.history_note = coalesce(r.history_note, []) + [row.note]
 RETURN r.id AS id"""
+
+
+def test_no_load_statement_touches_the_history() -> None:
+    for relation in RelationType:
+        assert "history" not in cypher.upsert_relations(relation)
 
 
 def test_schema_statements_side_by_side() -> None:
@@ -118,7 +139,11 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
     statements: list[tuple[str, dict[str, object]]] = [(s, {}) for s in cypher.schema_statements("neo4j")]
     statements += [(cypher.UPSERT_ITEMS, ROW_PARAMS), (cypher.UPSERT_CONCEPTS, ROW_PARAMS),
                    (cypher.missing_nodes("Item"), {"ids": []}), (cypher.missing_nodes("Concept"), {"ids": []}),
-                   (cypher.REVIEW_QUEUE, {"status": "", "limit": 1}),
+                   *((q, {**QUEUE_PARAMS, "skip": 0, "limit": 1}) for q in (
+                       cypher.REVIEW_QUEUE, cypher.QUEUE_COUNT, cypher.QUEUE_MEMBERS)),
+                   (cypher.ITEM, {"id": ""}), (cypher.NEIGHBOURHOOD, {"id": "", "limit": 1}),
+                   (cypher.PROGRESS_BY_TYPE, {}), (cypher.PROGRESS_BY_CURATOR, {}), (cypher.SOURCES, {}),
+                   (cypher.LAST_DECISION, {"by": "", "undo": ""}), (cypher.DECISION_MEMBERS, {"decision": ""}),
                    (cypher.CURATED_LABELS, {"after": "", "limit": 1}),
                    (cypher.CONCEPTS, {"after": "", "limit": 1}),
                    (cypher.SNAPSHOT_RELATIONS, {"after": "", "limit": 1, "statuses": [], "as_of": 0,
@@ -129,8 +154,12 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
                    (cypher.MARK_DATASET, {"key": "", "description": "", "now": 0})]
     for relation in RelationType:
         statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
-        statements.append((cypher.set_status(relation), {"ids": [], "status": "", "by": "", "now": 0}))
-        statements.append((cypher.relation_exists(relation), {"ids": []}))
+        statements.append((cypher.set_status(relation), {"rows": [], "by": "", "now": 0, "decision": ""}))
+        statements.append((cypher.relation_states(relation), {"ids": []}))
+        statements.append((cypher.relation_card(relation), {"id": ""}))
+        statements.append((cypher.delete_relation(relation), {"id": "", "decision": ""}))
+    for old, new in itertools.permutations(ITEM_RELATIONS, 2):
+        statements.append((cypher.relabel(old, new), RELABEL_PARAMS))
     from kg.backends.neo4j import AWAIT_INDEXES, CLEAR
 
     statements += [(CLEAR, {}), (AWAIT_INDEXES, {})]

@@ -91,14 +91,17 @@ def test_relation_batches_go_through_managed_write_transactions() -> None:
 
 def test_set_status_checks_ids_first_and_changes_nothing_when_one_is_unknown() -> None:
     known = relation_id("a", RelationType.COMPLEMENTS, "b")
-    store, driver = _store(lambda q: [{"id": known}] if "RETURN r.id AS id" in q else [])
+    state = {"id": known, "head": "a", "tail": "b", "status": "proposed", "version": 0, "history_status": None,
+             "history_decision": None, "relabelled_from": None}
+    store, driver = _store(lambda q: [state] if "AS relabelled_from" in q else [{"id": known}])
     with pytest.raises(UnknownRelationError):
         store.set_status([known, "COMPLEMENTS:unknown"], CurationStatus.REJECTED, "ann")
     assert [mode for mode, _, _ in driver.log] == ["read"]
     assert store.set_status([known], CurationStatus.ACCEPTED, "ann") == [known]
     mode, query, params = driver.log[-1]
     assert mode == "write" and query == cypher.set_status(RelationType.COMPLEMENTS)
-    assert params["status"] == "accepted" and params["by"] == "ann" and params["ids"] == [known]
+    assert params["by"] == "ann" and len(params["decision"]) == 32
+    assert params["rows"] == [{"id": known, "status": "accepted", "version": None, "note": "cli"}]
 
 
 def test_transient_errors_are_the_retryable_ones() -> None:
