@@ -269,8 +269,8 @@ LIMIT 1"""
 # An item's relations both ways (its neighbourhood), strongest evidence first within a type.
 NEIGHBOURHOOD = """MATCH (i:Item {id: $id})-[r]-(o)
 RETURN r.id AS id, type(r) AS type, startNode(r) = i AS outgoing, o.id AS other,
-  coalesce(o.title, o.text) AS other_title, r.status AS status, r.support AS support,
-  r.lift AS lift, r.confidence AS confidence
+  coalesce(o.title, o.text) AS other_title, labels(o)[0] AS other_label, r.status AS status,
+  r.support AS support, r.lift AS lift, r.confidence AS confidence
 ORDER BY type, r.support DESC, r.id
 LIMIT $limit"""
 

@@ -1,7 +1,7 @@
 """The one typed configuration: the pipeline's own sections and the `Settings` that combines every package's.
 
 Each package declares its section beside its code (`kg.config.GraphSection`,
-`gnn.config.GnnSection`, `serving.config.CacheSection` / `ServeSection`,
+`gnn.config.GnnSection`, `serving.config.CacheSection` / `ServeSection` / `WorkbenchSection`,
 `serving.ctr.config.CtrSection`); this module adds the stages of `pipelines/` and combines
 them all under the keys users write.
 
@@ -28,7 +28,7 @@ from kg.schema import DatasetMark, EventType
 from pipelines.datasets import dataset_of
 from pipelines.extract.config import ExtractSection
 from pipelines.refine.config import RefineSection
-from serving.config import CacheSection, ServeSection
+from serving.config import CacheSection, ServeSection, WorkbenchSection
 from serving.ctr.config import CtrSection
 
 ENV_PREFIX = "KGREC_"
@@ -227,6 +227,7 @@ class Settings(BaseSettings):
     graph: GraphSection = Field(default_factory=GraphSection)
     cache: CacheSection = Field(default_factory=CacheSection)
     serve: ServeSection = Field(default_factory=ServeSection)
+    workbench: WorkbenchSection = Field(default_factory=WorkbenchSection)
     ctr: CtrSection = Field(default_factory=CtrSection)
     gnn: GnnSection = Field(default_factory=GnnSection)
     run: RunSection = Field(default_factory=RunSection)

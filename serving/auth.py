@@ -95,20 +95,27 @@ def _digest(token: bytes) -> bytes:
 
 
 class BearerAuth:
-    """Pure ASGI middleware: a 401 for any request but `OPEN_PATHS` without an accepted token."""
+    """Pure ASGI middleware: a 401 for any request but `open_paths` without an accepted token.
 
-    def __init__(self, app: ASGIApp, tokens: Sequence[SecretStr]) -> None:
+    A browser cannot send a header with every page it loads, so an app for people (the
+    curation workbench) may name a `cookie` that carries the token too, set by its login.
+    """
+
+    def __init__(self, app: ASGIApp, tokens: Sequence[SecretStr], open_paths: frozenset[str] = OPEN_PATHS,
+                 cookie: str | None = None) -> None:
         if not tokens:
             raise ValueError("BearerAuth needs at least one token")
         self.app = app
-        self._digests = [_digest(t.get_secret_value().encode()) for t in tokens]
+        self._digests = digests(tokens)
+        self._open_paths = open_paths
+        self._cookie = cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on, or answer 401 with the challenge (the app never sees it)."""
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in self._open_paths:
             await self.app(scope, receive, send)
             return
-        presented = _bearer(scope)
+        presented = _bearer(scope) or (_cookie(scope, self._cookie) if self._cookie else None)
         if presented is not None and self._accepts(presented):
             await self.app(scope, receive, send)
             return
@@ -118,12 +125,24 @@ class BearerAuth:
         await response(scope, receive, send)
 
     def _accepts(self, presented: bytes) -> bool:
-        """Compare with every token, without stopping at a match (constant time in which one)."""
-        digest = _digest(presented)
-        accepted = False
-        for known in self._digests:
-            accepted |= hmac.compare_digest(digest, known)
-        return accepted
+        return accepts(self._digests, presented)
+
+
+def digests(tokens: Sequence[SecretStr]) -> list[bytes]:
+    """What `accepts` compares with: each token's SHA-256 digest."""
+    return [_digest(t.get_secret_value().encode()) for t in tokens]
+
+
+def accepts(known: Sequence[bytes], presented: bytes) -> bool:
+    """Whether `presented` is one of the tokens `known` digests (constant time in which one).
+
+    Every digest is compared, without stopping at a match.
+    """
+    digest = _digest(presented)
+    accepted = False
+    for token in known:
+        accepted |= hmac.compare_digest(digest, token)
+    return accepted
 
 
 def _bearer(scope: Scope) -> bytes | None:
@@ -132,4 +151,17 @@ def _bearer(scope: Scope) -> bytes | None:
         if name == b"authorization":
             scheme, _, credentials = value.partition(b" ")
             return credentials.strip() if scheme.lower() == b"bearer" and credentials.strip() else None
+    return None
+
+
+def _cookie(scope: Scope, name: str) -> bytes | None:
+    """The value of cookie `name` in the request's Cookie headers; None without one."""
+    wanted = name.encode() + b"="
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for header, value in headers:
+        if header == b"cookie":
+            for part in value.split(b";"):
+                part = part.strip()
+                if part.startswith(wanted) and len(part) > len(wanted):
+                    return part[len(wanted):]
     return None

@@ -84,3 +84,29 @@ class ServeSection(Section):
         description="Serve a non-loopback host without tokens, for an API behind a gateway or mesh "
         "that authenticates. False: `kgrec serve` refuses to expose unauthenticated embeddings.",
     )
+
+
+class WorkbenchSection(Section):
+    """The curation workbench, a web page for curators (`kgrec curate ui`)."""
+
+    host: str = Field(
+        default="127.0.0.1",
+        description="Bind address. Any address other machines reach needs a token in one of "
+        "token_env's variables: every request is then checked.",
+    )
+    port: int = Field(default=8010, ge=1, le=65535, description="Listen port.")
+    token_env: list[str] = Field(
+        default_factory=lambda: ["KGREC_WORKBENCH_TOKENS"],
+        description="Environment variables holding the workbench's tokens, comma-separated (several "
+        "at once rotate one without downtime). Browsers send one as `Authorization: Bearer`, or "
+        "log in once at /login (an HttpOnly cookie). Never in config files.",
+    )
+    page_size: int = Field(default=25, ge=1, le=500, description="Relations per queue page.")
+    neighbourhood_limit: int = Field(
+        default=40, ge=1, le=500,
+        description="Most relations drawn around an item; larger graphs get too dense to read.")
+    labels_path: Path = Field(
+        default=Path(".kgrec/labels.parquet"),
+        description="Where the export button writes the labels file (`kgrec refine train-critic "
+        "--labels`); .csv for CSV.",
+    )

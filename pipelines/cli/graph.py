@@ -5,22 +5,21 @@ from __future__ import annotations
 import getpass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
-from kg import cypher
 from kg.backends.falkordb import server as falkordb_server
 from kg.config import GraphSection
 from kg.schema import CurationStatus, SnapshotTime
 from pipelines.cli.common import ConfigOption, GraphOption, console, settings_from, user_errors
 
+if TYPE_CHECKING:
+    from serving.workbench.app import CriticSummary
+
 graph_app = typer.Typer(no_args_is_help=True, help="The knowledge-graph store.")
-curate_app = typer.Typer(no_args_is_help=True, help="Review relations: list, accept, reject, export.")
+curate_app = typer.Typer(no_args_is_help=True, help="Review relations: list, accept, reject, export, ui.")
 
 
 @graph_app.command("start")
@@ -193,23 +192,53 @@ def curate_export(
 
     For precision scoring, for training a critic, and for how the critic fared against curators.
     """
-    from kg.errors import InputDataError
     from kg.factory import make_store
+    from kg.labels import export_labels
+
+    with user_errors(), make_store(settings_from(config, graph=graph).graph) as store:
+        labels = export_labels(store, out)
+    typer.echo(f"{labels} label(s) -> {out}")
+
+
+@curate_app.command("ui")
+def curate_ui(
+    by: Annotated[str | None, typer.Option(help="Default curator name; default the OS user.")] = None,
+    config: ConfigOption = None,
+    graph: GraphOption = None,
+) -> None:
+    """The curation workbench in a browser, on workbench.host:workbench.port (127.0.0.1:8010 by default).
+
+    The review queue with filters, each relation's card with its evidence and history, one-key
+    decisions (a accept, r reject, l relabel, s skip, j/k next/previous, u undo), bulk decisions,
+    item neighbourhoods and progress, against the configured graph store. A host other
+    machines reach needs a token in the variables workbench.token_env names (KGREC_WORKBENCH_TOKENS).
+    """
+    import uvicorn
+
+    from kg.factory import make_store
+    from pipelines.cli.serving import require_free_port
+    from serving.workbench.app import create_app
 
     with user_errors():
-        if not out.parent.is_dir():
-            raise InputDataError(str(out), f"its folder {out.parent} does not exist; make it or pass "
-                                 "another --out")
-        with make_store(settings_from(config, graph=graph).graph) as store:
-            rows = [row for page in store.pages(cypher.CURATED_LABELS, {}) for row in page]
-    schema = pa.schema([("id", pa.string()), ("type", pa.string()), ("head", pa.string()),
-                        ("tail", pa.string()), ("status", pa.string()), ("status_by", pa.string()),
-                        ("status_at", pa.int64()), ("model", pa.string()), ("prompt_version", pa.string()),
-                        ("confidence", pa.float64()), ("critic_score", pa.float64()),
-                        ("decided_by", pa.string())])
-    table = pa.Table.from_pylist(rows, schema=schema)
-    if out.suffix == ".csv":
-        pacsv.write_csv(table, out)
-    else:
-        pq.write_table(table, out)
-    typer.echo(f"{table.num_rows} label(s) -> {out}")
+        settings = settings_from(config, graph=graph)
+        section = settings.workbench
+        with make_store(settings.graph) as store:  # fail here, with the fix, when the store is not there
+            name = store.name
+        require_free_port(section.host, section.port, "workbench")
+        app = create_app(make_store(settings.graph), section, by or getpass.getuser(),
+                         critic=lambda: _critic_summary(settings.refine.critic_dir))
+    typer.echo(f"curation workbench for {name}: http://{section.host}:{section.port}/")
+    uvicorn.run(app, host=section.host, port=section.port, log_level="warning")
+
+
+def _critic_summary(root: Path) -> CriticSummary | None:
+    """The newest critic's version and cross-validated precision per trained kind (for the workbench)."""
+    from pipelines.refine.critic import newest_manifest
+    from serving.workbench.app import CriticSummary
+
+    newest = newest_manifest(root)
+    if newest is None:
+        return None
+    manifest = newest[1]
+    return CriticSummary(version=manifest.version,
+                         precision={k.kind: k.precision for k in manifest.kinds if k.trained})

@@ -113,12 +113,12 @@ def serve(config: ConfigOption = None) -> None:
     with user_errors():
         settings = settings_from(config)
         url = cache_url(settings.cache)  # fail fast with a clear message if the cache is not there
-        _require_free_port(settings.serve.host, settings.serve.port)
+        require_free_port(settings.serve.host, settings.serve.port)
         app = create_app(settings.cache, settings.serve, url)  # tokens read, exposure checked
     uvicorn.run(app, host=settings.serve.host, port=settings.serve.port, log_level="warning")
 
 
-def _require_free_port(host: str, port: int) -> None:
+def require_free_port(host: str, port: int, section: str = "serve") -> None:
     """Refuse a listen address that is taken, before uvicorn logs its own error and exits 1."""
     import socket
 
@@ -129,8 +129,8 @@ def _require_free_port(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as e:
-            raise ConfigError(f"serve.port {port} on {host} cannot be listened on ({e.strerror}); stop "
-                              "what holds it, or set serve.port (KGREC_SERVE__PORT)") from e
+            raise ConfigError(f"{section}.port {port} on {host} cannot be listened on ({e.strerror}); stop "
+                              f"what holds it, or set {section}.port (KGREC_{section.upper()}__PORT)") from e
 
 
 @eval_app.command("ctr")

@@ -189,13 +189,14 @@ def load_critic(path: Path, feature_version: str) -> Critic:
     return Critic(pickle.loads((path / MODEL).read_bytes()), manifest)
 
 
+def newest_manifest(root: Path) -> tuple[Path, CriticManifest] | None:
+    """The newest complete critic under `root` (by training time) and its manifest; None without one."""
+    saved = [p for p in root.glob("critic-*") if (p / MANIFEST).is_file()] if root.is_dir() else []
+    manifests = [(path, CriticManifest.model_validate_json((path / MANIFEST).read_text())) for path in saved]
+    return max(manifests, key=lambda found: found[1].trained_at, default=None)
+
+
 def latest_critic(root: Path, feature_version: str) -> Critic | None:
     """The newest complete critic under `root` (by training time), or None when there is none."""
-    saved = [p for p in root.glob("critic-*") if (p / MANIFEST).is_file()] if root.is_dir() else []
-    if not saved:
-        return None
-    def trained_at(path: Path) -> datetime:
-        return CriticManifest.model_validate_json((path / MANIFEST).read_text()).trained_at
-
-    newest = max(saved, key=trained_at)
-    return load_critic(newest, feature_version)
+    newest = newest_manifest(root)
+    return load_critic(newest[0], feature_version) if newest else None

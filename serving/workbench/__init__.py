@@ -1,0 +1,1 @@
+"""The curation workbench (`kgrec curate ui`): the review queue, relation cards and decisions in a browser."""
