@@ -55,7 +55,7 @@ def schema_statements(dialect: Dialect, relation_indexes: bool = True) -> list[s
 UPSERT_ITEMS = """UNWIND $rows AS row
 MERGE (n:Item {id: row.id})
 ON CREATE SET n.created_at = $now
-SET n.title = row.title, n.category = row.category, n.brand = row.brand"""
+SET n.title = row.title, n.category = row.category, n.brand = row.brand, n.price = row.price"""
 
 UPSERT_CONCEPTS = """UNWIND $rows AS row
 MERGE (c:Concept {id: row.id})
@@ -341,7 +341,7 @@ LIMIT $limit"""
 
 SNAPSHOT_ITEMS = """MATCH (n:Item)
 WHERE n.id > $after AND n.created_at <= $loaded_by
-RETURN n.id AS id, n.title AS title, n.category AS category, n.brand AS brand
+RETURN n.id AS id, n.title AS title, n.category AS category, n.brand AS brand, n.price AS price
 ORDER BY n.id
 LIMIT $limit"""
 

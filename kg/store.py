@@ -41,7 +41,7 @@ RELATION_PARAMS = pa.schema([f.with_type(pa.int64()) if f.name in ("first_seen",
 
 
 ITEM_PARAMS = pa.schema([("id", pa.string()), ("title", pa.string()), ("category", pa.string()),
-                         ("brand", pa.string())])
+                         ("brand", pa.string()), ("price", pa.float64())])
 
 
 def relation_params(rows: pa.Table) -> pa.Table:

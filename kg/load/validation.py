@@ -61,7 +61,7 @@ def validate_relations(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, np.
 def validate_items(batch: pa.RecordBatch, first: int) -> tuple[pa.Table, list[Row]]:
     """An items batch as the `ITEM_PARAMS` rows to store, and quarantine rows for the rest.
 
-    The batch has `item_id` and any of title, category and brand (a missing column is all
+    The batch has `item_id` and any of title, category, brand and price (a missing column is all
     nulls). A row without an id, or with a NUL character in a string, is refused.
     """
     items = _item_rows(batch)
@@ -136,7 +136,7 @@ def _nul_problem(row: Row) -> str | None:
 
 
 def _item_rows(batch: pa.RecordBatch) -> pa.Table:
-    """An items batch (`item_id` and any of title, category, brand) as an `ITEM_PARAMS` table."""
+    """An items batch (`item_id` and any of title, category, brand, price) as an `ITEM_PARAMS` table."""
     columns = [batch.column("item_id")] + [
         batch.column(f.name) if f.name in batch.schema.names else pa.nulls(batch.num_rows, f.type)
         for f in list(ITEM_PARAMS)[1:]]

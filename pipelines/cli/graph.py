@@ -224,9 +224,9 @@ def curate_ui(
         section = settings.workbench
         with make_store(settings.graph) as store:  # fail here, with the fix, when the store is not there
             name = store.name
-        require_free_port(section.host, section.port, "workbench")
-        app = create_app(make_store(settings.graph), section, by or getpass.getuser(),
+        app = create_app(make_store(settings.graph), section, by or getpass.getuser(),  # tokens checked
                          critic=lambda: _critic_summary(settings.refine.critic_dir))
+        require_free_port(section.host, section.port, "workbench")
     typer.echo(f"curation workbench for {name}: http://{section.host}:{section.port}/")
     uvicorn.run(app, host=section.host, port=section.port, log_level="warning")
 

@@ -36,7 +36,7 @@ def write_behaviour(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir
     (out_dir / "items").mkdir(exist_ok=True)
     (out_dir / "relations").mkdir(exist_ok=True)
     items = pl.scan_parquet(str(ingest_dir / "items" / "*.parquet")).select(
-        "item_id", "title", "category", "brand")
+        "item_id", "title", "category", "brand", "price")
     items.sink_parquet(out_dir / "items" / "part-00000.parquet")
     pairs = pl.read_parquet(candidates_dir / "pairs")
     ids = [relation_id(a, RelationType.CO_PURCHASED, b)
