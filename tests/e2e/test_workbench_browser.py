@@ -191,6 +191,8 @@ def test_a_stale_card_cannot_overwrite_a_newer_decision(session: Session) -> Non
     page.wait_for_function("document.getElementById('message').textContent.startsWith('409')")
     assert "reload to see the newer decision" in page.locator("#message").inner_text()
     assert session.statuses()[stale["id"]] == "rejected"
+    assert session.errors == ["Failed to load resource: the server responded with a status of 409 (Conflict)"]
+    session.errors.clear()
     with make_store(session.graph) as store:  # back as it was, for the critic's labels below
         store.undo("someone else")
 
