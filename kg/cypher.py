@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kg.schema import ITEM_RELATIONS, RelationType
+from kg.schema import ITEM_RELATIONS, PRODUCT_TYPE, TYPE_RELATIONS, RelationType
 
 Dialect = Literal["neo4j", "falkordb"]
 
 
 Label = Literal["Item", "Concept"]
+
+
+def head_label(relation: RelationType) -> Label:
+    """Label of the head node: Concept for relations between product types, Item otherwise."""
+    return "Concept" if relation in TYPE_RELATIONS else "Item"
 
 
 def tail_label(relation: RelationType) -> Label:
@@ -62,6 +67,12 @@ MERGE (c:Concept {id: row.id})
 ON CREATE SET c.created_at = $now, c.text = row.text, c.kind = row.kind, c.aliases = []
 SET c.aliases = c.aliases + [a IN row.aliases WHERE NOT a IN c.aliases]"""
 
+# Product types are concepts of their own kind; the extra label lets Browser users match them by name.
+LABEL_PRODUCT_TYPES = f"""MATCH (c:Concept)
+WHERE c.kind = '{PRODUCT_TYPE}' AND NOT c:ProductType
+SET c:ProductType
+RETURN count(c) AS labelled"""
+
 MISSING_NODES = """UNWIND $ids AS id
 OPTIONAL MATCH (n:{label} {{id: id}})
 WITH id, n
@@ -80,14 +91,14 @@ def missing_nodes(label: Label) -> str:
 # every row so a stale id never matches another node. (Seeks on `row.x` directly are planned
 # as label scans; projecting them first (WITH) gives NodeByIdSeek.)
 ENDPOINTS_BY_PROPERTY = """UNWIND $rows AS row
-MATCH (h:Item {{id: row.head}})
+MATCH (h:{head} {{id: row.head}})
 MATCH (t:{tail} {{id: row.tail}})"""
 
 ENDPOINTS_BY_NODE_ID = """UNWIND $rows AS row
 WITH row, row.hid AS hid, row.tid AS tid
 MATCH (h) WHERE ID(h) = hid
 MATCH (t) WHERE ID(t) = tid
-WITH row, h, t WHERE h:Item AND h.id = row.head AND t:{tail} AND t.id = row.tail"""
+WITH row, h, t WHERE h:{head} AND h.id = row.head AND t:{tail} AND t.id = row.tail"""
 
 RESOLVE_NODES = """UNWIND $ids AS id
 MATCH (n:{label} {{id: id}})
@@ -107,7 +118,7 @@ DECISION_FIELDS = ("decided_by", "critic_score", "decision_threshold", "proposed
 # evidence id. The MERGE below and FalkorDB's bulk writer (`kg.backends.falkordb.bulk`) both follow it.
 NEW_STATUS = "proposed"
 COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "tail_text", "model",
-                    "prompt_version", "rationale", "run_id", *DECISION_FIELDS)
+                    "prompt_version", "rationale", "run_id", "derived_from", *DECISION_FIELDS)
 
 
 def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPERTY) -> str:
@@ -131,7 +142,7 @@ def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPE
     copied = ", ".join(f"r.{name} = row.{name}" for name in COPIED_ON_CREATE)
     decided = "".join(f"\n  r.{name} = CASE WHEN row.decided_by IS NULL THEN r.{name} ELSE row.{name} END,"
                       for name in DECISION_FIELDS)
-    return endpoints.format(tail=tail_label(relation)) + f"""
+    return endpoints.format(head=head_label(relation), tail=tail_label(relation)) + f"""
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
 ON CREATE SET r.status = '{NEW_STATUS}', r.created_at = $now, r.updated_at = $now,
   r.evidence_ids = [row.evidence_id], {copied}
@@ -146,7 +157,8 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
   r.model = CASE WHEN {seen} THEN r.model ELSE row.model END,
   r.prompt_version = CASE WHEN {seen} THEN r.prompt_version ELSE row.prompt_version END,
   r.rationale = CASE WHEN {seen} THEN r.rationale ELSE row.rationale END,
-  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,{decided}
+  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,
+  r.derived_from = coalesce(row.derived_from, r.derived_from),{decided}
   r.updated_at = CASE WHEN {seen} THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN {seen} THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
@@ -158,6 +170,30 @@ def set_status(relation: RelationType) -> str:
 MATCH ()-[r:{relation.value} {{id: id}}]->()
 SET r.status = $status, r.status_by = $by, r.status_at = $now
 RETURN r.id AS id"""
+
+
+# A curator's decision on product-type relations reaches the item relations derived from them: a
+# rejection withdraws the derived ones still `proposed`; accepting (or re-proposing) the type relation
+# returns its withdrawn ones to `proposed`. Decisions curators made on derived relations stay.
+WITHDRAW_DERIVED = """UNWIND $ids AS id
+MATCH (:Item)-[r:COMPLEMENTS]->(:Item)
+WHERE r.derived_from = id AND r.status = 'proposed'
+SET r.status = 'withdrawn', r.status_by = $by, r.status_at = $now
+RETURN r.id AS id"""
+
+RESTORE_DERIVED = """UNWIND $ids AS id
+MATCH (:Item)-[r:COMPLEMENTS]->(:Item)
+WHERE r.derived_from = id AND r.status = 'withdrawn'
+SET r.status = 'proposed', r.status_by = $by, r.status_at = $now
+RETURN r.id AS id"""
+
+# The item relations derived from product-type relations, whatever their status: what rejecting
+# those type relations would withdraw (the curation page shows them before a curator decides).
+DERIVED_RELATIONS = """UNWIND $ids AS id
+MATCH (h:Item)-[r:COMPLEMENTS]->(t:Item)
+WHERE r.derived_from = id
+RETURN r.id AS id, r.derived_from AS derived_from, h.id AS head, t.id AS tail, r.status AS status
+ORDER BY r.id"""
 
 
 def relation_exists(relation: RelationType) -> str:
@@ -173,16 +209,16 @@ RETURN r.id AS id"""
 REVIEW_ORDER = """ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
   coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id"""
 
-REVIEW_QUEUE = f"""MATCH (h:Item)-[r]->(t)
+REVIEW_QUEUE = f"""MATCH (h)-[r]->(t)
 WHERE r.status = $status
-RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
+RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
   r.critic_score AS critic_score, r.decided_by AS decided_by
 {REVIEW_ORDER}
 LIMIT $limit"""
 
-CURATED_LABELS = """MATCH (h:Item)-[r]->(t)
+CURATED_LABELS = """MATCH (h)-[r]->(t)
 WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after
 RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
   r.status_by AS status_by, r.status_at AS status_at, r.model AS model,
@@ -198,7 +234,7 @@ RETURN c.id AS id, c.kind AS kind, c.text AS text
 ORDER BY c.id
 LIMIT $limit"""
 
-SNAPSHOT_RELATIONS = """MATCH (h:Item)-[r]->(t)
+SNAPSHOT_RELATIONS = """MATCH (h)-[r]->(t)
 WHERE r.id > $after AND r.status IN $statuses AND r.created_at <= $loaded_by
   AND (r.first_seen IS NULL OR r.first_seen <= $as_of)
 RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,

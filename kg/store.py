@@ -21,7 +21,7 @@ from kg import cypher
 from kg.arrow_schema import arrow_schema_of
 from kg.cypher import Dialect
 from kg.errors import GraphHoldsOtherDataset, UnknownRelationError
-from kg.schema import CurationStatus, DatasetMark, Relation, RelationType, relation_type_of
+from kg.schema import PRODUCT_TYPE, CurationStatus, DatasetMark, Relation, RelationType, relation_type_of
 
 Row = dict[str, Any]
 Claim = Literal["same", "new", "adopted", "shared", "cleared"]
@@ -145,8 +145,10 @@ class GraphStore(ABC):
         self._write(cypher.UPSERT_ITEMS, {"rows": param_rows(rows), "now": now_ms()})
 
     def upsert_concepts(self, rows: Sequence[Row]) -> None:
-        """MERGE concepts by id, accumulating aliases."""
+        """MERGE concepts by id, accumulating aliases; product types also get their `ProductType` label."""
         self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
+        if any(row.get("kind") == PRODUCT_TYPE for row in rows):
+            self._write(cypher.LABEL_PRODUCT_TYPES, {})
 
     def prepare_upsert(self, relation: RelationType, rows: pa.Table, now: int) -> Callable[[], WriteCount]:
         """The MERGE of relations of one type (a `RELATION_PARAMS` table), made ready to send.
@@ -197,7 +199,17 @@ class GraphStore(ABC):
         params: Row = {"status": status.value, "by": by, "now": now_ms()}
         for relation, members in by_type.items():
             self._write(cypher.set_status(relation), {**params, "ids": members})
+        if types := by_type.get(RelationType.TYPE_COMPLEMENTS):
+            follow = cypher.WITHDRAW_DERIVED if status is CurationStatus.REJECTED else cypher.RESTORE_DERIVED
+            self._write(follow, {**params, "ids": types})
         return list(ids)
+
+    def derived_relations(self, ids: Sequence[str]) -> list[Row]:
+        """The item relations derived from the product-type relations `ids` (id, derived_from, status).
+
+        What rejecting those type relations withdraws (its `proposed` ones), shown before a decision.
+        """
+        return self._read(cypher.DERIVED_RELATIONS, {"ids": list(ids)})
 
     def review_queue(self, status: CurationStatus, limit: int) -> list[Row]:
         """Up to `limit` relations in `status`, those whose label would teach the critic most first.

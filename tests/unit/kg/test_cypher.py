@@ -20,7 +20,7 @@ ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
   r.evidence_ids = [row.evidence_id], r.support = row.support, r.first_seen = row.first_seen, \
 r.last_seen = row.last_seen, r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text, \
 r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale, r.run_id = row.run_id, \
-r.decided_by = row.decided_by, r.critic_score = row.critic_score, r.decision_threshold = row.decision_threshold, \
+r.derived_from = row.derived_from, r.decided_by = row.decided_by, r.critic_score = row.critic_score, r.decision_threshold = row.decision_threshold, \
 r.proposed_type = row.proposed_type
 ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.support ELSE r.support + row.support END,
   r.first_seen = CASE WHEN row.evidence_id IN r.evidence_ids OR row.first_seen >= r.first_seen
@@ -34,6 +34,7 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
   r.prompt_version = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.prompt_version ELSE row.prompt_version END,
   r.rationale = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.rationale ELSE row.rationale END,
   r.run_id = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.run_id ELSE row.run_id END,
+  r.derived_from = coalesce(row.derived_from, r.derived_from),
   r.decided_by = CASE WHEN row.decided_by IS NULL THEN r.decided_by ELSE row.decided_by END,
   r.critic_score = CASE WHEN row.decided_by IS NULL THEN r.critic_score ELSE row.critic_score END,
   r.decision_threshold = CASE WHEN row.decided_by IS NULL THEN r.decision_threshold ELSE row.decision_threshold END,
@@ -41,6 +42,13 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
   r.updated_at = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
+
+
+def test_type_relations_join_two_product_types_and_of_type_points_at_one() -> None:
+    between = cypher.upsert_relations(RelationType.TYPE_COMPLEMENTS)
+    assert "MATCH (h:Concept {id: row.head})" in between and "MATCH (t:Concept {id: row.tail})" in between
+    of_type = cypher.upsert_relations(RelationType.OF_TYPE, cypher.ENDPOINTS_BY_NODE_ID)
+    assert "h:Item AND h.id = row.head AND t:Concept AND t.id = row.tail" in of_type
 
 
 def test_commonsense_relations_point_at_concepts_and_never_touch_status_on_match() -> None:
@@ -58,9 +66,9 @@ def test_the_decision_follows_rows_that_carry_one_whatever_their_evidence() -> N
 
 
 def test_review_queue_exact_text_orders_by_the_critics_uncertainty_times_support() -> None:
-    assert cypher.REVIEW_QUEUE == """MATCH (h:Item)-[r]->(t)
+    assert cypher.REVIEW_QUEUE == """MATCH (h)-[r]->(t)
 WHERE r.status = $status
-RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
+RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
   r.critic_score AS critic_score, r.decided_by AS decided_by
