@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import Field
 
-from kg import cypher
+from kg import cypher, cypher_curation
 from kg.errors import StaleRelationError, UnknownRelationError
 from kg.schema import (
     ITEM_RELATIONS,
@@ -46,6 +46,8 @@ class QueueFilter(KgrecModel):
     status: CurationStatus = Field(default=CurationStatus.PROPOSED, description="Curation status.")
     types: list[RelationType] | None = Field(default=None, description="Relation types.")
     model: str | None = Field(default=None, max_length=500, description="The model or rule that proposed it.")
+    derived: bool | None = Field(default=None, description="True: only item relations derived from a "
+                                 "product-type relation; false: only the others.")
     min_score: float | None = Field(default=None, ge=0, le=1,
                                     description="Lowest critic score (the confidence where none).")
     max_score: float | None = Field(default=None, ge=0, le=1,
@@ -56,8 +58,8 @@ class QueueFilter(KgrecModel):
         """The queue statements' filter parameters (`kg.cypher.QUEUE_MATCH`)."""
         search = " ".join((self.search or "").lower().split()) or None
         return {"status": self.status.value, "types": [t.value for t in self.types] if self.types else None,
-                "model": self.model or None, "min_score": self.min_score, "max_score": self.max_score,
-                "search": search}
+                "model": self.model or None, "derived": self.derived, "min_score": self.min_score,
+                "max_score": self.max_score, "search": search}
 
 
 class Receipt(KgrecModel):
@@ -110,18 +112,18 @@ class CurationMethods(ABC):
 
     def queue_count(self, where: QueueFilter) -> int:
         """How many relations `where` selects."""
-        rows = self._read(cypher.QUEUE_COUNT, where.params())
+        rows = self._read(cypher_curation.QUEUE_COUNT, where.params())
         return int(rows[0]["relations"]) if rows else 0
 
     def queue_members(self, where: QueueFilter) -> list[Row]:
         """Ids and versions of the relations `where` selects (at most `QUEUE_MEMBERS_LIMIT`), by id."""
-        return self._read(cypher.QUEUE_MEMBERS, {**where.params(), "limit": QUEUE_MEMBERS_LIMIT})
+        return self._read(cypher_curation.QUEUE_MEMBERS, {**where.params(), "limit": QUEUE_MEMBERS_LIMIT})
 
     def relation_states(self, ids: Sequence[str]) -> dict[str, Row]:
         """Ends, status, version and history of each of `ids` the graph holds, by id."""
         found: dict[str, Row] = {}
         for relation, members in _by_type(ids).items():
-            rows = self._read(cypher.relation_states(relation), {"ids": members})
+            rows = self._read(cypher_curation.relation_states(relation), {"ids": members})
             found |= {row["id"]: row for row in rows}
         return found
 
@@ -141,12 +143,29 @@ class CurationMethods(ABC):
                note: str = "") -> Receipt:
         """Set `status` on every relation in `versions` (id -> version seen, or None: unchecked), or on none.
 
+        A decision on product-type relations (TYPE_COMPLEMENTS) reaches the item relations
+        derived from them: rejecting withdraws the derived ones still proposed, accepting
+        returns the withdrawn ones to proposed (`cypher.WITHDRAW_DERIVED`), as entries of
+        the same decision, so an undo undoes both.
+
         Raises:
             UnknownRelationError: ids that name no relation; nothing is changed then.
             StaleRelationError: relations decided since their version was read; nothing is changed.
         """
         self._checked(versions)
-        return self._record({i: (status.value, v) for i, v in versions.items()}, by, note)
+        receipt = self._record({i: (status.value, v) for i, v in versions.items()}, by, note)
+        if types := _by_type(receipt.ids).get(RelationType.TYPE_COMPLEMENTS):
+            follow = cypher.WITHDRAW_DERIVED if status is CurationStatus.REJECTED else cypher.RESTORE_DERIVED
+            self._write(follow, {"ids": types, "by": by, "now": now_ms(), "decision": receipt.decision,
+                                 "note": f"derived from {', '.join(types)}"})
+        return receipt
+
+    def derived_relations(self, ids: Sequence[str]) -> list[Row]:
+        """The item relations derived from the product-type relations `ids` (id, ends, derived_from, status).
+
+        What rejecting those type relations withdraws (its `proposed` ones), shown before a decision.
+        """
+        return self._read(cypher.DERIVED_RELATIONS, {"ids": list(ids)})
 
     def _record(self, rows: dict[str, tuple[str, int | None]], by: str, note: str) -> Receipt:
         """Append one decision's entries (id -> (status, version)); a row whose version moved is skipped."""
@@ -184,7 +203,7 @@ class CurationMethods(ABC):
         if new_type in SYMMETRIC_RELATIONS and tail < head:
             head, tail = tail, head
         new_id, decision = relation_id(head, new_type, tail), uuid.uuid4().hex
-        written = self._write(cypher.relabel(old_type, new_type), {
+        written = self._write(cypher_curation.relabel(old_type, new_type), {
             "id": old_id, "version": state["version"], "head": head, "tail": tail, "new_id": new_id,
             "by": by, "now": now_ms(), "decision": decision, "curator": "curator",
             "new_note": f"relabel from {old_id}", "old_note": f"relabel to {new_id}"})
@@ -194,11 +213,11 @@ class CurationMethods(ABC):
 
     def last_decision(self, by: str) -> Receipt | None:
         """`by`'s latest decision that is not an undo and is still the latest on its relations."""
-        found = self._read(cypher.LAST_DECISION, {"by": by, "undo": UNDO})
+        found = self._read(cypher_curation.LAST_DECISION, {"by": by, "undo": UNDO})
         if not found or found[0]["decision"] is None:
             return None
         decision = found[0]["decision"]
-        ids = [row["id"] for row in self._read(cypher.DECISION_MEMBERS, {"decision": decision})]
+        ids = [row["id"] for row in self._read(cypher_curation.DECISION_MEMBERS, {"decision": decision})]
         return Receipt(decision=decision, ids=ids)
 
     def undo(self, by: str) -> Receipt | None:
@@ -215,7 +234,7 @@ class CurationMethods(ABC):
         restore: dict[str, tuple[str, int | None]] = {}
         for relation_id_, state in states.items():
             if state["relabelled_from"] is not None and state["version"] == 1:
-                self._write(cypher.delete_relation(relation_type_of(relation_id_)),
+                self._write(cypher_curation.delete_relation(relation_type_of(relation_id_)),
                             {"id": relation_id_, "decision": last.decision})
                 continue
             before = state["history_status"][-2] if state["version"] > 1 else CurationStatus.PROPOSED.value
@@ -229,22 +248,23 @@ class CurationMethods(ABC):
             relation = relation_type_of(relation_id_)
         except ValueError:
             return None
-        rows = self._read(cypher.relation_card(relation), {"id": relation_id_})
+        rows = self._read(cypher_curation.relation_card(relation), {"id": relation_id_})
         return {**rows[0], "type": relation.value} if rows else None
 
     def item(self, item_id: str) -> Row | None:
         """An item's properties, or None when the graph holds no such item."""
-        rows = self._read(cypher.ITEM, {"id": item_id})
+        rows = self._read(cypher_curation.ITEM, {"id": item_id})
         return dict(rows[0]["item"]) if rows else None
 
     def neighbourhood(self, item_id: str, limit: int) -> list[Row]:
         """Up to `limit` relations of an item either way, by type, strongest support first."""
-        return self._read(cypher.NEIGHBOURHOOD, {"id": item_id, "limit": limit})
+        return self._read(cypher_curation.NEIGHBOURHOOD, {"id": item_id, "limit": limit})
 
     def progress(self) -> tuple[list[Row], list[Row]]:
         """Relations by (type, status), and decided relations by (curator, status)."""
-        return self._read(cypher.PROGRESS_BY_TYPE, {}), self._read(cypher.PROGRESS_BY_CURATOR, {})
+        by_type = self._read(cypher_curation.PROGRESS_BY_TYPE, {})
+        return by_type, self._read(cypher_curation.PROGRESS_BY_CURATOR, {})
 
     def sources(self) -> list[str]:
         """Every model or rule that proposed relations, sorted (the queue's source filter)."""
-        return [row["model"] for row in self._read(cypher.SOURCES, {}) if row["model"] is not None]
+        return [row["model"] for row in self._read(cypher_curation.SOURCES, {}) if row["model"] is not None]

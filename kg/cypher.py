@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kg.schema import ITEM_RELATIONS, RelationType
+from kg.schema import ITEM_RELATIONS, PRODUCT_TYPE, TYPE_RELATIONS, RelationType
 
 Dialect = Literal["neo4j", "falkordb"]
 
 
 Label = Literal["Item", "Concept"]
+
+
+def head_label(relation: RelationType) -> Label:
+    """Label of the head node: Concept for relations between product types, Item otherwise."""
+    return "Concept" if relation in TYPE_RELATIONS else "Item"
 
 
 def tail_label(relation: RelationType) -> Label:
@@ -62,6 +67,12 @@ MERGE (c:Concept {id: row.id})
 ON CREATE SET c.created_at = $now, c.text = row.text, c.kind = row.kind, c.aliases = []
 SET c.aliases = c.aliases + [a IN row.aliases WHERE NOT a IN c.aliases]"""
 
+# Product types are concepts of their own kind; the extra label lets Browser users match them by name.
+LABEL_PRODUCT_TYPES = f"""MATCH (c:Concept)
+WHERE c.kind = '{PRODUCT_TYPE}' AND NOT c:ProductType
+SET c:ProductType
+RETURN count(c) AS labelled"""
+
 MISSING_NODES = """UNWIND $ids AS id
 OPTIONAL MATCH (n:{label} {{id: id}})
 WITH id, n
@@ -80,14 +91,14 @@ def missing_nodes(label: Label) -> str:
 # every row so a stale id never matches another node. (Seeks on `row.x` directly are planned
 # as label scans; projecting them first (WITH) gives NodeByIdSeek.)
 ENDPOINTS_BY_PROPERTY = """UNWIND $rows AS row
-MATCH (h:Item {{id: row.head}})
+MATCH (h:{head} {{id: row.head}})
 MATCH (t:{tail} {{id: row.tail}})"""
 
 ENDPOINTS_BY_NODE_ID = """UNWIND $rows AS row
 WITH row, row.hid AS hid, row.tid AS tid
 MATCH (h) WHERE ID(h) = hid
 MATCH (t) WHERE ID(t) = tid
-WITH row, h, t WHERE h:Item AND h.id = row.head AND t:{tail} AND t.id = row.tail"""
+WITH row, h, t WHERE h:{head} AND h.id = row.head AND t:{tail} AND t.id = row.tail"""
 
 RESOLVE_NODES = """UNWIND $ids AS id
 MATCH (n:{label} {{id: id}})
@@ -107,7 +118,7 @@ DECISION_FIELDS = ("decided_by", "critic_score", "decision_threshold", "proposed
 # evidence id. The MERGE below and FalkorDB's bulk writer (`kg.backends.falkordb.bulk`) both follow it.
 NEW_STATUS = "proposed"
 COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "tail_text", "model",
-                    "prompt_version", "rationale", "run_id", *DECISION_FIELDS)
+                    "prompt_version", "rationale", "run_id", "derived_from", *DECISION_FIELDS)
 
 
 def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPERTY) -> str:
@@ -131,7 +142,7 @@ def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPE
     copied = ", ".join(f"r.{name} = row.{name}" for name in COPIED_ON_CREATE)
     decided = "".join(f"\n  r.{name} = CASE WHEN row.decided_by IS NULL THEN r.{name} ELSE row.{name} END,"
                       for name in DECISION_FIELDS)
-    return endpoints.format(tail=tail_label(relation)) + f"""
+    return endpoints.format(head=head_label(relation), tail=tail_label(relation)) + f"""
 MERGE (h)-[r:{relation.value} {{id: row.id}}]->(t)
 ON CREATE SET r.status = '{NEW_STATUS}', r.created_at = $now, r.updated_at = $now,
   r.evidence_ids = [row.evidence_id], {copied}
@@ -146,7 +157,8 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
   r.model = CASE WHEN {seen} THEN r.model ELSE row.model END,
   r.prompt_version = CASE WHEN {seen} THEN r.prompt_version ELSE row.prompt_version END,
   r.rationale = CASE WHEN {seen} THEN r.rationale ELSE row.rationale END,
-  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,{decided}
+  r.run_id = CASE WHEN {seen} THEN r.run_id ELSE row.run_id END,
+  r.derived_from = coalesce(row.derived_from, r.derived_from),{decided}
   r.updated_at = CASE WHEN {seen} THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN {seen} THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
@@ -158,7 +170,6 @@ RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END)
 # version is the length of its history, so a page that read version n cannot overwrite a
 # decision made since. A load never writes any of these (see `upsert_relations`).
 HISTORY_FIELDS = ("history_status", "history_by", "history_at", "history_decision", "history_note")
-_HISTORY_VALUES = ("row.status", "$by", "$now", "$decision", "row.note")
 VERSION_OF_R = "size(coalesce(r.history_at, []))"
 
 
@@ -183,43 +194,30 @@ SET {append_history("r")}
 RETURN r.id AS id"""
 
 
-def relation_states(relation: RelationType) -> str:
-    """Which of `$ids` name relations of one type, with their ends, status, version and history."""
-    return f"""UNWIND $ids AS id
-MATCH (h)-[r:{relation.value} {{id: id}}]->(t)
-RETURN r.id AS id, h.id AS head, t.id AS tail, r.status AS status, {VERSION_OF_R} AS version,
-  r.history_status AS history_status, r.history_decision AS history_decision,
-  r.relabelled_from AS relabelled_from"""
+# A curator's decision on product-type relations reaches the item relations derived from them: a
+# rejection withdraws the derived ones still `proposed`; accepting (or re-proposing) the type relation
+# returns its withdrawn ones to `proposed`. Decisions curators made on derived relations stay. Each
+# change is a history entry of the curator's decision (`$decision`), so undoing it undoes them too.
+WITHDRAW_DERIVED = f"""UNWIND $ids AS id
+MATCH (:Item)-[r:COMPLEMENTS]->(:Item)
+WHERE r.derived_from = id AND r.status = 'proposed'
+SET {append_history("r", "'withdrawn'", "$note")}
+RETURN r.id AS id"""
 
+RESTORE_DERIVED = f"""UNWIND $ids AS id
+MATCH (:Item)-[r:COMPLEMENTS]->(:Item)
+WHERE r.derived_from = id AND r.status = 'withdrawn'
+SET {append_history("r", "'proposed'", "$note")}
+RETURN r.id AS id"""
 
-def relabel(old: RelationType, new: RelationType) -> str:
-    """One decision: reject `$id` (of type `old`) and accept the `new` relation between the same items.
-
-    The new relation is `$new_id` from `$head` to `$tail` (ids encode the type, so it is
-    another relationship); a new one is created with the old one's evidence and provenance,
-    `proposed_type` the old type, `decided_by` 'curator', and a history of its own. Both get
-    one history entry of decision `$decision`. Nothing is written if `$id`'s version is not
-    `$version`; a later load keeps both statuses (it never writes curation fields).
-    """
-    fresh = ", ".join(f"n.{name} = []" for name in HISTORY_FIELDS)
-    return f"""MATCH ()-[r:{old.value} {{id: $id}}]->()
-WHERE {VERSION_OF_R} = $version
-MATCH (h:Item {{id: $head}})
-MATCH (t:Item {{id: $tail}})
-MERGE (h)-[n:{new.value} {{id: $new_id}}]->(t)
-ON CREATE SET n += properties(r), n.id = $new_id, n.proposed_type = type(r), n.decided_by = $curator,
-  n.relabelled_from = r.id, n.created_at = $now, n.updated_at = $now, {fresh}
-SET {append_history("n", "'accepted'", "$new_note")}
-SET {append_history("r", "'rejected'", "$old_note")}, r.relabelled_to = n.id
-RETURN r.id AS old, n.id AS new"""
-
-
-def delete_relation(relation: RelationType) -> str:
-    """Delete `$id` if decision `$decision` made it and nothing since (an undone relabel's new relation)."""
-    return f"""MATCH ()-[r:{relation.value} {{id: $id}}]->()
-WHERE {VERSION_OF_R} = 1 AND r.history_decision[0] = $decision AND r.relabelled_from IS NOT NULL
-DELETE r
-RETURN $id AS id"""
+# The item relations derived from product-type relations, whatever their status: what rejecting
+# those type relations would withdraw (the curation page shows them before a curator decides).
+DERIVED_RELATIONS = """UNWIND $ids AS id
+MATCH (h:Item)-[r:COMPLEMENTS]->(t:Item)
+WHERE r.derived_from = id
+RETURN r.id AS id, r.derived_from AS derived_from, h.id AS head, coalesce(h.title, h.id) AS head_title,
+  t.id AS tail, coalesce(t.title, t.id) AS tail_title, r.status AS status
+ORDER BY r.id"""
 
 
 # The review queue's order: what a curator's label teaches the critic most comes first. A scored
@@ -229,18 +227,21 @@ REVIEW_ORDER = """ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
   coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id"""
 
 # The review queue's filters; each is off when its parameter is null. `$search` is lower-cased
-# and matched against either item's id and title; the score is the critic's, else the
+# and matched against either end's id and title; `$derived` true keeps the item relations derived
+# from a product-type relation (false: the others); the score is the critic's, else the
 # proposer's confidence (before a critic exists).
-QUEUE_MATCH = """MATCH (h:Item)-[r]->(t)
+QUEUE_MATCH = """MATCH (h)-[r]->(t)
 WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
   AND ($model IS NULL OR r.model = $model)
+  AND ($derived IS NULL OR (r.derived_from IS NOT NULL) = $derived)
   AND ($min_score IS NULL OR coalesce(r.critic_score, r.confidence) >= $min_score)
   AND ($max_score IS NULL OR coalesce(r.critic_score, r.confidence) <= $max_score)
-  AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(h.title) CONTAINS $search
-    OR toLower(t.id) CONTAINS $search OR toLower(coalesce(t.title, t.text)) CONTAINS $search)"""
+  AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(t.id) CONTAINS $search
+    OR toLower(coalesce(h.title, h.text)) CONTAINS $search
+    OR toLower(coalesce(t.title, t.text)) CONTAINS $search)"""
 
 REVIEW_QUEUE = f"""{QUEUE_MATCH}
-RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
+RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
   r.critic_score AS critic_score, r.decided_by AS decided_by, {VERSION_OF_R} AS version
@@ -248,61 +249,7 @@ RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS
 SKIP $skip
 LIMIT $limit"""
 
-# The filtered set a bulk decision covers (ids and versions), and its size.
-QUEUE_MEMBERS = f"""{QUEUE_MATCH}
-RETURN r.id AS id, {VERSION_OF_R} AS version
-ORDER BY r.id
-LIMIT $limit"""
-
-QUEUE_COUNT = f"""{QUEUE_MATCH}
-RETURN count(r) AS relations"""
-
-def relation_card(relation: RelationType) -> str:
-    """Relation `$id` of one type with both ends and the co-purchase evidence between its items, as maps."""
-    return f"""MATCH (h:Item)-[r:{relation.value} {{id: $id}}]->(t)
-OPTIONAL MATCH (h)-[c:CO_PURCHASED]-(t)
-RETURN properties(r) AS relation, properties(h) AS head, properties(t) AS tail,
-  labels(t)[0] AS tail_label, properties(c) AS co_purchase
-LIMIT 1"""
-
-
-# An item's relations both ways (its neighbourhood), strongest evidence first within a type.
-NEIGHBOURHOOD = """MATCH (i:Item {id: $id})-[r]-(o)
-RETURN r.id AS id, type(r) AS type, startNode(r) = i AS outgoing, o.id AS other,
-  coalesce(o.title, o.text) AS other_title, labels(o)[0] AS other_label, r.status AS status,
-  r.support AS support, r.lift AS lift, r.confidence AS confidence
-ORDER BY type, r.support DESC, r.id
-LIMIT $limit"""
-
-ITEM = """MATCH (i:Item {id: $id})
-RETURN properties(i) AS item"""
-
-# Progress: relations by type and status, and decisions by curator.
-PROGRESS_BY_TYPE = """MATCH (:Item)-[r]->()
-RETURN type(r) AS type, r.status AS status, count(r) AS relations"""
-
-PROGRESS_BY_CURATOR = """MATCH (:Item)-[r]->()
-WHERE r.status_by IS NOT NULL
-RETURN r.status_by AS curator, r.status AS status, count(r) AS relations"""
-
-# Where the relations came from (the review queue's source filter): each model or rule.
-SOURCES = """MATCH (:Item)-[r]->()
-RETURN DISTINCT r.model AS model
-ORDER BY model"""
-
-# A curator's last decision that is not an undo, and the relations it is still the latest on.
-LAST_DECISION = """MATCH (:Item)-[r]->()
-WHERE r.status_by = $by AND NOT r.history_note[-1] STARTS WITH $undo
-RETURN r.history_decision[-1] AS decision
-ORDER BY r.status_at DESC
-LIMIT 1"""
-
-DECISION_MEMBERS = """MATCH (:Item)-[r]->()
-WHERE r.history_decision[-1] = $decision
-RETURN r.id AS id
-ORDER BY r.id"""
-
-CURATED_LABELS = """MATCH (h:Item)-[r]->(t)
+CURATED_LABELS = """MATCH (h)-[r]->(t)
 WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after
 RETURN r.id AS id, type(r) AS type, h.id AS head, t.id AS tail, r.status AS status,
   r.status_by AS status_by, r.status_at AS status_at, r.model AS model,
@@ -325,7 +272,7 @@ STATUS_THEN = """CASE WHEN r.history_at IS NULL
     THEN CASE WHEN coalesce(r.status_at, 0) <= $loaded_by THEN r.status ELSE 'proposed' END
   WHEN size(past) = 0 THEN 'proposed' ELSE r.history_status[past[-1]] END"""
 
-SNAPSHOT_RELATIONS = f"""MATCH (h:Item)-[r]->(t)
+SNAPSHOT_RELATIONS = f"""MATCH (h)-[r]->(t)
 WHERE r.id > $after AND r.created_at <= $loaded_by
   AND (r.first_seen IS NULL OR r.first_seen <= $as_of)
 WITH h, r, t, [i IN range(0, size(coalesce(r.history_at, [])) - 1)

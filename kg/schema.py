@@ -187,19 +187,31 @@ class RelationType(StrEnum):
     CAPABLE_OF = "CAPABLE_OF"
     IS_A = "IS_A"
     USED_WITH = "USED_WITH"
+    OF_TYPE = "OF_TYPE"  # item -> its product type (a `Concept` of kind `product_type`)
+    TYPE_COMPLEMENTS = "TYPE_COMPLEMENTS"  # product type -> product type: used together
+    TYPE_SUBSTITUTES = "TYPE_SUBSTITUTES"  # product type -> product type: one replaces the other
 
 
 ITEM_RELATIONS = frozenset({RelationType.COMPLEMENTS, RelationType.SUBSTITUTES,
                             RelationType.VARIANT_OF, RelationType.CO_PURCHASED})
 # Item-item relations without a direction: stored once, head < tail.
 SYMMETRIC_RELATIONS = frozenset({RelationType.SUBSTITUTES, RelationType.VARIANT_OF,
-                                 RelationType.CO_PURCHASED})
+                                 RelationType.CO_PURCHASED, RelationType.TYPE_SUBSTITUTES})
+# Relations between two product types (the entity layer, LLM-KERec): both ends are `Concept` nodes
+# of kind `PRODUCT_TYPE`; every other relation starts at an item.
+TYPE_RELATIONS = frozenset({RelationType.TYPE_COMPLEMENTS, RelationType.TYPE_SUBSTITUTES})
+PRODUCT_TYPE = "product_type"  # the concept kind of product types (their nodes also carry `ProductType`)
+
+
 class CurationStatus(StrEnum):
     """Where a relation stands with curators. Only curators move it off `proposed`."""
 
     PROPOSED = "proposed"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    # a derived item relation whose product-type relation a curator rejected (`Relation.derived_from`);
+    # it returns to `proposed` if a curator accepts that type relation again
+    WITHDRAWN = "withdrawn"
 
 
 class DatasetMark(KgrecModel):
@@ -264,6 +276,10 @@ class Relation(KgrecModel):
         default=None, description="The type the proposer stated when `kgrec refine` relabelled it "
         "(an LLM's COMPLEMENTS the critic calls a variant becomes VARIANT_OF); null when kept as proposed."
     )
+    derived_from: str | None = Field(
+        default=None, description="For an item relation derived from a product-type relation (the entity "
+        "layer): that TYPE_COMPLEMENTS relation's id. Rejecting it withdraws every relation derived from it."
+    )
 
 
 class Concept(KgrecModel):
@@ -308,6 +324,7 @@ class LlmTask(StrEnum):
     PAIR = "pair"
     COMMONSENSE = "commonsense"
     FACTS = "facts"
+    TYPE_PAIR = "type_pair"  # two product types (the entity layer): used together, replaceable, neither
 
 
 class AnswerSource(StrEnum):
@@ -330,10 +347,12 @@ class ExtractionTask(KgrecModel):
 
     key: str = Field(description="Cache key: sha256 of (model, prompt version, input_json).")
     task: LlmTask = Field(description="Which question: pair, commonsense or facts.")
-    item_a: str = Field(description="The item asked about (pairs: the smaller id).")
-    item_b: str | None = Field(default=None, description="Pairs: the other item; null otherwise.")
+    item_a: str = Field(description="The item asked about (pairs: the smaller id; type pairs: the smaller "
+                        "product type id).")
+    item_b: str | None = Field(default=None, description="Pairs: the other item (or type); null otherwise.")
     input_json: str = Field(description="The prompt's variable part as canonical JSON (titles, ...).")
-    n_ab: int | None = Field(default=None, description="Pairs: baskets holding both items.")
+    n_ab: int | None = Field(default=None, description="Pairs: baskets holding both items (type pairs: "
+                             "summed over their mined item pairs).")
     lift: float | None = Field(default=None, description="Pairs: co-occurrence lift.")
     first_seen: datetime | None = Field(default=None, description="Pairs: earliest basket with both.")
     last_seen: datetime | None = Field(default=None, description="Pairs: latest basket with both.")

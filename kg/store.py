@@ -20,7 +20,7 @@ from kg.arrow_schema import arrow_schema_of
 from kg.curation import CurationMethods
 from kg.cypher import Dialect
 from kg.errors import GraphHoldsOtherDataset
-from kg.schema import DatasetMark, Relation, RelationType, now_ms
+from kg.schema import PRODUCT_TYPE, DatasetMark, Relation, RelationType, now_ms
 
 Row = dict[str, Any]
 Claim = Literal["same", "new", "adopted", "shared", "cleared"]
@@ -142,8 +142,10 @@ class GraphStore(CurationMethods, ABC):
         self._write(cypher.UPSERT_ITEMS, {"rows": param_rows(rows), "now": now_ms()})
 
     def upsert_concepts(self, rows: Sequence[Row]) -> None:
-        """MERGE concepts by id, accumulating aliases."""
+        """MERGE concepts by id, accumulating aliases; product types also get their `ProductType` label."""
         self._write(cypher.UPSERT_CONCEPTS, {"rows": list(rows), "now": now_ms()})
+        if any(row.get("kind") == PRODUCT_TYPE for row in rows):
+            self._write(cypher.LABEL_PRODUCT_TYPES, {})
 
     def prepare_upsert(self, relation: RelationType, rows: pa.Table, now: int) -> Callable[[], WriteCount]:
         """The MERGE of relations of one type (a `RELATION_PARAMS` table), made ready to send.

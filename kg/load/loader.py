@@ -42,11 +42,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
+from kg import cypher
+from kg.cypher import Label
 from kg.load.inputs import batches, fingerprint, require_graph_input, row_count
 from kg.load.quarantine import quarantine_reasons, quarantine_row, write_quarantine
 from kg.load.retry import RetryPolicy, is_transient, with_retries
 from kg.load.validation import validate_concepts, validate_items, validate_relations
-from kg.schema import ITEM_RELATIONS, RelationType, now_ms
+from kg.schema import RelationType, now_ms
 from kg.seen import SeenIds
 from kg.store import GraphStore, Row, WriteCount, relation_params
 
@@ -269,19 +271,20 @@ class Loader:
         endpoint exists) costs no extra query.
         """
         relations = rows.to_pylist()
-        item_types = {relation.value for relation in ITEM_RELATIONS}
-        items = {r["head"] for r in relations} | {r["tail"] for r in relations if r["type"] in item_types}
-        concepts = {r["tail"] for r in relations if r["type"] not in item_types}
-        missing_items = self._retry("endpoint check",
-                                    functools.partial(self.store.missing, "Item", sorted(items)))
-        missing_concepts = self._retry("endpoint check",
-                                       functools.partial(self.store.missing, "Concept", sorted(concepts)))
+        ends = [(cypher.head_label(RelationType(r["type"])), cypher.tail_label(RelationType(r["type"])))
+                for r in relations]
+        wanted: dict[Label, set[str]] = {"Item": set(), "Concept": set()}
+        for r, (head, tail) in zip(relations, ends, strict=True):
+            wanted[head].add(r["head"])
+            wanted[tail].add(r["tail"])
+        missing = {label: self._retry("endpoint check",
+                                      functools.partial(self.store.missing, label, sorted(ids)))
+                   for label, ids in wanted.items()}
         refused = []
-        for number, r in zip(numbers.tolist(), relations, strict=True):
-            tail_missing = r["tail"] in (missing_items if r["type"] in item_types else missing_concepts)
-            if r["head"] in missing_items:
-                refused.append(quarantine_row(number, r, f"unknown head item '{r['head']}'"))
-            elif tail_missing:
+        for number, r, (head, tail) in zip(numbers.tolist(), relations, ends, strict=True):
+            if r["head"] in missing[head]:
+                refused.append(quarantine_row(number, r, f"unknown head {head.lower()} '{r['head']}'"))
+            elif r["tail"] in missing[tail]:
                 refused.append(quarantine_row(number, r, f"unknown tail '{r['tail']}'"))
         return refused
 

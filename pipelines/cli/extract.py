@@ -47,7 +47,7 @@ def extract(
         require_complete(ingest, "ingest", "--ingest (default: ../ingest beside --in)")
         require_output_dir(out)
         ensure_ray(settings.ray)
-        report = run_extract(settings.extract, ingest, in_dir, out, new_run_id())
+        report = run_extract(settings.extract, ingest, in_dir, out, new_run_id(), settings.refine.types)
     typer.echo(report.model_dump_json(indent=2))
 
 

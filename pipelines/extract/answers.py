@@ -39,6 +39,16 @@ class PairAnswer(Answer):
     rationale: str = Field(max_length=300, description="One short sentence saying why.")
 
 
+class TypePairAnswer(Answer):
+    """How two product types relate (LLM-KERec's entity-level question)."""
+
+    relation: Literal["complement", "substitute", "unrelated"] = Field(
+        description="complement: products of the two types are used together; substitute: one type "
+        "replaces the other; unrelated: neither.")
+    confidence: float = Field(ge=0.0, le=1.0, description="How sure, from 0 to 1.")
+    rationale: str = Field(max_length=300, description="One short sentence saying why.")
+
+
 class CommonsenseAnswer(Answer):
     """COSMO-style commonsense about one item; an empty string means 'does not apply'."""
 

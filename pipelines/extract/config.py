@@ -60,7 +60,7 @@ class ExtractSection(Section):
     )
     tasks: list[LlmTask] = Field(
         default_factory=lambda: list(LlmTask),
-        description="Questions to ask: pair relations, item commonsense, item facts.",
+        description="Questions to ask: pair relations, item commonsense, item facts, product-type pairs.",
     )
     max_pairs: int | None = Field(
         default=50, ge=0,
@@ -73,6 +73,11 @@ class ExtractSection(Section):
         description="Ask about these pairs instead of the LLM queue: a CSV with columns a, b (a labels "
         "file does), each pair looked up in the candidates' mined pairs; pairs never mined are "
         "counted and skipped. For measuring a model on labeled pairs (`benchmarks/refine_quality.py`).",
+    )
+    max_type_pairs: int | None = Field(
+        default=10, ge=0,
+        description="Type-pair questions (the entity layer): the product-type pairs whose mined item pairs "
+        "share the most baskets first (unset: every mined type pair).",
     )
     max_items: int | None = Field(
         default=10, ge=0,

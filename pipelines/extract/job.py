@@ -7,6 +7,8 @@ Output directory:
   relations/  relations for `kgrec graph load` (items come from the ingest output)
   concepts/   commonsense concepts the relations point at
   facts/      item facts text for the embedding stage
+  type_pairs/ the mined item pairs aggregated to product-type pairs, most baskets first (the
+              type-pair questions ask about the first `extract.max_type_pairs`)
   _SUCCESS.json  the accounting, and with `extract.price` the cost (also in the run manifest)
 Re-running is safe: answers come from the cache, tables are rewritten whole, and relations
 carry the answer's cache key as evidence id, so the graph counts them once.
@@ -36,6 +38,7 @@ from pipelines.extract.http_client import ChatClient
 from pipelines.extract.records import Accounting, RecordBuilder
 from pipelines.extract.tasks import plan_tasks
 from pipelines.outputs import begin_stage, mark_complete, require_complete, write_dataset, write_table
+from pipelines.refine.config import ProductTypeRules
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
@@ -132,15 +135,19 @@ def _records(answers_dir: Path, out_dir: Path, run_id: str,
 
 
 def run_extract(settings: ExtractSection, ingest_dir: Path, candidates_dir: Path, out_dir: Path,
-                run_id: str) -> StageReport:
-    """Ask, parse, cache and account; write the stage's tables and its completion marker."""
+                run_id: str, types: ProductTypeRules | None = None) -> StageReport:
+    """Ask, parse, cache and account; write the stage's tables and its completion marker.
+
+    `types`: how items get product types, for the type-pair questions (None: none asked).
+    """
     require_complete(ingest_dir, "ingest")
     require_complete(candidates_dir, "candidates")
     timer = Timer()
     begin_stage(out_dir, "extract")
     with endpoint_for(settings, out_dir) as endpoint:
-        plan = plan_tasks(candidates_dir, ingest_dir, settings, endpoint.model)
+        plan = plan_tasks(candidates_dir, ingest_dir, settings, endpoint.model, types)
         write_table(plan.tasks, out_dir / "tasks")
+        write_table(plan.type_pairs.to_arrow(), out_dir / "type_pairs")
         log.info("extract: %d questions for %s (%s backend), %d answered by the pre-filter",
                  plan.tasks.num_rows, endpoint.model, settings.backend, plan.prefiltered.num_rows)
         answer_wall_s = 0.0  # while vLLM engines hold their GPUs: priced by extract.price.gpu_hour

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.schema import LlmTask as Task
-from pipelines.extract.answers import Answer, CommonsenseAnswer, FactsAnswer, PairAnswer
+from pipelines.extract.answers import Answer, CommonsenseAnswer, FactsAnswer, PairAnswer, TypePairAnswer
 
 
 def canonical_json(value: Any) -> str:
@@ -37,6 +37,18 @@ def _render_pair(task_input: dict[str, Any]) -> str:
 
 def _render_item(task_input: dict[str, Any]) -> str:
     return f"Item = {_describe_item(task_input['item'])}"
+
+
+def _describe_type(product_type: dict[str, Any]) -> str:
+    examples = "; ".join(product_type.get("examples", []))
+    return f"product type: {product_type['type']}" + (f" (e.g. {examples})" if examples else "")
+
+
+def _render_types(task_input: dict[str, Any]) -> str:
+    return f"A = {_describe_type(task_input['a'])}\nB = {_describe_type(task_input['b'])}"
+
+
+_RENDER = {Task.PAIR: _render_pair, Task.TYPE_PAIR: _render_types}
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,7 @@ class PromptSpec:
 
     def render(self, task_input: dict[str, Any]) -> str:
         """The variable part of the prompt for one input."""
-        return _render_pair(task_input) if self.task is Task.PAIR else _render_item(task_input)
+        return _RENDER.get(self.task, _render_item)(task_input)
 
     def messages(self, task_input: dict[str, Any]) -> list[dict[str, str]]:
         """Chat messages: system, few-shot turns (the shared prefix), then this input last."""
@@ -153,7 +165,38 @@ FACTS_PROMPT = PromptSpec(
     answer_model=FactsAnswer,
 )
 
-PROMPTS: dict[Task, PromptSpec] = {p.task: p for p in (PAIR_PROMPT, COMMONSENSE_PROMPT, FACTS_PROMPT)}
+def _type(name: str, *examples: str) -> dict[str, Any]:
+    return {"type": name, "examples": list(examples)}
+
+
+TYPE_PAIR_PROMPT = PromptSpec(
+    task=Task.TYPE_PAIR,
+    major=1,
+    system=(
+        "You label how two product types A and B relate, for a shop's recommendations. Answer with "
+        "one JSON object only.\n"
+        "relation: 'complement' if products of the two types are bought to be used together (a tent "
+        "and tent stakes); 'substitute' if one type can replace the other (a dome tent and a tunnel "
+        "tent); 'unrelated' otherwise.\n"
+        "confidence: a number from 0 to 1. rationale: one short sentence."
+    ),
+    examples=(
+        ({"a": _type("espresso machine", "Brevo Classic Espresso Machine"),
+          "b": _type("coffee beans", "Lavista Espresso Coffee Beans 1kg")},
+         {"relation": "complement", "confidence": 0.9,
+          "rationale": "An espresso machine needs coffee beans to make espresso."}),
+        ({"a": _type("trail running shoes"), "b": _type("road running shoes")},
+         {"relation": "substitute", "confidence": 0.8,
+          "rationale": "Both are running shoes; a buyer picks one of them."}),
+        ({"a": _type("golf umbrella"), "b": _type("printer ink cartridge")},
+         {"relation": "unrelated", "confidence": 0.9,
+          "rationale": "An umbrella and printer ink serve unrelated needs."}),
+    ),
+    answer_model=TypePairAnswer,
+)
+
+PROMPTS: dict[Task, PromptSpec] = {p.task: p for p in (PAIR_PROMPT, COMMONSENSE_PROMPT, FACTS_PROMPT,
+                                                        TYPE_PAIR_PROMPT)}
 
 
 def cache_key(model: str, prompt_version: str, input_json: str) -> str:

@@ -25,7 +25,7 @@ from kg.schema import (
     concept_id,
     relation_id,
 )
-from pipelines.extract.answers import CommonsenseAnswer, PairAnswer
+from pipelines.extract.answers import CommonsenseAnswer, PairAnswer, TypePairAnswer
 from pipelines.extract.config import ExtractSection
 
 PAIR_TYPES = {"complement": RelationType.COMPLEMENTS, "substitute": RelationType.SUBSTITUTES,
@@ -44,8 +44,9 @@ _TRIM = " \t\n,.;:!-\"'"
 
 def _relation(head: str, kind: RelationType, tail: str, answer: dict[str, Any], run_id: str,
               **fields: Any) -> dict[str, Any]:
+    fields.setdefault("support", 1)
     return Relation(
-        id=relation_id(head, kind, tail), head=head, type=kind, tail=tail, support=1,
+        id=relation_id(head, kind, tail), head=head, type=kind, tail=tail,
         model=answer["model"], prompt_version=answer["prompt_version"], run_id=run_id,
         evidence_id=answer["key"], **fields,
     ).model_dump(mode="python")
@@ -66,6 +67,23 @@ def pair_relations(answer: dict[str, Any], run_id: str) -> Iterator[dict[str, An
         yield _relation(head, kind, tail, answer, run_id, confidence=parsed.confidence,
                         lift=answer["lift"], first_seen=answer["first_seen"], last_seen=answer["last_seen"],
                         rationale=parsed.rationale)
+
+
+TYPE_PAIR_TYPES = {"complement": RelationType.TYPE_COMPLEMENTS, "substitute": RelationType.TYPE_SUBSTITUTES}
+
+
+def type_pair_relations(answer: dict[str, Any], run_id: str) -> Iterator[dict[str, Any]]:
+    """The relation between two product types (ids in item_a < item_b) one ok type-pair answer states.
+
+    Stored once, from the smaller type id: an answer says the types are used together, not which
+    one creates the need for the other.
+    """
+    parsed = TypePairAnswer.model_validate_json(answer["answer_json"])
+    if (kind := TYPE_PAIR_TYPES.get(parsed.relation)) is not None:
+        yield _relation(answer["item_a"], kind, answer["item_b"], answer, run_id,
+                        confidence=parsed.confidence, lift=answer["lift"], first_seen=answer["first_seen"],
+                        last_seen=answer["last_seen"], rationale=parsed.rationale,
+                        support=int(answer["n_ab"] or 0))
 
 
 def concept_text(text: str) -> str:
@@ -102,8 +120,9 @@ class RecordBuilder:
         if answer["status"] != AnswerStatus.OK:
             return
         task = LlmTask(answer["task"])
-        if task is LlmTask.PAIR:
-            self.relations.extend(r for r in pair_relations(answer, self.run_id)
+        if task in (LlmTask.PAIR, LlmTask.TYPE_PAIR):
+            stated = pair_relations if task is LlmTask.PAIR else type_pair_relations
+            self.relations.extend(r for r in stated(answer, self.run_id)
                                   if r["confidence"] >= self.min_confidence)
         elif task is LlmTask.COMMONSENSE:
             for relation, kind, phrase in commonsense_relations(answer, self.run_id):
@@ -142,8 +161,9 @@ class Accounting:
             self.totals[name] += int(answer[name] or 0)
         if answer["status"] == AnswerStatus.FAILED:
             self.failures[(answer["reason"] or "unknown").split(":", 1)[0]] += 1
-        elif answer["task"] == LlmTask.PAIR:
-            self.labels[json.loads(answer["answer_json"])["relation"]] += 1
+        elif answer["task"] in (LlmTask.PAIR, LlmTask.TYPE_PAIR):
+            prefix = "" if answer["task"] == LlmTask.PAIR else "type_"
+            self.labels[prefix + json.loads(answer["answer_json"])["relation"]] += 1
 
     def summary(self, wall_s: float) -> dict[str, int | float]:
         """Flat figures for the manifest."""

@@ -26,6 +26,8 @@ from pipelines.extract.answers import PairAnswer
 from pipelines.extract.config import ExtractSection
 from pipelines.extract.prefilter import PREFILTER_MODEL, PREFILTER_VERSION
 from pipelines.extract.prompts import PROMPTS, cache_key, canonical_json
+from pipelines.extract.type_pairs import TYPE_PAIR_SCHEMA, catalog_types, mined_type_pairs, type_pair_tasks
+from pipelines.refine.config import ProductTypeRules
 from pipelines.refine.titles import TitleModel
 from pipelines.refine.variants import VariantDetector, VariantVerdict
 
@@ -40,6 +42,7 @@ class TaskPlan:
 
     tasks: pa.Table
     prefiltered: pa.Table
+    type_pairs: pl.DataFrame  # the mined type pairs with their statistics (`pipelines.extract.type_pairs`)
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -96,14 +99,14 @@ def _items(ingest_dir: Path, ids: pl.Series) -> dict[str, dict[str, Any]]:
     return {row["item_id"]: row for row in items.iter_rows(named=True)}
 
 
-def _detector(ingest_dir: Path, settings: ExtractSection) -> VariantDetector:
-    """A variant detector fitted on every distinct title of the catalog (one streamed column)."""
+def _title_model(ingest_dir: Path) -> TitleModel:
+    """The title structure of every distinct title of the catalog (one streamed column)."""
     titles = (pl.scan_parquet(str(ingest_dir / "items" / "*.parquet")).select(pl.col("title").unique())
               .collect(engine="streaming"))
     model = TitleModel.fit(titles["title"])
-    log.info("extract: pre-filter learned title structure from %d distinct titles (%d tokens, "
-             "%d shared templates)", model.stats.titles, model.stats.vocabulary, model.stats.shared_templates)
-    return VariantDetector(model, settings.prefilter_price_ratio)
+    log.info("extract: learned title structure from %d distinct titles (%d tokens, %d shared templates)",
+             model.stats.titles, model.stats.vocabulary, model.stats.shared_templates)
+    return model
 
 
 def _ranked_items(queue: pl.DataFrame, limit: int | None) -> list[str]:
@@ -123,14 +126,18 @@ class _PlanRows:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     prefiltered: list[dict[str, Any]] = field(default_factory=list)
     untitled: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
 
 
-def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection, model: str) -> TaskPlan:
+def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection, model: str,
+               types: ProductTypeRules | None = None) -> TaskPlan:
     """Build the question table for `model` and the pre-filter's answers.
 
     Pair questions come first, in queue (`llm_rank`) order, then for each ranked item its
-    commonsense question before its facts question. A task's key is the cache key of (model,
-    prompt version, canonical input), so the same question gets the same key in every run.
+    commonsense question before its facts question, then the type-pair questions (when `types`
+    rules are given and the task is asked; `pipelines.extract.type_pairs`). A task's key is the
+    cache key of (model, prompt version, canonical input), so the same question gets the same key
+    in every run.
     `max_pairs` is the LLM's budget of pair questions: pairs the pre-filter answers do not count,
     so the budget reaches further down the queue. Queued items without a title are skipped,
     counted and named in a warning. Items are ranked from the pairs walked (the first
@@ -140,22 +147,34 @@ def plan_tasks(candidates_dir: Path, ingest_dir: Path, settings: ExtractSection,
     items = _items(ingest_dir, pl.concat([queue["item_a"], queue["item_b"]]).unique())
     rows = _PlanRows()
     walked = queue.height if settings.max_pairs is None else min(settings.max_pairs, queue.height)
+    asks_types = types is not None and LlmTask.TYPE_PAIR in settings.tasks
+    prefilters = settings.prefilter and LlmTask.PAIR in settings.tasks
+    titles = _title_model(ingest_dir) if asks_types or prefilters else None
     if LlmTask.PAIR in settings.tasks:
-        detector = _detector(ingest_dir, settings) if settings.prefilter else None
+        detector = VariantDetector(titles, settings.prefilter_price_ratio) \
+            if settings.prefilter and titles is not None else None
         walked = _plan_pairs(queue, items, detector, model, rows, settings.max_pairs)
     queue = queue.head(walked)
     item_tasks = [t for t in (LlmTask.COMMONSENSE, LlmTask.FACTS) if t in settings.tasks]
     if item_tasks:
         _plan_items(_ranked_items(queue, settings.max_items), items, item_tasks, model, rows)
+    type_pairs = pl.DataFrame(schema=TYPE_PAIR_SCHEMA)
+    if asks_types and titles is not None and types is not None:
+        typed = catalog_types(ingest_dir, titles, types)
+        type_pairs = mined_type_pairs(candidates_dir, typed)
+        rows.tasks += type_pair_tasks(type_pairs, typed, model, settings.max_type_pairs)
+        rows.counts |= {"product_types": typed["type_id"].n_unique(), "typed_items": typed.height,
+                        "mined_type_pairs": type_pairs.height}
     if rows.untitled:
         log.warning("extract: %d queued items have no title in %s/items and were not asked about "
                     "(e.g. %s)", len(rows.untitled), ingest_dir, ", ".join(sorted(rows.untitled)[:5]))
     return TaskPlan(
         tasks=pa.Table.from_pylist(rows.tasks, schema=arrow_schema_of(ExtractionTask)),
         prefiltered=pa.Table.from_pylist(rows.prefiltered, schema=arrow_schema_of(LlmAnswer)),
+        type_pairs=type_pairs,
         counts={"queued_pairs": queue.height, "prefiltered_pairs": len(rows.prefiltered),
                 "deepest_queue_rank": int(queue.select(pl.col("llm_rank").max()).item() or 0),
-                "items_without_title": len(rows.untitled)},
+                "items_without_title": len(rows.untitled), **rows.counts},
     )
 
 

@@ -9,6 +9,26 @@ from pydantic import Field
 from kg.config import Section
 
 
+class ProductTypeRules(Section):
+    """How items get product types (`pipelines.refine.product_types`) and item relations derive from them."""
+
+    min_items: int = Field(
+        default=3, ge=1, description="Titles a head noun phrase must name to be a product type of its own "
+        "(and to split a category that is a shelf of types); rarer phrases give way to the item's IS_A.")
+    max_modifier_heads: int = Field(
+        default=3, ge=1, description="Distinct head nouns the word before a head may precede and still "
+        "form a compound with it (`sleeping bag`); a colour or series name precedes many more.")
+    shelf_share: float = Field(
+        default=0.5, gt=0, le=1, description="Share of a category's items that frequent head phrases must "
+        "cover for the category to be split into those phrases' types.")
+    derived_per_type_pair: int = Field(
+        default=20, ge=0, description="Item relations derived from one complementary type pair at most "
+        "(the best-scored item pairs; `pipelines.refine.derived`).")
+    max_derived: int = Field(
+        default=20_000, ge=0,
+        description="Item relations derived from product-type relations per run at most.")
+
+
 class RefineSection(Section):
     """The refine stage: the critic that scores relations and the thresholds `kgrec refine` decides by."""
 
@@ -36,5 +56,7 @@ class RefineSection(Section):
     critic: Path | None = Field(
         default=None, description="A saved critic to score with (a critic-<hash> directory); default "
         "the newest under critic_dir, none when there is none.")
+    types: ProductTypeRules = Field(default_factory=ProductTypeRules,
+                                    description="Product types: the entity layer.")
     workers: int = Field(default=1, ge=1, description="Ray actors scoring pairs (each loads the encoder).")
     batch_size: int = Field(default=1024, ge=1, description="Answered pairs per scoring batch.")

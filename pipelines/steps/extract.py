@@ -11,4 +11,4 @@ def extract_step(settings: Settings, run: RunDirectory) -> None:
     """Answer the run's LLM queue into `extract/` (answers, relations, concepts, facts)."""
     with run.stage("extract"):
         run.record(run_extract(settings.extract, run.stage_dir("ingest"), run.stage_dir("candidates"),
-                               run.stage_dir("extract"), run.run_id))
+                               run.stage_dir("extract"), run.run_id, settings.refine.types))

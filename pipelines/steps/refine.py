@@ -105,10 +105,12 @@ def refine_stage(settings: Settings, inputs: RefineInputs, out_dir: Path, run_id
     section = settings.refine
     log.info("refine: critic %s", critic.manifest.version if critic else "none (relations kept as proposed)")
     with embedded_server_for_run(settings.graph), make_store(settings.graph) as store:
-        curated = {str(row["id"]) for page in store.pages(cypher.CURATED_LABELS, {}) for row in page}
+        statuses = {str(row["id"]): row["status"] for page in store.pages(cypher.CURATED_LABELS, {})
+                    for row in page}
         concepts = pl.DataFrame([row for page in store.pages(cypher.CONCEPTS, {}) for row in page],
                                 schema={"id": pl.String, "kind": pl.String, "text": pl.String}, orient="row")
-    context = RefineContext(critic=critic, curated=curated, concepts=concepts,
+    rejected = {relation for relation, status in statuses.items() if status == "rejected"}
+    context = RefineContext(critic=critic, curated=set(statuses), rejected=rejected, concepts=concepts,
                             similarity=functools.partial(title_similarity, settings.gnn.text_cache_dir),
                             embed=text_embedder(settings.gnn.text_cache_dir))
     return run_refine(section, inputs, out_dir, run_id, context)

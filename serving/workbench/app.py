@@ -91,10 +91,12 @@ class LoginBody(BaseModel):
 
 def queue_filter(status: CurationStatus = CurationStatus.PROPOSED,
                  type: Annotated[list[str] | None, Query()] = None,  # noqa: A002 - the query's name
-                 model: str | None = None, min_score: str | None = None, max_score: str | None = None,
+                 model: str | None = None, derived: Literal["", "yes", "no"] = "",
+                 min_score: str | None = None, max_score: str | None = None,
                  search: str | None = None) -> QueueFilter:
     """The queue's filter from the page's query; empty fields are no filter (422 naming a bad one)."""
     values = {"status": status, "types": [t for t in type or [] if t] or None, "model": model or None,
+              "derived": {"yes": True, "no": False}.get(derived),
               "min_score": min_score or None, "max_score": max_score or None, "search": search or None}
     try:
         return QueueFilter.model_validate(values)
@@ -164,9 +166,13 @@ def _pages(app: FastAPI, store: GraphStore, section: WorkbenchSection, curator: 
         rows = store.review_queue(where.status, section.page_size, where, page * section.page_size)
         at = min(at, max(len(rows) - 1, 0))
         found = store.relation_card(rows[at]["id"]) if rows else None
+        type_relation = found is not None and found["type"] == RelationType.TYPE_COMPLEMENTS
+        derived = store.derived_relations([found["relation"]["id"]]) if found and type_relation else []
+        withdraws = [r for r in derived if r["status"] == CurationStatus.PROPOSED]
         return _render(templates, request, "queue.html", {
             "rows": rows, "at": at, "page": page, "page_size": section.page_size, "where": where,
             "query": views.filter_query(where), "card": views.card(found) if found else None,
+            "withdraws": withdraws,
             "models": models(), "types": list(RelationType), "item_types": sorted(ITEM_RELATIONS),
             "statuses": list(CurationStatus), "curator": curator})
 

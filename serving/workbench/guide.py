@@ -15,20 +15,21 @@ from pathlib import Path
 
 import jinja2
 
-from kg import cypher
+from kg import cypher, cypher_curation
 from kg.schema import RelationType
 
 KNOWLEDGE = (RelationType.COMPLEMENTS, RelationType.SUBSTITUTES, RelationType.VARIANT_OF)
 # What the statements read, set once in Browser: the queue's filters off, a page of 25.
-PARAMS = """:params {status: 'proposed', types: null, model: null, min_score: null, max_score: null,
-  search: null, skip: 0, limit: 25, id: 'COMPLEMENTS:paste-an-id-from-the-queue', by: 'your name',
+PARAMS = """:params {status: 'proposed', types: null, model: null, derived: null, min_score: null,
+  max_score: null, search: null, skip: 0, limit: 25, id: 'COMPLEMENTS:paste-an-id-from-the-queue',
+  by: 'your name',
   rows: [{id: 'COMPLEMENTS:paste-an-id-from-the-queue', status: 'accepted', version: null, note: 'browser'}],
-  now: timestamp(), decision: randomUUID()}"""
+  ids: ['TYPE_COMPLEMENTS:paste-an-id'], note: 'browser', now: timestamp(), decision: randomUUID()}"""
 
 
 def slides() -> list[dict[str, object]]:
     """The guide's slides: a title, what to know, and the statements to run (`kg.cypher`'s text)."""
-    card = {relation.value: cypher.relation_card(relation) for relation in KNOWLEDGE}
+    card = {relation.value: cypher_curation.relation_card(relation) for relation in KNOWLEDGE}
     decide = {relation.value: cypher.set_status(relation) for relation in KNOWLEDGE}
     return [
         {"title": "Parameters", "text": "Run this first: the statements below read these parameters. "
@@ -37,7 +38,8 @@ def slides() -> list[dict[str, object]]:
          "statements": {"": PARAMS}},
         {"title": "The review queue", "text": "Proposed relations, those whose label teaches the critic most "
          "first: the critic's uncertainty times support, then the unscored by support. Set `types`, `model`, "
-         "`min_score`, `max_score` or `search` to filter; `skip` pages on.",
+         "`min_score`, `max_score`, `derived` (true: derived from a product-type relation) or `search` to "
+         "filter; `skip` pages on.",
          "statements": {"": cypher.REVIEW_QUEUE}},
         {"title": "The evidence", "text": "One relation (`id`) with both items, its evidence, the LLM's "
          "answer, rationale, model and prompt version, the critic's score and its decision history "
@@ -47,9 +49,14 @@ def slides() -> list[dict[str, object]]:
          "time, kept in the relation's history; kgrec's loads never change it. Set `version` to the "
          "relation's number of history entries to refuse the write if someone decided it since.",
          "statements": decide},
+        {"title": "Product-type relations", "text": "Rejecting a product-type relation (TYPE_COMPLEMENTS) "
+         "withdraws the item relations derived from it that are still proposed. Before deciding, list them "
+         "(`ids`: the type relations); after recording the rejection above, withdraw them as part of the "
+         "same decision (the workbench and the CLI do both in one step).",
+         "statements": {"": cypher.DERIVED_RELATIONS, "withdraw": cypher.WITHDRAW_DERIVED}},
         {"title": "The neighbourhood of an item", "text": "An item's relations either way, by type, with "
          "the co-purchase evidence (support, lift). Set `id` to an item id.",
-         "statements": {"": cypher.NEIGHBOURHOOD}},
+         "statements": {"": cypher_curation.NEIGHBOURHOOD}},
     ]
 
 

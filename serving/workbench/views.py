@@ -53,6 +53,8 @@ def card(found: Row) -> Row:
 def filter_query(where: QueueFilter) -> list[tuple[str, str]]:
     """`where` as the queue page's query parameters (for links that keep the filter)."""
     pairs = [("status", where.status.value)] + [("type", t.value) for t in where.types or []]
+    if where.derived is not None:
+        pairs.append(("derived", "yes" if where.derived else "no"))
     for name in ("model", "min_score", "max_score", "search"):
         value = getattr(where, name)
         if value is not None:

@@ -143,11 +143,11 @@ class FalkorDBStore(GraphStore):
         (`kg.backends.falkordb.params`), not by the client's per-value encoder.
         """
         statement = cypher.upsert_relations(relation, cypher.ENDPOINTS_BY_NODE_ID)
-        tail = cypher.tail_label(relation)
+        labels = cypher.head_label(relation), cypher.tail_label(relation)
         heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
 
         def encoded() -> str:
-            source, target = self._node_ids_of(heads, tails, tail)
+            source, target = self._node_ids_of(heads, tails, labels)
             return _with_rows(statement, rows.append_column("hid", source).append_column("tid", target), now)
 
         query = encoded()
@@ -155,7 +155,7 @@ class FalkorDBStore(GraphStore):
         def send() -> WriteCount:
             count = write_count(self._write_text(query))
             if count.matched < rows.num_rows:
-                self._forget(heads, tails, tail)
+                self._forget(heads, tails, labels)
                 count = write_count(self._write_text(encoded()))
             return count
 
@@ -171,7 +171,8 @@ class FalkorDBStore(GraphStore):
         and not counted as matched, so the loader quarantines them as for the MERGE.
         """
         heads, tails = rows.column("head").to_pylist(), rows.column("tail").to_pylist()
-        source, target = self._node_ids_of(heads, tails, cypher.tail_label(relation))
+        labels = cypher.head_label(relation), cypher.tail_label(relation)
+        source, target = self._node_ids_of(heads, tails, labels)
         resolved = pc.and_(pc.is_valid(source), pc.is_valid(target))
         sent = int(pc.sum(resolved).as_py() or 0)
         blob = bulk.edges_blob(relation, rows.filter(resolved), source.filter(resolved).to_numpy(),
@@ -186,9 +187,10 @@ class FalkorDBStore(GraphStore):
 
         return send
 
-    def _node_ids_of(self, heads: list[str], tails: list[str], tail: Label) -> tuple[pa.Array, pa.Array]:
-        """Internal node ids of each head item and tail (`tail` label), null where there is no such node."""
-        head_ids, tail_ids = self._lookup("Item", set(heads)), self._lookup(tail, set(tails))
+    def _node_ids_of(self, heads: list[str], tails: list[str], labels: tuple[Label, Label]
+                     ) -> tuple[pa.Array, pa.Array]:
+        """Internal node ids of each head and tail (of the `labels`), null where there is no such node."""
+        head_ids, tail_ids = self._lookup(labels[0], set(heads)), self._lookup(labels[1], set(tails))
         return (pa.array([head_ids.get(h) for h in heads], pa.int64()),
                 pa.array([tail_ids.get(t) for t in tails], pa.int64()))
 
@@ -203,11 +205,11 @@ class FalkorDBStore(GraphStore):
                 cache[row["id"]] = row["node"]
         return cache
 
-    def _forget(self, heads: list[str], tails: list[str], tail: Label) -> None:
+    def _forget(self, heads: list[str], tails: list[str], labels: tuple[Label, Label]) -> None:
         for head in heads:
-            self._node_ids["Item"].pop(head, None)
+            self._node_ids[labels[0]].pop(head, None)
         for tail_id in tails:
-            self._node_ids[tail].pop(tail_id, None)
+            self._node_ids[labels[1]].pop(tail_id, None)
 
     def _apply_schema(self, statement: str) -> None:
         import redis

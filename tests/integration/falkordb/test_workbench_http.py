@@ -75,6 +75,31 @@ def test_the_queue_decisions_and_a_stale_page(falkordb_url: str, graph: str, tmp
         assert client.get("/?min_score=high").status_code == 422
 
 
+def test_a_product_type_relations_card_lists_what_rejecting_it_withdraws(falkordb_url: str, tmp_path: Path) -> None:
+    from kg.schema import PRODUCT_TYPE, concept_id
+
+    tent, stakes = concept_id(PRODUCT_TYPE, "tent"), concept_id(PRODUCT_TYPE, "tent stakes")
+    between = relation_row(tent, RelationType.TYPE_COMPLEMENTS, stakes, "run1", support=50)
+    derived = relation_row("T1", RelationType.COMPLEMENTS, "S1", "run1", derived_from=between["id"],
+                           decided_by="derived")
+    concepts = [{"id": c, "text": c.split(":", 1)[1], "kind": PRODUCT_TYPE, "aliases": []} for c in (tent, stakes)]
+    with FalkorDBStore(falkordb_url, "workbench-derived") as store:
+        store.clear()
+        load_directory(store, write_input(tmp_path / "in", [between, derived], items=["T1", "S1"],
+                                          concepts=concepts), 100, POLICY)
+        with _client(falkordb_url, "workbench-derived", tmp_path) as client:
+            page = client.get("/?type=TYPE_COMPLEMENTS")
+            assert "Rejecting it withdraws" in page.text and derived["id"] in page.text
+            only = client.get("/?derived=yes").text
+            assert derived["id"] in only and f'data-id="{between["id"]}"' not in only
+            headers = {"X-CSRF-Token": _csrf(page.text)}
+            assert client.post("/api/decide", headers=headers, json={
+                "by": "ann", "id": between["id"], "version": 0, "action": "reject"}).status_code == 200
+            assert derived["id"] not in client.get("/?derived=yes").text
+            assert derived["id"] in client.get("/?status=withdrawn").text
+        store.clear()
+
+
 def test_off_loopback_every_request_needs_the_token(falkordb_url: str, graph: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="KGREC_WORKBENCH_TOKENS"):
         _client(falkordb_url, graph, tmp_path, host="0.0.0.0")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kg import cypher
-from kg.schema import ITEM_RELATIONS, RelationType, relation_id, relation_type_of
+from kg import cypher, cypher_curation
+from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType, relation_id, relation_type_of
 
 ROW_PARAMS = {"rows": [], "now": 0}
-QUEUE_PARAMS = {"status": "", "types": [], "model": "", "min_score": 0.0, "max_score": 1.0, "search": ""}
+QUEUE_PARAMS = {"status": "", "types": [], "model": "", "derived": True, "min_score": 0.0, "max_score": 1.0, "search": ""}
 RELABEL_PARAMS = {"id": "", "version": 0, "head": "", "tail": "", "new_id": "", "by": "", "now": 0,
                   "decision": "", "curator": "", "new_note": "", "old_note": ""}
 
@@ -24,7 +24,7 @@ ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
   r.evidence_ids = [row.evidence_id], r.support = row.support, r.first_seen = row.first_seen, \
 r.last_seen = row.last_seen, r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text, \
 r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale, r.run_id = row.run_id, \
-r.decided_by = row.decided_by, r.critic_score = row.critic_score, r.decision_threshold = row.decision_threshold, \
+r.derived_from = row.derived_from, r.decided_by = row.decided_by, r.critic_score = row.critic_score, r.decision_threshold = row.decision_threshold, \
 r.proposed_type = row.proposed_type
 ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.support ELSE r.support + row.support END,
   r.first_seen = CASE WHEN row.evidence_id IN r.evidence_ids OR row.first_seen >= r.first_seen
@@ -38,6 +38,7 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
   r.prompt_version = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.prompt_version ELSE row.prompt_version END,
   r.rationale = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.rationale ELSE row.rationale END,
   r.run_id = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.run_id ELSE row.run_id END,
+  r.derived_from = coalesce(row.derived_from, r.derived_from),
   r.decided_by = CASE WHEN row.decided_by IS NULL THEN r.decided_by ELSE row.decided_by END,
   r.critic_score = CASE WHEN row.decided_by IS NULL THEN r.critic_score ELSE row.critic_score END,
   r.decision_threshold = CASE WHEN row.decided_by IS NULL THEN r.decision_threshold ELSE row.decision_threshold END,
@@ -45,6 +46,13 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
   r.updated_at = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.updated_at ELSE $now END,
   r.evidence_ids = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.evidence_ids ELSE r.evidence_ids + [row.evidence_id] END
 RETURN count(r) AS matched, sum(CASE WHEN r.updated_at = $now THEN 1 ELSE 0 END) AS written"""
+
+
+def test_type_relations_join_two_product_types_and_of_type_points_at_one() -> None:
+    between = cypher.upsert_relations(RelationType.TYPE_COMPLEMENTS)
+    assert "MATCH (h:Concept {id: row.head})" in between and "MATCH (t:Concept {id: row.tail})" in between
+    of_type = cypher.upsert_relations(RelationType.OF_TYPE, cypher.ENDPOINTS_BY_NODE_ID)
+    assert "h:Item AND h.id = row.head AND t:Concept AND t.id = row.tail" in of_type
 
 
 def test_commonsense_relations_point_at_concepts_and_never_touch_status_on_match() -> None:
@@ -62,14 +70,16 @@ def test_the_decision_follows_rows_that_carry_one_whatever_their_evidence() -> N
 
 
 def test_review_queue_exact_text_orders_by_the_critics_uncertainty_times_support() -> None:
-    assert cypher.REVIEW_QUEUE == """MATCH (h:Item)-[r]->(t)
+    assert cypher.REVIEW_QUEUE == """MATCH (h)-[r]->(t)
 WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
   AND ($model IS NULL OR r.model = $model)
+  AND ($derived IS NULL OR (r.derived_from IS NOT NULL) = $derived)
   AND ($min_score IS NULL OR coalesce(r.critic_score, r.confidence) >= $min_score)
   AND ($max_score IS NULL OR coalesce(r.critic_score, r.confidence) <= $max_score)
-  AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(h.title) CONTAINS $search
-    OR toLower(t.id) CONTAINS $search OR toLower(coalesce(t.title, t.text)) CONTAINS $search)
-RETURN r.id AS id, type(r) AS type, h.id AS head, h.title AS head_title, t.id AS tail,
+  AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(t.id) CONTAINS $search
+    OR toLower(coalesce(h.title, h.text)) CONTAINS $search
+    OR toLower(coalesce(t.title, t.text)) CONTAINS $search)
+RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
   r.critic_score AS critic_score, r.decided_by AS decided_by, size(coalesce(r.history_at, [])) AS version
@@ -77,7 +87,7 @@ ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
   coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id
 SKIP $skip
 LIMIT $limit"""
-    assert cypher.QUEUE_COUNT.startswith(cypher.QUEUE_MATCH) and cypher.QUEUE_MEMBERS.startswith(cypher.QUEUE_MATCH)
+    assert cypher_curation.QUEUE_COUNT.startswith(cypher.QUEUE_MATCH) and cypher_curation.QUEUE_MEMBERS.startswith(cypher.QUEUE_MATCH)
 
 
 def test_the_saved_browser_review_queue_keeps_the_clis_order() -> None:
@@ -140,10 +150,13 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
     statements += [(cypher.UPSERT_ITEMS, ROW_PARAMS), (cypher.UPSERT_CONCEPTS, ROW_PARAMS),
                    (cypher.missing_nodes("Item"), {"ids": []}), (cypher.missing_nodes("Concept"), {"ids": []}),
                    *((q, {**QUEUE_PARAMS, "skip": 0, "limit": 1}) for q in (
-                       cypher.REVIEW_QUEUE, cypher.QUEUE_COUNT, cypher.QUEUE_MEMBERS)),
-                   (cypher.ITEM, {"id": ""}), (cypher.NEIGHBOURHOOD, {"id": "", "limit": 1}),
-                   (cypher.PROGRESS_BY_TYPE, {}), (cypher.PROGRESS_BY_CURATOR, {}), (cypher.SOURCES, {}),
-                   (cypher.LAST_DECISION, {"by": "", "undo": ""}), (cypher.DECISION_MEMBERS, {"decision": ""}),
+                       cypher.REVIEW_QUEUE, cypher_curation.QUEUE_COUNT, cypher_curation.QUEUE_MEMBERS)),
+                   (cypher_curation.ITEM, {"id": ""}), (cypher_curation.NEIGHBOURHOOD, {"id": "", "limit": 1}),
+                   (cypher_curation.PROGRESS_BY_TYPE, {}), (cypher_curation.PROGRESS_BY_CURATOR, {}), (cypher_curation.SOURCES, {}),
+                   (cypher_curation.LAST_DECISION, {"by": "", "undo": ""}), (cypher_curation.DECISION_MEMBERS, {"decision": ""}),
+                   *((q, {"ids": [], "by": "", "now": 0, "decision": "", "note": ""})
+                     for q in (cypher.WITHDRAW_DERIVED, cypher.RESTORE_DERIVED)),
+                   (cypher.DERIVED_RELATIONS, {"ids": []}),
                    (cypher.CURATED_LABELS, {"after": "", "limit": 1}),
                    (cypher.CONCEPTS, {"after": "", "limit": 1}),
                    (cypher.SNAPSHOT_RELATIONS, {"after": "", "limit": 1, "statuses": [], "as_of": 0,
@@ -155,11 +168,11 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
     for relation in RelationType:
         statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
         statements.append((cypher.set_status(relation), {"rows": [], "by": "", "now": 0, "decision": ""}))
-        statements.append((cypher.relation_states(relation), {"ids": []}))
-        statements.append((cypher.relation_card(relation), {"id": ""}))
-        statements.append((cypher.delete_relation(relation), {"id": "", "decision": ""}))
+        statements.append((cypher_curation.relation_states(relation), {"ids": []}))
+        statements.append((cypher_curation.relation_card(relation), {"id": ""}))
+        statements.append((cypher_curation.delete_relation(relation), {"id": "", "decision": ""}))
     for old, new in itertools.permutations(ITEM_RELATIONS, 2):
-        statements.append((cypher.relabel(old, new), RELABEL_PARAMS))
+        statements.append((cypher_curation.relabel(old, new), RELABEL_PARAMS))
     from kg.backends.neo4j import AWAIT_INDEXES, CLEAR
 
     statements += [(CLEAR, {}), (AWAIT_INDEXES, {})]
@@ -184,7 +197,7 @@ def test_no_statement_formats_data_into_its_text() -> None:
     """Only enum-derived names are formatted in; every value is a $parameter."""
     for statement, _ in _all_neo4j_statements():
         for literal in re.findall(r"'([^']*)'", statement):
-            assert literal in {"proposed", "accepted", "rejected"}, statement
+            assert literal in {status.value for status in CurationStatus}, statement
 
 
 SAVED = sorted((Path(__file__).resolve().parents[3] / "infra" / "neo4j").glob("*.cypher"))

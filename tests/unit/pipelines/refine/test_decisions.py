@@ -15,7 +15,7 @@ def _relation(head: str, kind: RelationType, tail: str, evidence: str = "k1") ->
             "tail_text": None, "confidence": 0.9, "support": 1, "lift": 3.0, "first_seen": None,
             "last_seen": None, "model": "llm-x", "prompt_version": "pair.v1", "rationale": "used together",
             "run_id": "r1", "evidence_id": evidence, "decided_by": None, "critic_score": None,
-            "decision_threshold": None, "proposed_type": None}
+            "decision_threshold": None, "proposed_type": None, "derived_from": None}
 
 
 def _relations(*rows: dict[str, object]) -> pl.DataFrame:
