@@ -226,7 +226,7 @@ def test_an_items_neighbourhood_is_drawn_with_its_evidence(session: Session) -> 
         relations = store.neighbourhood(item, 40)
     others = {r["other"] for r in relations}
     assert page.locator("#neighbourhood svg circle").count() == len(others) + 1
-    label = page.locator("#neighbourhood .edge-label").first.text_content() or ""
+    label = page.locator("#neighbourhood .edge title").first.text_content() or ""
     assert label.split()[0] in {r["type"] for r in relations}
     assert page.locator("h2").count() == len({r["type"] for r in relations})
     page.screenshot(path=DOCS_IMAGES / "curation-neighbourhood.png", full_page=True)
