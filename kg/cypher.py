@@ -240,14 +240,17 @@ WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
     OR toLower(coalesce(h.title, h.text)) CONTAINS $search
     OR toLower(coalesce(t.title, t.text)) CONTAINS $search)"""
 
+# Ordered and cut to the page before the columns are read: FalkorDB projects every returned
+# column before a sort, which cost a fifth of the statement at 100k relations.
 REVIEW_QUEUE = f"""{QUEUE_MATCH}
+WITH h, r, t
+{REVIEW_ORDER}
+SKIP $skip
+LIMIT $limit
 RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
   coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
   r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
-  r.critic_score AS critic_score, r.decided_by AS decided_by, {VERSION_OF_R} AS version
-{REVIEW_ORDER}
-SKIP $skip
-LIMIT $limit"""
+  r.critic_score AS critic_score, r.decided_by AS decided_by, {VERSION_OF_R} AS version"""
 
 CURATED_LABELS = """MATCH (h)-[r]->(t)
 WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after

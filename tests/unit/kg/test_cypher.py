@@ -79,14 +79,15 @@ WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
   AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(t.id) CONTAINS $search
     OR toLower(coalesce(h.title, h.text)) CONTAINS $search
     OR toLower(coalesce(t.title, t.text)) CONTAINS $search)
-RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
-  coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
-  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
-  r.critic_score AS critic_score, r.decided_by AS decided_by, size(coalesce(r.history_at, [])) AS version
+WITH h, r, t
 ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
   coalesce((1 - abs(2 * r.critic_score - 1)) * r.support, r.support) DESC, r.id
 SKIP $skip
-LIMIT $limit"""
+LIMIT $limit
+RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
+  coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
+  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
+  r.critic_score AS critic_score, r.decided_by AS decided_by, size(coalesce(r.history_at, [])) AS version"""
     assert cypher_curation.QUEUE_COUNT.startswith(cypher.QUEUE_MATCH) and cypher_curation.QUEUE_MEMBERS.startswith(cypher.QUEUE_MATCH)
 
 
