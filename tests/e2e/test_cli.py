@@ -66,7 +66,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     report = (run_dir / "report.md").read_text()
     assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
     assert "## Knowledge graph (snapshot)" in report
-    assert "## Refine" in report and "distinct tails became" in report
+    assert "## Refine" in report and "distinct tails became" in report and "- product types: " in report
     assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
     page = (run_dir / "report.html").read_text()  # the browser checks: tests/integration/browser
     drawn = {"stage-times", "extraction", "degree", "mrr", "ctr"}  # no critic is trained in this run

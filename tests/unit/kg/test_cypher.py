@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 
 from kg import cypher
-from kg.schema import RelationType, relation_id, relation_type_of
+from kg.schema import PRODUCT_TYPE, CurationStatus, RelationType, relation_id, relation_type_of
 
 ROW_PARAMS = {"rows": [], "now": 0}
+DECISION_PARAMS = {"ids": [], "status": "", "by": "", "now": 0}
+CONCEPT_PARAMS = {"from": "", "to": "", "by": "", "now": 0}
 
 
 def test_upsert_relations_exact_text_for_an_item_relation() -> None:
@@ -134,15 +136,32 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
                    (cypher.SNAPSHOT_ITEMS, {"after": "", "limit": 1, "loaded_by": 0}),
                    (cypher.SNAPSHOT_CONCEPTS, {"after": "", "limit": 1, "loaded_by": 0}),
                    (cypher.COUNTS, {}), (cypher.DATASETS, {}),
-                   (cypher.MARK_DATASET, {"key": "", "description": "", "now": 0})]
+                   (cypher.MARK_DATASET, {"key": "", "description": "", "now": 0}),
+                   (cypher.LABEL_PRODUCT_TYPES, {}),
+                   (cypher.WITHDRAW_DERIVED, DECISION_PARAMS), (cypher.RESTORE_DERIVED, DECISION_PARAMS),
+                   (cypher.DERIVED_RELATIONS, {"ids": []}), (cypher.CONCEPT_NODES, {"ids": []}),
+                   (cypher.MERGE_CONCEPT, CONCEPT_PARAMS), (cypher.SPLIT_CONCEPT, {**CONCEPT_PARAMS, "text": ""}),
+                   (cypher.RENAME_DERIVED_FROM, {"rows": []})]
     for relation in RelationType:
         statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
         statements.append((cypher.set_status(relation), {"ids": [], "status": "", "by": "", "now": 0}))
         statements.append((cypher.relation_exists(relation), {"ids": []}))
+        if cypher.tail_label(relation) == "Concept":
+            statements.append((cypher.relations_at_concept(relation), {"id": ""}))
+            statements.append((cypher.move_relations(relation), {"rows": []}))
     from kg.backends.neo4j import AWAIT_INDEXES, CLEAR
 
     statements += [(CLEAR, {}), (AWAIT_INDEXES, {})]
     return statements
+
+
+def test_every_statement_constant_is_checked() -> None:
+    checked = {statement for statement, _ in _all_neo4j_statements()}
+    constants = {name: value for name, value in vars(cypher).items()
+                 if name.isupper() and isinstance(value, str) and ("MATCH" in value or "MERGE" in value)}
+    fragments = {"ENDPOINTS_BY_PROPERTY", "ENDPOINTS_BY_NODE_ID", "RESOLVE_NODES", "MISSING_NODES",
+                 "ANY_RELATIONSHIP"}  # statement heads and templates, checked through their builders
+    assert sorted(name for name, value in constants.items() if value not in checked and name not in fragments) == []
 
 
 def test_every_neo4j_statement_passes_neo4js_own_front_end(cypher_linter) -> None:  # noqa: ANN001
@@ -163,7 +182,7 @@ def test_no_statement_formats_data_into_its_text() -> None:
     """Only enum-derived names are formatted in; every value is a $parameter."""
     for statement, _ in _all_neo4j_statements():
         for literal in re.findall(r"'([^']*)'", statement):
-            assert literal in {"proposed", "accepted", "rejected"}, statement
+            assert literal in {status.value for status in CurationStatus} | {PRODUCT_TYPE}, statement
 
 
 SAVED = sorted((Path(__file__).resolve().parents[3] / "infra" / "neo4j").glob("*.cypher"))
