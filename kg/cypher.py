@@ -264,9 +264,62 @@ LIMIT $limit"""
 # Every concept the graph holds, paged by id: refine keeps their ids and joins paraphrases to them.
 CONCEPTS = """MATCH (c:Concept)
 WHERE c.id > $after
-RETURN c.id AS id, c.kind AS kind, c.text AS text
+RETURN c.id AS id, c.kind AS kind, c.text AS text, c.merged_into AS merged_into
 ORDER BY c.id
 LIMIT $limit"""
+
+# Curators' merges and splits of concepts (`GraphStore.merge_concepts`, `split_concept`). A merged
+# concept stays as a node with `merged_into` (refine maps its text to the survivor from then on);
+# its relations move to the survivor under new ids (an id names its tail), carrying every property,
+# status included, and `moved_from`; where the survivor already has that relation, its evidence joins.
+CONCEPT_NODES = """UNWIND $ids AS id
+MATCH (c:Concept {id: id})
+RETURN c.id AS id, c.kind AS kind, c.text AS text, c.aliases AS aliases, c.merged_into AS merged_into"""
+
+MERGE_CONCEPT = """MATCH (b:Concept {id: $from})
+MATCH (a:Concept {id: $to})
+SET b.merged_into = $to, b.curated_by = $by, b.curated_at = $now,
+  a.aliases = a.aliases + [x IN [b.text] + coalesce(b.aliases, []) WHERE NOT x IN a.aliases AND x <> a.text]
+RETURN b.id AS id"""
+
+SPLIT_CONCEPT = """MATCH (a:Concept {id: $from})
+SET a.aliases = [x IN a.aliases WHERE x <> $text]
+MERGE (c:Concept {id: $to})
+ON CREATE SET c.created_at = $now, c.text = $text, c.kind = a.kind, c.aliases = []
+SET c.split_from = $from, c.curated_by = $by, c.curated_at = $now
+RETURN c.id AS id"""
+
+RENAME_DERIVED_FROM = """UNWIND $rows AS row
+MATCH (:Item)-[d:COMPLEMENTS]->(:Item)
+WHERE d.derived_from = row.old
+SET d.derived_from = row.new
+RETURN count(d) AS renamed"""
+
+
+def relations_at_concept(relation: RelationType) -> str:
+    """Relations of one type ending at concept `$id` (between product types: starting or ending there)."""
+    if relation in TYPE_RELATIONS:
+        pattern, where = f"(h:Concept)-[r:{relation.value}]->(t:Concept)", "WHERE h.id = $id OR t.id = $id\n"
+    else:
+        pattern, where = f"(h:Item)-[r:{relation.value}]->(t:Concept {{id: $id}})", ""
+    return f"""MATCH {pattern}
+{where}RETURN r.id AS id, h.id AS head, t.id AS tail, r.tail_text AS tail_text"""
+
+
+def move_relations(relation: RelationType) -> str:
+    """Re-point relations of one type at new endpoints under new ids (`$rows`: old, new, old and new ends)."""
+    head, tail = head_label(relation), tail_label(relation)
+    seen = "any(e IN r.evidence_ids WHERE e IN n.evidence_ids)"
+    return f"""UNWIND $rows AS row
+MATCH (:{head} {{id: row.old_head}})-[r:{relation.value} {{id: row.old}}]->(:{tail} {{id: row.old_tail}})
+MATCH (h:{head} {{id: row.head}})
+MATCH (t:{tail} {{id: row.tail}})
+MERGE (h)-[n:{relation.value} {{id: row.new}}]->(t)
+ON CREATE SET n = properties(r), n.id = row.new, n.moved_from = row.old
+ON MATCH SET n.support = n.support + CASE WHEN {seen} THEN 0 ELSE r.support END,
+  n.evidence_ids = n.evidence_ids + [e IN r.evidence_ids WHERE NOT e IN n.evidence_ids]
+DELETE r
+RETURN count(n) AS moved"""
 
 # A relation's status at system time $loaded_by, from its history: the latest entry made by
 # then, else `proposed`; a relation decided before histories were kept has its status from
@@ -296,7 +349,7 @@ ORDER BY n.id
 LIMIT $limit"""
 
 SNAPSHOT_CONCEPTS = """MATCH (n:Concept)
-WHERE n.id > $after AND n.created_at <= $loaded_by
+WHERE n.id > $after AND n.created_at <= $loaded_by AND n.merged_into IS NULL
 RETURN n.id AS id, n.text AS text, n.kind AS kind
 ORDER BY n.id
 LIMIT $limit"""

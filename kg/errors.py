@@ -129,6 +129,10 @@ class StaleRelationError(KgrecError):
         self.ids = list(versions)
 
 
+class ConceptCurationError(KgrecError):
+    """A curator's merge or split of concepts that cannot be done as asked (nothing is changed)."""
+
+
 class LlmUnavailable(KgrecError):
     """The LLM endpoint cannot be used at all (refused credentials, a server that will not start)."""
 

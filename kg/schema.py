@@ -313,6 +313,14 @@ def relation_type_of(relation_id_: str) -> RelationType:
         raise ValueError(f"{relation_id_!r} is not a relation id (no known type prefix)") from e
 
 
+PHRASE_TRIM = " \t\n,.;:!-\"'"  # what an LLM's phrase may start or end with that is no part of it
+
+
+def concept_text(text: str) -> str:
+    """A tail phrase as a concept's text: trimmed, lower-cased, single-spaced."""
+    return " ".join(text.strip(PHRASE_TRIM).lower().split())
+
+
 def concept_id(kind: str, text: str) -> str:
     """Canonical concept id: kind and lower-cased, single-spaced text."""
     return f"{kind}:{' '.join(text.lower().split())}"

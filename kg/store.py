@@ -19,8 +19,18 @@ from kg import cypher
 from kg.arrow_schema import arrow_schema_of
 from kg.curation import CurationMethods
 from kg.cypher import Dialect
-from kg.errors import GraphHoldsOtherDataset
-from kg.schema import PRODUCT_TYPE, DatasetMark, Relation, RelationType, now_ms
+from kg.errors import ConceptCurationError, GraphHoldsOtherDataset
+from kg.schema import (
+    PRODUCT_TYPE,
+    TYPE_RELATIONS,
+    DatasetMark,
+    Relation,
+    RelationType,
+    concept_id,
+    concept_text,
+    now_ms,
+    relation_id,
+)
 
 Row = dict[str, Any]
 Claim = Literal["same", "new", "adopted", "shared", "cleared"]
@@ -175,6 +185,83 @@ class GraphStore(CurationMethods, ABC):
     def missing(self, label: Literal["Item", "Concept"], ids: Sequence[str]) -> set[str]:
         """The subset of `ids` that are not nodes of `label`."""
         return {row["id"] for row in self._read(cypher.missing_nodes(label), {"ids": list(ids)})}
+
+    def merge_concepts(self, into: str, merged: Sequence[str], by: str) -> int:
+        """A curator's merge: `merged` concepts become aliases of `into`; their relations move to it.
+
+        The merged nodes stay, marked `merged_into`, so every later refine maps their texts (and
+        paraphrases of them) to `into`; returns the relations moved.
+
+        Raises:
+            ConceptCurationError: an id names no concept, the kinds differ, a concept is merged
+                into itself or into one that is merged itself; nothing is changed then.
+        """
+        found = {row["id"]: row for row in self._read(cypher.CONCEPT_NODES, {"ids": [into, *merged]})}
+        missing = [c for c in [into, *merged] if c not in found]
+        if missing:
+            raise ConceptCurationError(f"no such concept(s): {', '.join(missing)}")
+        survivor = found[into]
+        for concept in merged:
+            if concept == into or found[concept]["kind"] != survivor["kind"] or survivor["merged_into"]:
+                raise ConceptCurationError(
+                    f"cannot merge {concept} into {into}: a concept merges into another of its kind "
+                    f"({found[concept]['kind']} / {survivor['kind']}) that is not itself merged "
+                    f"(into {survivor['merged_into'] or 'nothing'})")
+        moved = 0
+        for concept in merged:
+            moved += self._move_relations(concept, into, None)
+            self._write(cypher.MERGE_CONCEPT, {"from": concept, "to": into, "by": by, "now": now_ms()})
+        return moved
+
+    def split_concept(self, concept: str, alias: str, by: str) -> tuple[str, int]:
+        """A curator's split: the alias `alias` of `concept` becomes a concept of its own.
+
+        Relations whose tail was phrased as the alias move to the new concept, which later refines
+        keep apart (a concept the graph holds never merges into another); returns its id and the
+        relations moved.
+
+        Raises:
+            ConceptCurationError: no such concept, or `alias` is not one of its aliases, or a
+                concept with that text exists already (merge into it instead).
+        """
+        found = self._read(cypher.CONCEPT_NODES, {"ids": [concept]})
+        text = concept_text(alias)
+        if not found or text not in (found[0]["aliases"] or []):
+            raise ConceptCurationError(f"{concept} has no alias {alias!r}: "
+                                       f"{found[0]['aliases'] if found else 'no such concept'}")
+        new_id = concept_id(found[0]["kind"], text)
+        if self._read(cypher.CONCEPT_NODES, {"ids": [new_id]}):
+            raise ConceptCurationError(f"{new_id} exists already; merge into it instead")
+        self._write(cypher.SPLIT_CONCEPT, {"from": concept, "to": new_id, "text": text, "by": by,
+                                           "now": now_ms()})
+        self._write(cypher.LABEL_PRODUCT_TYPES, {})
+        return new_id, self._move_relations(concept, new_id, text)
+
+    def _move_relations(self, old: str, new: str, phrased: str | None) -> int:
+        """Move the relations at concept `old` to `new` (only those phrased `phrased`, when given).
+
+        Relations between product types keep their ends ordered; one that would join a type to
+        itself stays where it is.
+        """
+        moved = 0
+        for relation in RelationType:
+            if cypher.tail_label(relation) != "Concept":
+                continue
+            rows = [row for row in self._read(cypher.relations_at_concept(relation), {"id": old})
+                    if phrased is None or concept_text(row["tail_text"] or "") == phrased]
+            plan = []
+            for row in rows:
+                head, tail = (new if row[end] == old else row[end] for end in ("head", "tail"))
+                if relation in TYPE_RELATIONS:
+                    head, tail = min(head, tail), max(head, tail)
+                if head != tail:
+                    plan.append({"old": row["id"], "old_head": row["head"], "old_tail": row["tail"],
+                                 "head": head, "tail": tail, "new": relation_id(head, relation, tail)})
+            if plan:
+                moved += int(self._write(cypher.move_relations(relation), {"rows": plan})[0]["moved"])
+                if relation in TYPE_RELATIONS:
+                    self._write(cypher.RENAME_DERIVED_FROM, {"rows": plan})
+        return moved
 
     def pages(self, query: str, params: Row, page_size: int = 10_000) -> Iterator[list[Row]]:
         """Keyset-paginate a statement ordered by `id` with `$after` and `$limit`."""

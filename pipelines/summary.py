@@ -126,6 +126,12 @@ def _refine(run: RunDirectory) -> list[str]:
         lines.append(f"- concepts: {d['concept_tails']} distinct tails became {d['concepts']} canonical "
                      f"concepts ({d['concept_merges']} joined concepts the graph held); refused tails: "
                      f"{refused or 'none'}")
+    if "product_types" in d:
+        sources = ", ".join(f"{k.removeprefix('typed_by_')} {v}" for k, v in d.items()
+                            if k.startswith("typed_by_"))
+        lines.append(f"- product types: {d['typed_items']} items typed into {d['product_types']} types "
+                     f"(by {sources or 'nothing'}); {d['type_relations']} relations between types, "
+                     f"{d['derived_relations']} item complements derived from them")
     return lines
 
 

@@ -14,6 +14,7 @@ from rich.markdown import Markdown
 
 from pipelines import logs
 from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli.concepts import merge_concepts, split_concept
 from pipelines.cli.extract import extract_app
 from pipelines.cli.gnn import embed_app, train
 from pipelines.cli.graph import curate_app, graph_app
@@ -36,6 +37,8 @@ def _root(verbose: Annotated[bool, typer.Option(
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 app.add_typer(graph_app, name="graph")
+curate_app.command("merge-concepts")(merge_concepts)
+curate_app.command("split-concept")(split_concept)
 app.add_typer(curate_app, name="curate")
 app.add_typer(extract_app, name="extract")
 app.add_typer(refine_app, name="refine")

@@ -21,8 +21,8 @@ import polars as pl
 from pydantic import BaseModel
 
 from kg.errors import InputDataError, reading
-from kg.schema import AnswerStatus, LlmTask
-from pipelines.extract.records import COMMONSENSE_FIELDS, concept_text
+from kg.schema import AnswerStatus, LlmTask, concept_text
+from pipelines.extract.records import COMMONSENSE_FIELDS
 from pipelines.ingest.links import linked_labels, read_links
 
 PAIR_LABELS = ("complement", "substitute", "variant", "unrelated")

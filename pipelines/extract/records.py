@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg.schema import (
+    PHRASE_TRIM,
     AnswerSource,
     AnswerStatus,
     Concept,
@@ -23,6 +24,7 @@ from kg.schema import (
     Relation,
     RelationType,
     concept_id,
+    concept_text,
     relation_id,
 )
 from pipelines.extract.answers import CommonsenseAnswer, PairAnswer, TypePairAnswer
@@ -39,7 +41,6 @@ COMMONSENSE_FIELDS: dict[str, tuple[RelationType, str]] = {
     "is_a": (RelationType.IS_A, "category"),
     "used_with": (RelationType.USED_WITH, "companion"),
 }
-_TRIM = " \t\n,.;:!-\"'"
 
 
 def _relation(head: str, kind: RelationType, tail: str, answer: dict[str, Any], run_id: str,
@@ -86,16 +87,11 @@ def type_pair_relations(answer: dict[str, Any], run_id: str) -> Iterator[dict[st
                         support=int(answer["n_ab"] or 0))
 
 
-def concept_text(text: str) -> str:
-    """A tail phrase as a concept's text: trimmed, lower-cased, single-spaced."""
-    return " ".join(text.strip(_TRIM).lower().split())
-
-
 def commonsense_relations(answer: dict[str, Any], run_id: str) -> Iterator[tuple[dict[str, Any], str, str]]:
     """(relation, concept kind, phrasing) for each non-empty field of one commonsense answer."""
     parsed = CommonsenseAnswer.model_validate_json(answer["answer_json"])
     for field, (kind, concept_kind) in COMMONSENSE_FIELDS.items():
-        phrase = getattr(parsed, field).strip(_TRIM)
+        phrase = getattr(parsed, field).strip(PHRASE_TRIM)
         text = concept_text(phrase)
         if not text:
             continue

@@ -8,8 +8,11 @@ UTF-8 is a failure naming its row, and its neighbours are read. The price: a quo
 span lines (each part is refused; JSON lines or Parquet carry such values). Every value stays
 text: typing is the adapter's job, so one odd value cannot fail a block's type inference.
 
-Speed: a block of lines without a single quote character, where every line is one row, cannot
-be read two ways, so Arrow parses it (about five times faster than `csv`); any other block, or
+A NUL byte refuses its line: no text value holds one (the graph stores cannot), and a file that
+has one is usually binary or damaged there.
+
+Speed: a block of lines without a single quote character or NUL byte, where every line is one row,
+cannot be read two ways, so Arrow parses it (about five times faster than `csv`); any other block, or
 one Arrow refuses or counts differently, is read line by line. A line comes out the same either
 way.
 """
@@ -32,6 +35,8 @@ FIELD_LIMIT = 16 << 20  # characters a field may hold (csv's default, 128 KiB, r
 
 
 def _fields(line: bytes, delimiter: str) -> list[str]:
+    if b"\x00" in line:
+        raise LineRefused("line holds a NUL byte")
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -65,7 +70,7 @@ class _Lines:
             first += 1
         if not data or (names := self.names) is None:
             return
-        if b'"' not in data and (table := self._arrow(data, first)) is not None:
+        if b'"' not in data and b"\x00" not in data and (table := self._arrow(data, first)) is not None:
             self._add(table)
             return
         lines = data.split(b"\n")

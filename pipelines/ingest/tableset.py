@@ -10,8 +10,8 @@ rows of one item are reduced to one. Two runners execute one description:
 `tableset_job.run_table_set` on Ray (the ingest job) and `stage_locally` here, in-process (the
 CTR evaluation, tests).
 
-Every file is read by `lines.read_line_chunks` (a broken line is one refused row, never a
-block), and every staged table keeps the ingest contract of `staging.py`: each source row is
+Every file is read by `sources.read_chunks` (CSV line by line: a broken line is one refused row,
+never a block), and every staged table keeps the ingest contract of `staging.py`: each source row is
 good or refused with a reason and its raw text, so canonical rows plus quarantine add up.
 """
 
@@ -31,7 +31,7 @@ from pipelines.config import IngestSection
 from pipelines.ingest.chunks import ROW_COLUMN, Chunk, ReadFailure
 from pipelines.ingest.job import _bad, _good
 from pipelines.ingest.job import _stage_chunk as stage_chunk
-from pipelines.ingest.lines import read_line_chunks
+from pipelines.ingest.sources import read_chunks
 from pipelines.ingest.staging import REASON, TableKind, failures_table, staged_schema
 
 Lookups = dict[str, pa.Table]
@@ -110,7 +110,7 @@ def read_table(path: str, rows_per_batch: int,
     """
     frames: list[pl.DataFrame] = []
     failures: list[ReadFailure] = []
-    for part in read_line_chunks(path, rows_per_batch):
+    for part in read_chunks(path, "csv", rows_per_batch):
         if isinstance(part, ReadFailure):
             failures.append(part)
         else:
@@ -134,7 +134,7 @@ def stage_file(stream: Stream, path: str, lookups: Lookups, rows_per_batch: int,
                kind: TableKind) -> Iterator[pa.Table]:
     """The staged tables of one streamed file: each chunk's rows, then its unreadable lines."""
     failures: list[ReadFailure] = []
-    for part in read_line_chunks(path, rows_per_batch):
+    for part in read_chunks(path, "csv", rows_per_batch):
         if isinstance(part, ReadFailure):
             failures.append(part)
         else:

@@ -17,7 +17,9 @@ third. Here:
   of weak links (A near B, B near C) cannot pull C into A's cluster: every member is within the
   threshold of its canonical text. The leader's text is the canonical name; the others are aliases.
 - **Stable ids**: an existing concept keeps its id and text; a new tail similar to it joins it as an
-  alias, and each such merge is returned as a row (`merges`), never a silent re-keying.
+  alias, and each such merge is returned as a row (`merges`), never a silent re-keying. Existing
+  concepts never merge with each other: a curator's split stays split, and a curator's merge
+  (`existing_concepts`) makes the merged text lead under the survivor's id.
 
 Work per kind is (tails x leaders) cosines in one matrix product: bounded by the items asked for
 commonsense (`extract.max_items`), not by the catalog.
@@ -32,9 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from kg.schema import RelationType, concept_id, relation_id
+from kg.schema import RelationType, concept_id, concept_text, relation_id
 from pipelines.extract.answers import MAX_TAIL_CHARS
-from pipelines.extract.records import concept_text
 
 # Texts -> unit vectors, one row per text.
 Embed = Callable[[list[str]], np.ndarray]
@@ -120,9 +121,31 @@ def _leaders(old: list[str], new: list[str], embed: Embed, threshold: float) -> 
     return found
 
 
+def existing_concepts(rows: list[dict[str, str | None]]) -> pl.DataFrame:
+    """The graph's concepts as `canonicalize` reads them: id, kind, text, canonical.
+
+    `rows` hold id, kind, text, merged_into (`kg.cypher.CONCEPTS`). A concept a curator merged
+    into another (`kgrec curate merge-concepts`) becomes its survivor's text, not a concept of its
+    own: its text then leads its cluster under the survivor's id, so the merge holds in every later
+    run. Chains of merges are followed to their end.
+    """
+    merged_into = {str(row["id"]): row["merged_into"] for row in rows if row.get("merged_into")}
+
+    def survivor(concept: str) -> str:
+        seen = {concept}
+        while (nxt := merged_into.get(concept)) is not None and nxt not in seen:
+            seen.add(concept := nxt)
+        return concept
+
+    frame = [(survivor(str(row["id"])), row["kind"], row["text"], not row.get("merged_into")) for row in rows]
+    return pl.DataFrame(frame, schema={"id": pl.String, "kind": pl.String, "text": pl.String,
+                                       "canonical": pl.Boolean}, orient="row")
+
+
 def _concepts(mapping: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
     """One row per concept the mapping reaches: canonical text, kind, this run's other phrasings."""
-    known = dict(zip(existing["id"].to_list(), existing["text"].to_list(), strict=True))
+    own = existing.filter(pl.col("canonical")) if "canonical" in existing.columns else existing
+    known = dict(zip(own["id"].to_list(), own["text"].to_list(), strict=True))
     rows = []
     for (cid, kind), group in mapping.group_by(["concept_id", "kind"], maintain_order=True):
         text = known.get(str(cid), str(cid).split(":", 1)[1])

@@ -21,7 +21,7 @@ from kg.factory import embedded_server_for_run, make_store
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
 from pipelines.outputs import require_complete
-from pipelines.refine.concepts import Embed
+from pipelines.refine.concepts import Embed, existing_concepts
 from pipelines.refine.config import RefineSection
 from pipelines.refine.critic import Critic, latest_critic, load_critic, save_critic, train_critic
 from pipelines.refine.features import FEATURE_VERSION, FEATURES, Similarity, pair_features
@@ -107,8 +107,7 @@ def refine_stage(settings: Settings, inputs: RefineInputs, out_dir: Path, run_id
     with embedded_server_for_run(settings.graph), make_store(settings.graph) as store:
         statuses = {str(row["id"]): row["status"] for page in store.pages(cypher.CURATED_LABELS, {})
                     for row in page}
-        concepts = pl.DataFrame([row for page in store.pages(cypher.CONCEPTS, {}) for row in page],
-                                schema={"id": pl.String, "kind": pl.String, "text": pl.String}, orient="row")
+        concepts = existing_concepts([row for page in store.pages(cypher.CONCEPTS, {}) for row in page])
     rejected = {relation for relation, status in statuses.items() if status == "rejected"}
     context = RefineContext(critic=critic, curated=set(statuses), rejected=rejected, concepts=concepts,
                             similarity=functools.partial(title_similarity, settings.gnn.text_cache_dir),

@@ -18,7 +18,8 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
         "graph": {"state_dir": str(tmp_path / "falkordb")},
         "synth": {"events": 20_000, "corrupt_fraction": 0.01},
         "candidates": {"llm_budget": 50},
-        "extract": {"max_pairs": 8, "max_items": 1, "cache_dir": str(tmp_path / "llm_cache")},
+        "extract": {"max_pairs": 8, "max_items": 1, "max_type_pairs": 2,
+                    "cache_dir": str(tmp_path / "llm_cache")},
         "gnn": {"max_events": 4000, "text_cache_dir": str(tmp_path / "text_cache")},
         "ctr": {"max_baskets": 500, "epochs": 1},
     }))
@@ -31,15 +32,30 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
                                                         "graph_load", "snapshot", "train", "embed_export", "ctr"]
     extract, load = manifest["stages"][3], manifest["stages"][5]
     assert extract["details"]["model"] == "SmolLM2-135M-Instruct.Q4_1"
-    assert extract["details"]["asked_llm"] == 8 + 2  # pre-filtered pairs leave the budget to the next
-    assert extract["rows"]["questions"] == 8 + extract["details"]["prefilter_hits"] + 2
+    # pre-filtered pairs leave the budget to the next; one item's two questions; two type pairs
+    assert extract["details"]["asked_llm"] == 8 + 2 + 2
+    assert extract["rows"]["questions"] == 8 + extract["details"]["prefilter_hits"] + 2 + 2
+    assert extract["details"]["mined_type_pairs"] > 2 and extract["details"]["product_types"] > 10
     refine = manifest["stages"][4]
     pairs, extracted = manifest["stages"][2]["rows"]["pairs"], extract["rows"]["relations"]
-    # refused tails are set aside, and tails that become one concept may make one relation of several
-    assert pairs < refine["rows"]["relations"] <= pairs + extracted - refine["rows"]["refused_tails"]
+    # refused tails are set aside, and tails that become one concept may make one relation of several;
+    # the entity layer adds an OF_TYPE per typed item and the derived complements
+    added = refine["details"]["typed_items"] + refine["details"]["derived_relations"]
+    assert pairs < refine["rows"]["relations"] <= pairs + extracted - refine["rows"]["refused_tails"] + added
     assert refine["details"]["concepts"] <= refine["details"]["concept_tails"]
     assert refine["details"]["critic"] == "none" and refine["details"]["dropped_by_critic"] == 0
     assert load["rows"]["relations_counted"] == refine["rows"]["relations"]
+    # the entity layer: every synthetic item is typed from its title (the categories are shelves)
+    typed = refine["details"]["typed_items"]
+    assert typed == refine["details"]["typed_by_title"] == manifest["stages"][0]["rows"]["items"]
+    snapshot = pl.read_parquet(run_dir / "snapshot" / "relations.parquet")
+    assert snapshot.filter(pl.col("type") == "OF_TYPE").height == typed
+    concepts = pl.read_parquet(run_dir / "snapshot" / "concepts.parquet")
+    assert concepts.filter(pl.col("kind") == "product_type").height == refine["details"]["product_types"]
+    derived = snapshot.filter(pl.col("type") == "COMPLEMENTS").join(
+        pl.read_parquet(run_dir / "refine" / "relations").filter(pl.col("derived_from").is_not_null())
+        .select("id", "derived_from"), on="id")
+    assert derived.height == refine["details"]["derived_relations"]
     ingest = manifest["stages"][1]
     assert ingest["rows"]["events"] + ingest["rows"]["quarantined_events"] == 20_000
     assert sum(ingest["bad_rows"].values()) == ingest["rows"]["quarantined_events"] > 0
@@ -50,7 +66,7 @@ def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> Non
     report = (run_dir / "report.md").read_text()
     assert "## Quarantined rows" in report and "pairs for the LLM stage" in report
     assert "## Knowledge graph (snapshot)" in report
-    assert "## Refine" in report and "distinct tails became" in report
+    assert "## Refine" in report and "distinct tails became" in report and "- product types: " in report
     assert "## Knowledge extraction" in report and "| cooccurrence | complement |" in report
     page = (run_dir / "report.html").read_text()  # the browser checks: tests/integration/browser
     drawn = {"stage-times", "extraction", "degree", "mrr", "ctr"}  # no critic is trained in this run

@@ -80,3 +80,37 @@ def test_curator_round_trip(tmp_path: Path) -> None:
 
 def _line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines()) if needle in line)
+
+
+def test_curator_merges_and_splits_concepts(tmp_path: Path) -> None:
+    env = {"KGREC_GRAPH__STATE_DIR": str(tmp_path / "state")}
+    photos, pictures = "function:taking photos", "function:taking pictures"
+    (tmp_path / "input" / "items").mkdir(parents=True)
+    (tmp_path / "input" / "relations").mkdir()
+    (tmp_path / "input" / "concepts").mkdir()
+    pl.DataFrame({"item_id": ["cam", "phone"], "title": ["Camera", "Phone"], "category": None, "brand": None},
+                 schema_overrides={"category": pl.String, "brand": pl.String}).write_parquet(
+        tmp_path / "input" / "items" / "part.parquet")
+    pl.DataFrame({"id": [photos, pictures], "text": ["taking photos", "taking pictures"], "kind": "function",
+                  "aliases": [["snapping pics"], []]}).write_parquet(tmp_path / "input" / "concepts" / "part.parquet")
+    pl.DataFrame({"id": [relation_id("cam", RelationType.USED_FOR, photos),
+                         relation_id("phone", RelationType.USED_FOR, pictures)],
+                  "head": ["cam", "phone"], "type": "USED_FOR", "tail": [photos, pictures],
+                  "tail_text": ["snapping pics", "taking pictures"], "confidence": [0.9, 0.8], "support": 1,
+                  "model": "llm", "prompt_version": "v1", "run_id": "r1", "evidence_id": ["e1", "e2"]}
+                 ).write_parquet(tmp_path / "input" / "relations" / "part.parquet")
+    assert _kgrec("graph", "start", cwd=tmp_path, env=env).returncode == 0
+    try:
+        assert _kgrec("graph", "load", "--in", "input", cwd=tmp_path, env=env).returncode == 0
+        merged = _kgrec("curate", "merge-concepts", photos, pictures, "--by", "ann", cwd=tmp_path, env=env)
+        assert merged.returncode == 0 and "1 relation(s) moved" in merged.stdout, merged.stderr[-2000:]
+        split = _kgrec("curate", "split-concept", photos, "snapping pics", cwd=tmp_path, env=env)
+        assert split.returncode == 0 and "as function:snapping pics; 1 relation(s) moved" in split.stdout
+        wrong = _kgrec("curate", "split-concept", photos, "selfies", cwd=tmp_path, env=env)
+        assert wrong.returncode == 2 and "has no alias 'selfies'" in wrong.stderr and "Traceback" not in wrong.stderr
+        assert _kgrec("graph", "snapshot", "--out", "snap", "--as-of", "2100-01-01", cwd=tmp_path,
+                      env=env).returncode == 0
+        tails = pl.read_parquet(tmp_path / "snap" / "relations.parquet").sort("head")["tail"].to_list()
+        assert tails == ["function:snapping pics", photos]
+    finally:
+        assert "stopped" in _kgrec("graph", "stop", cwd=tmp_path, env=env).stdout

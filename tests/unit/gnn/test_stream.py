@@ -7,7 +7,16 @@ import pytest
 import torch
 
 from gnn.ids import UnknownIdError
-from gnn.stream import EVENT_TYPES, MSG_DIM, build_ids, build_stream, read_events, read_snapshot, split_points
+from gnn.stream import (
+    EVENT_TYPES,
+    MSG_DIM,
+    RELATION_TYPES,
+    build_ids,
+    build_stream,
+    read_events,
+    read_snapshot,
+    split_points,
+)
 from kg.errors import InputDataError
 from tests._support.gnn_data import START, write_events, write_snapshot
 
@@ -104,3 +113,25 @@ def test_training_uses_the_latest_max_events_and_export_embeds_every_node(
     assert (replay.features[rows[known]] == 7.0).all()
     (new_row,) = rows[~known]
     assert not replay.features[new_row].any()  # i900 has no text in the snapshot: zeros, as in training
+
+
+def test_product_types_reach_the_model_as_knowledge_and_type_pairs_stay_out(tmp_path: Path,
+                                                                              inputs: tuple[Path, Path]) -> None:
+    snap = write_snapshot(tmp_path / "snap")
+    concepts = pl.read_parquet(snap / "concepts.parquet")
+    types = pl.DataFrame({"id": ["product_type:mug", "product_type:tent"], "text": ["mug", "tent"],
+                          "kind": "product_type"})
+    pl.concat([concepts, types]).write_parquet(snap / "concepts.parquet")
+    relations = pl.read_parquet(snap / "relations.parquet")
+    typed = relations.head(2).with_columns(pl.Series("id", ["t1", "t2"]), pl.lit("OF_TYPE").alias("type"),
+                                           pl.Series("tail", ["product_type:mug", "product_type:tent"]))
+    between = typed.head(1).with_columns(pl.lit("x").alias("id"), pl.lit("TYPE_COMPLEMENTS").alias("type"),
+                                         pl.lit("product_type:mug").alias("head"),
+                                         pl.lit("product_type:tent").alias("tail"))
+    pl.concat([relations, typed, between]).write_parquet(snap / "relations.parquet")
+    events, snapshot = read_events(inputs[0]), read_snapshot(snap)
+    ids = build_ids(events, snapshot)
+    data = build_stream(events, snapshot, ids, with_knowledge=True)
+    assert int((~data.scored).sum()) == 80 + 2  # the OF_TYPE edges join; the type-to-type one is no item edge
+    of_type = len(EVENT_TYPES) + RELATION_TYPES.index("OF_TYPE")
+    assert int(data.msg[~data.scored][:, of_type].sum()) == 2

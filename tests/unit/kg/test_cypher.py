@@ -7,12 +7,21 @@ from pathlib import Path
 import pytest
 
 from kg import cypher, cypher_curation
-from kg.schema import ITEM_RELATIONS, CurationStatus, RelationType, relation_id, relation_type_of
+from kg.schema import (
+    ITEM_RELATIONS,
+    PRODUCT_TYPE,
+    CurationStatus,
+    RelationType,
+    relation_id,
+    relation_type_of,
+)
 
 ROW_PARAMS = {"rows": [], "now": 0}
 QUEUE_PARAMS = {"status": "", "types": [], "model": "", "derived": True, "min_score": 0.0, "max_score": 1.0, "search": ""}
 RELABEL_PARAMS = {"id": "", "version": 0, "head": "", "tail": "", "new_id": "", "by": "", "now": 0,
                   "decision": "", "curator": "", "new_note": "", "old_note": ""}
+DECISION_PARAMS = {"ids": [], "by": "", "now": 0, "decision": "", "note": ""}
+CONCEPT_PARAMS = {"from": "", "to": "", "by": "", "now": 0}
 
 
 def test_upsert_relations_exact_text_for_an_item_relation() -> None:
@@ -155,9 +164,6 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
                    (cypher_curation.ITEM, {"id": ""}), (cypher_curation.NEIGHBOURHOOD, {"id": "", "limit": 1}),
                    (cypher_curation.PROGRESS_BY_TYPE, {}), (cypher_curation.PROGRESS_BY_CURATOR, {}), (cypher_curation.SOURCES, {}),
                    (cypher_curation.LAST_DECISION, {"by": "", "undo": ""}), (cypher_curation.DECISION_MEMBERS, {"decision": ""}),
-                   *((q, {"ids": [], "by": "", "now": 0, "decision": "", "note": ""})
-                     for q in (cypher.WITHDRAW_DERIVED, cypher.RESTORE_DERIVED)),
-                   (cypher.DERIVED_RELATIONS, {"ids": []}),
                    (cypher.CURATED_LABELS, {"after": "", "limit": 1}),
                    (cypher.CONCEPTS, {"after": "", "limit": 1}),
                    (cypher.SNAPSHOT_RELATIONS, {"after": "", "limit": 1, "statuses": [], "as_of": 0,
@@ -165,7 +171,12 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
                    (cypher.SNAPSHOT_ITEMS, {"after": "", "limit": 1, "loaded_by": 0}),
                    (cypher.SNAPSHOT_CONCEPTS, {"after": "", "limit": 1, "loaded_by": 0}),
                    (cypher.COUNTS, {}), (cypher.DATASETS, {}),
-                   (cypher.MARK_DATASET, {"key": "", "description": "", "now": 0})]
+                   (cypher.MARK_DATASET, {"key": "", "description": "", "now": 0}),
+                   (cypher.LABEL_PRODUCT_TYPES, {}),
+                   (cypher.WITHDRAW_DERIVED, DECISION_PARAMS), (cypher.RESTORE_DERIVED, DECISION_PARAMS),
+                   (cypher.DERIVED_RELATIONS, {"ids": []}), (cypher.CONCEPT_NODES, {"ids": []}),
+                   (cypher.MERGE_CONCEPT, CONCEPT_PARAMS), (cypher.SPLIT_CONCEPT, {**CONCEPT_PARAMS, "text": ""}),
+                   (cypher.RENAME_DERIVED_FROM, {"rows": []})]
     for relation in RelationType:
         statements.append((cypher.upsert_relations(relation), ROW_PARAMS))
         statements.append((cypher.set_status(relation), {"rows": [], "by": "", "now": 0, "decision": ""}))
@@ -174,10 +185,23 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
         statements.append((cypher_curation.delete_relation(relation), {"id": "", "decision": ""}))
     for old, new in itertools.permutations(ITEM_RELATIONS, 2):
         statements.append((cypher_curation.relabel(old, new), RELABEL_PARAMS))
+    for relation in RelationType:
+        if cypher.tail_label(relation) == "Concept":
+            statements.append((cypher.relations_at_concept(relation), {"id": ""}))
+            statements.append((cypher.move_relations(relation), {"rows": []}))
     from kg.backends.neo4j import AWAIT_INDEXES, CLEAR
 
     statements += [(CLEAR, {}), (AWAIT_INDEXES, {})]
     return statements
+
+
+def test_every_statement_constant_is_checked() -> None:
+    checked = {statement for statement, _ in _all_neo4j_statements()}
+    constants = {name: value for module in (cypher, cypher_curation) for name, value in vars(module).items()
+                 if name.isupper() and isinstance(value, str) and ("MATCH" in value or "MERGE" in value)}
+    fragments = {"ENDPOINTS_BY_PROPERTY", "ENDPOINTS_BY_NODE_ID", "RESOLVE_NODES", "MISSING_NODES",
+                 "ANY_RELATIONSHIP", "QUEUE_MATCH"}  # statement heads and templates, checked through their builders
+    assert sorted(name for name, value in constants.items() if value not in checked and name not in fragments) == []
 
 
 def test_every_neo4j_statement_passes_neo4js_own_front_end(cypher_linter) -> None:  # noqa: ANN001
@@ -198,7 +222,7 @@ def test_no_statement_formats_data_into_its_text() -> None:
     """Only enum-derived names are formatted in; every value is a $parameter."""
     for statement, _ in _all_neo4j_statements():
         for literal in re.findall(r"'([^']*)'", statement):
-            assert literal in {status.value for status in CurationStatus}, statement
+            assert literal in {status.value for status in CurationStatus} | {PRODUCT_TYPE}, statement
 
 
 SAVED = sorted((Path(__file__).resolve().parents[3] / "infra" / "neo4j").glob("*.cypher"))
