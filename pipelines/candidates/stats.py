@@ -141,6 +141,13 @@ def query_partials(events: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(pl.col("n_qi").sum().over("query").alias("n_q"))
 
 
+def sum_query_partials(partials: pl.DataFrame) -> pl.DataFrame:
+    """Combine (query, item) counts of different periods; rows holding every count of a query."""
+    return partials.group_by("query", "item_id").agg(
+        pl.col("n_qi").sum().cast(pl.Int64), pl.col("first_seen").min(), pl.col("last_seen").max(),
+    ).with_columns(pl.col("n_qi").sum().over("query").alias("n_q"))
+
+
 def query_statistics(partials: pl.DataFrame, item_counts: pl.DataFrame, n_events: int,
                      min_count: int, top_k: int) -> pl.DataFrame:
     """Confidence, lift and per-query rank; keeps the top_k items of each query."""
