@@ -42,7 +42,9 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
     root = tmp_path_factory.mktemp("incremental")
     synth = generate(SynthSection(events=12_000, seed=5), root / "raw")
     events = pl.read_parquet(synth.events_dir)
-    since = (events["ts"].max() - timedelta(days=4)).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = events["ts"].max()
+    assert isinstance(last, datetime)
+    since = (last - timedelta(days=4)).replace(hour=0, minute=0, second=0, microsecond=0)
     (root / "raw_base").mkdir()
     events.filter(pl.col("ts") < since).write_parquet(root / "raw_base" / "part-0.parquet")
     for name, path, start in (("full", synth.events_dir, None), ("base", root / "raw_base", None),
