@@ -47,8 +47,9 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path, since
     timer = Timer()
     require_complete(in_dir, "ingest")
     events_dir = in_dir / "events"
+    held = periods.check_increment(previous, since)
     begin_stage(out_dir, "candidates")
-    held = periods.carry_over(previous, since, out_dir)
+    periods.carry_over(previous, out_dir)
     period = _period(events_dir, since)
     report = StageReport(name="candidates", rows={"events_in": period.events},
                          details={"periods": len(held.periods) + 1, "since": str(since) if since else "all"})

@@ -63,18 +63,14 @@ def read_periods(candidates_dir: Path) -> Periods:
     return Periods.model_validate_json(path.read_text()) if path.exists() else Periods()
 
 
-def carry_over(previous: Path | None, since: datetime | None, out_dir: Path) -> Periods:
-    """Start `out_dir/counts` with `previous`'s periods (hard-linked), checked against `since`.
+def check_increment(previous: Path | None, since: datetime | None) -> Periods:
+    """The periods `previous` holds, checked against `since` (none for a full run).
 
     Raises:
         StageOutputError: `previous` is not a finished candidates output, or holds no counts.
-        InputDataError: `since` is missing, or not after every event `previous` counted (they
-            would be counted twice).
+        InputDataError: `since` without `previous` or the reverse, or `since` not after every
+            event `previous` counted (they would be counted twice).
     """
-    counts = out_dir / "counts"
-    if counts.exists():
-        shutil.rmtree(counts)
-    counts.mkdir(parents=True)
     if previous is None:
         if since is not None:
             raise InputDataError("--since", "an increment needs the previous candidates output "
@@ -92,10 +88,20 @@ def carry_over(previous: Path | None, since: datetime | None, out_dir: Path) -> 
         raise InputDataError("--since", f"{since.isoformat()} is not after the last event {previous} "
                              f"counted ({last.isoformat()}): those events would be counted twice; pass a "
                              "later --since")
+    return held
+
+
+def carry_over(previous: Path | None, out_dir: Path) -> None:
+    """Start `out_dir/counts` afresh with `previous`'s periods (hard-linked), if any."""
+    counts = out_dir / "counts"
+    if counts.exists():
+        shutil.rmtree(counts)
+    counts.mkdir(parents=True)
+    if previous is None:
+        return
     for kind in KINDS:
         for source in sorted((previous / "counts" / kind).glob("period=*")):
             _link_tree(source, counts / kind / source.name)
-    return held
 
 
 def write_periods(out_dir: Path, periods: Periods) -> None:

@@ -70,6 +70,7 @@ def candidates(
 ) -> None:
     """Mine co-occurring item pairs and query->item pairs from ingested events (or add new ones)."""
     from pipelines.candidates.job import run_candidates
+    from pipelines.candidates.periods import check_increment
     from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
 
@@ -78,8 +79,7 @@ def candidates(
         settings = settings_from(config, overrides)
         start = parse_since(since)
         require_complete(in_dir, "ingest", "--in")  # fail fast, before paying for Ray's start-up
-        if previous is not None:
-            require_complete(previous, "candidates", "--previous")
+        check_increment(previous, start)
         require_output_dir(out)
         ensure_ray(settings.ray)
         report = run_candidates(settings.candidates, in_dir, out, start, previous)
