@@ -32,8 +32,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _config(root: Path, **overrides: object) -> GnnSection:
-    return GnnSection(epochs=3, lr=1e-2, batch_size=100, threads=1, text_cache_dir=root / "text_cache",
-                      knowledge="both", **overrides)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"epochs": 3, "lr": 1e-2, "batch_size": 100, "threads": 1,
+                                   "text_cache_dir": root / "text_cache", "knowledge": "both"}
+    return GnnSection(**(settings | overrides))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
