@@ -9,11 +9,13 @@ from pathlib import Path
 
 from kg.errors import StageOutputError
 from kg.factory import embedded_server_for_run, make_store
+from pipelines.candidates.periods import check_increment
 from pipelines.config import Settings
 from pipelines.ingest.job import CONFIG_KEYS, source_files
 from pipelines.manifest import RunDirectory, latest_succeeded
 from pipelines.outputs import require_complete, require_output_dir
 from pipelines.ray_runtime import ensure_ray
+from pipelines.refine.increment import require_held
 from pipelines.steps.candidates import candidates_step
 from pipelines.steps.extract import extract_step
 from pipelines.steps.graph import claim, graph_steps
@@ -84,8 +86,9 @@ def _preflight(settings: Settings, increment: Increment | None) -> None:
         source_files(settings.ingest, CONFIG_KEYS)
     require_output_dir(Path(settings.run.runs_dir), "run.runs_dir")
     if increment is not None:
-        for stage, name in (("candidates", "candidates"), ("refine", "refine"), ("train", "model")):
-            require_complete(increment.previous / name, stage, "--previous")
+        check_increment(increment.previous / "candidates", increment.since)
+        require_held(increment.previous / "refine")
+        require_complete(increment.previous / "model", "train", "--previous")
 
 
 def previous_run(runs_dir: Path, given: Path | None) -> Path:

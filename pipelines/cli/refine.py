@@ -37,6 +37,7 @@ def refine(
     from pipelines.manifest import new_run_id
     from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
+    from pipelines.refine.increment import require_held
     from pipelines.refine.job import RefineInputs
     from pipelines.steps.refine import refine_stage, select_critic
 
@@ -45,9 +46,11 @@ def refine(
         settings = settings_from(config, overrides, graph)
         inputs = RefineInputs(ingest, candidates, extract, previous)
         for path, stage, flag in ((ingest, "ingest", "--ingest"), (candidates, "candidates", "--candidates"),
-                                  (extract, "extract", "--extract"), (previous, "refine", "--previous")):
+                                  (extract, "extract", "--extract")):
             if path is not None:  # fail fast, before paying for Ray's start-up
                 require_complete(path, stage, flag)
+        if previous is not None:
+            require_held(previous)
         require_output_dir(out)
         chosen = select_critic(settings.refine)
         ensure_ray(settings.ray)

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from kg.arrow_schema import conform
 from kg.cypher import DECISION_FIELDS
+from kg.errors import StageOutputError
 from kg.schema import Relation
 from pipelines.outputs import require_complete, write_table
 from pipelines.refine.graph_input import BEHAVIOUR_MODEL
@@ -44,11 +45,13 @@ def keep_changes(out_dir: Path, previous: Path | None) -> dict[str, int]:
     Raises:
         StageOutputError: `previous` is not a finished refine output with `held/`.
     """
+    if previous is not None:
+        require_held(previous)
     current = pl.read_parquet(out_dir / "relations")
     if previous is None:
         write_table(conform(current.to_arrow(), Relation), out_dir / HELD)
         return {"relations_sent": current.height, "relations_unchanged": 0}
-    require_complete(previous, "refine", "--previous")
+    require_held(previous)
     held = pl.read_parquet(previous / HELD)
     send = pl.concat([_behaviour_changes(current.filter(IS_BEHAVIOUR), held.filter(IS_BEHAVIOUR)),
                       _new_knowledge(current.filter(~IS_BEHAVIOUR), held.filter(~IS_BEHAVIOUR))],
@@ -63,6 +66,18 @@ def keep_changes(out_dir: Path, previous: Path | None) -> dict[str, int]:
         part.unlink()
     pq.write_table(conform(send.to_arrow(), Relation), relations / "part-00000.parquet")
     return {"relations_sent": send.height, "relations_unchanged": current.height - send.height}
+
+
+def require_held(previous: Path) -> None:
+    """Refuse a `--previous` that is not a finished refine output with `held/`.
+
+    Raises:
+        StageOutputError: naming what it is instead, or that it predates incremental runs.
+    """
+    require_complete(previous, "refine", "--previous")
+    if not (previous / HELD).is_dir():
+        raise StageOutputError(str(previous), f"holds no {HELD}/ (refine outputs have it since incremental "
+                               "runs); run `kgrec refine` on it again, then load it")
 
 
 def _behaviour_changes(current: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
