@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,8 @@ def _history(events: int, seed: int, work: Path) -> tuple[Path, Path, datetime]:
     synth = generate(SynthSection(events=events, seed=seed, days=30), work / "raw")
     scan = pl.scan_parquet(str(synth.events_dir / "*.parquet"))
     last = scan.select(pl.col("ts").max()).collect().item()
-    since = last.replace(hour=0, minute=0, second=0, microsecond=0)
+    # the last whole day: the synthetic span ends at its last day's midnight
+    since = (last - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     (work / "raw_history").mkdir()
     scan.filter(pl.col("ts") < since).sink_parquet(work / "raw_history" / "part-0.parquet")
     return synth.events_dir, synth.items_path, since

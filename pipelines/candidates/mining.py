@@ -156,7 +156,7 @@ def _merged(kind: str, increment: Increment, key: str, udf: Callable[..., pa.Tab
 
 def _count_pairs(events_dir: Path, increment: Increment, config: CandidatesSection,
                  partitions_for: Callable[[int], int]) -> Any:
-    """This period's pair partial counts, summed per pair: one block per item_a partition."""
+    """This period's pair counts per basket block (additive partials, a pair in several blocks)."""
     map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
     basket_columns = ["session_id"] if config.basket_by == "session" else ["user_id"]
     # Read only what is needed, and drop repeat (basket, item) rows before the shuffle: the
@@ -164,28 +164,36 @@ def _count_pairs(events_dir: Path, increment: Increment, config: CandidatesSecti
     basket_items = _read_events(events_dir, [*basket_columns, "item_id", "ts"], increment.since).map_batches(
         _basket_items_udf, fn_kwargs={"config": config},
         batch_format="pyarrow")
-    partials = (
+    return (
         basket_items.repartition(partitions_for(increment.events), keys=["basket"])
         .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)
         .materialize()
     )
-    # Partials of a pair share item_a (a <= b), so partitioning by item_a alone both sums them
-    # exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
-    return (
-        partials.repartition(partitions_for(partials.count()), keys=["item_a"])
-        .map_batches(_sum_partials_udf, **map_kwargs)
-        .materialize()
-    )
+
+
+def _sum_by_item_a(partials: Any, partitions_for: Callable[[int], int]) -> Any:
+    """Partials summed per pair, every pair of an item_a in one block.
+
+    Partials of a pair share item_a (a <= b), so partitioning by item_a alone both sums them
+    exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
+    """
+    return (partials.repartition(partitions_for(partials.count()), keys=["item_a"])
+            .map_batches(_sum_partials_udf, batch_format="pyarrow", batch_size=None).materialize())
 
 
 def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSection,
                  partitions_for: Callable[[int], int]) -> Any:
-    """The counts statistics are computed from: this period's, summed with earlier ones' when merging."""
-    label = periods.label_for(increment.since)
+    """The counts statistics are computed from: this period's, summed with earlier ones' when merging.
+
+    A full run keeps its period summed (smaller); an increment keeps its per-block partials as they
+    are, since the merge sums every period anyway: one shuffle fewer.
+    """
+    period = periods.period_dir(increment.out_dir, "pairs", periods.label_for(increment.since))
     totals = None
     if increment.events:
-        totals = _count_pairs(events_dir, increment, config, partitions_for)
-        write_dataset(totals, periods.period_dir(increment.out_dir, "pairs", label))
+        partials = _count_pairs(events_dir, increment, config, partitions_for)
+        totals = partials if increment.merge else _sum_by_item_a(partials, partitions_for)
+        write_dataset(totals, period)
     if increment.merge:
         totals = _merged("pairs", increment, "item_a", _sum_partials_udf, partitions_for)
     return totals
@@ -225,7 +233,11 @@ def mine_with_ray(events_dir: Path, increment: Increment, config: CandidatesSect
 
 
 def _query_partials(events_dir: Path, increment: Increment, partitions_for: Callable[[int], int]) -> Any:
-    """This period's (query, item) counts, every query in one block; None without a query-led event."""
+    """This period's (query, item) counts; None without a query-led event.
+
+    A full run shuffles by query (every query in one block, as its statistics need); an increment
+    counts each read block as it is, since the merge shuffles every period's counts anyway.
+    """
     from ray.data.expressions import col
 
     if not increment.events:
@@ -236,8 +248,8 @@ def _query_partials(events_dir: Path, increment: Increment, partitions_for: Call
     n_led = led.count()
     if n_led == 0:
         return None
-    partials = (led.repartition(partitions_for(n_led), keys=["query"])
-                .map_batches(_query_partials_udf, batch_format="pyarrow", batch_size=None).materialize())
+    grouped = led if increment.merge else led.repartition(partitions_for(n_led), keys=["query"])
+    partials = grouped.map_batches(_query_partials_udf, batch_format="pyarrow", batch_size=None).materialize()
     write_dataset(partials.select_columns(list(QUERY_COUNTS)),
                   periods.period_dir(increment.out_dir, "queries", periods.label_for(increment.since)))
     return partials
