@@ -148,7 +148,7 @@ def main() -> None:
                         default=None, help="Our model's knowledge mode(s), one run each (default: the "
                         "config's); ratios compare the first with the baseline.")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="Train every arm once per seed; figures are mean (and spread) over them.")
     parser.add_argument("--work", type=Path, default=None, help="Scratch dir (default: a temp dir).")
     args = parser.parse_args()
@@ -168,6 +168,11 @@ def main() -> None:
                                       {**overrides, **extra, "seed": seed})
             runs[name].append((peak, result))
     print(f"seeds: {args.seeds}; mean (± std over seeds when more than one)")
+    flagged = sorted({op for seeded in runs.values() for _, r in seeded
+                      for op in r.get("nondeterministic_ops", [])})
+    print(f"NOT deterministic per seed: {'; '.join(flagged)}" if flagged else
+          f"deterministic per seed at {args.threads} thread(s): torch.use_deterministic_algorithms, "
+          "no op warned")
     print(f"{'model':<34}{'events/s':>10}{'peak MiB':>10}{'test AP':>16}{'test AUC':>16}{'test MRR':>16}")
     figures = {name: _summary(seeded) for name, seeded in runs.items()}
     for name, f in figures.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,14 +60,38 @@ class TrainResult(BaseModel):
     train_events_per_s: float
     train_until: datetime = Field(description="Time of the first validation event: the weights were "
                                   "fit only on events before it.")
+    warm_start: str | None = Field(default=None, description="The training output whose weights this "
+                                   "one started from (an incremental run's fine-tuning); None: fresh.")
+    nondeterministic_ops: list[str] = Field(
+        default_factory=list, description="Torch's warnings for ops run without a deterministic kernel; "
+        "empty: the same seed, data, device and thread count give the same model.")
 
 
 def seed_everything(seed: int, threads: int | None) -> None:
-    """Seed torch and numpy; fix the thread count when asked (results depend on it)."""
+    """Seed torch and numpy, ask torch for deterministic kernels; fix the thread count when asked.
+
+    Negative samples come from the harness's own seeded generator. An op torch has no
+    deterministic kernel for warns instead of failing (`warn_only`); `_fit_recording` collects
+    those warnings into the training's account.
+    """
     torch.manual_seed(seed)
     np.random.seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     if threads:
         torch.set_num_threads(threads)
+
+
+def _fit_recording(harness: Harness, prepared: Prepared, config: GnnSection, checkpoint: Path,
+                   on_epoch: Callable[[EpochReport], None] | None) -> tuple[Fit, list[str]]:
+    """`_fit`, and the ops torch ran without a deterministic kernel (each logged once)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = _fit(harness, prepared, config, checkpoint, on_epoch)
+    reasons = sorted({str(w.message).splitlines()[0][:200] for w in caught
+                      if "determinis" in str(w.message)})
+    for reason in reasons:
+        log.warning("training is not deterministic for this seed: %s", reason)
+    return fit, reasons
 
 
 def build_model(prepared: Prepared, config: GnnSection, device: torch.device) -> TemporalLinkModel:
@@ -134,8 +159,18 @@ def _fit(harness: Harness, prepared: Prepared, config: GnnSection, checkpoint: P
 
 
 def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path, baseline: bool = False,
-          on_epoch: Callable[[EpochReport], None] | None = None) -> TrainResult:
-    """Train on events + snapshot into `out_dir` and return (and write) its account."""
+          on_epoch: Callable[[EpochReport], None] | None = None,
+          warm_start: Path | None = None) -> TrainResult:
+    """Train on events + snapshot into `out_dir` and return (and write) its account.
+
+    With `warm_start` (an earlier training output) the learned weights start from its
+    checkpoint, so an incremental run fine-tunes on its new events; memory and per-node state
+    are rebuilt from the events given, over the new node set.
+
+    Raises:
+        ValueError: `warm_start`'s checkpoint does not fit this model (another dim, or baseline
+            against knowledge features).
+    """
     seed_everything(config.seed, config.threads)
     device = torch.device(config.device)
     prepared = prepare(config, events_dir, snapshot_dir, baseline)
@@ -144,8 +179,15 @@ def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Pat
     if prepared.features is not None:
         np.save(out_dir / "features.npy", prepared.features)
     harness = make_harness(prepared, config, device)
+    if warm_start is not None:
+        try:
+            harness.model.load_weights(torch.load(warm_start / "model.pt", map_location=device))
+        except RuntimeError as e:  # a weight of another shape
+            raise ValueError(f"checkpoint does not fit this model: {str(e).splitlines()[-1].strip()}") from e
+        log.info("fine-tuning from %s", warm_start)
     checkpoint = out_dir / "model.pt"
-    history, best_epoch, metrics = _fit(harness, prepared, config, checkpoint, on_epoch)
+    (history, best_epoch, metrics), nondeterministic = _fit_recording(harness, prepared, config, checkpoint,
+                                                                      on_epoch)
     scored = prepared.stream.scored
     result = TrainResult(
         model_name="tgn-baseline" if baseline else f"tgn-kg-{config.knowledge}",
@@ -159,6 +201,7 @@ def train(config: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Pat
         epochs=history, best_epoch=best_epoch, metrics=metrics, model_hash=file_sha256(checkpoint),
         train_events_per_s=round(float(np.mean([e.events_per_s for e in history])), 1),
         train_until=datetime.fromtimestamp(int(prepared.stream.t[prepared.val_start]), UTC),
+        warm_start=str(warm_start) if warm_start is not None else None, nondeterministic_ops=nondeterministic,
     )
     (out_dir / "train.json").write_text(result.model_dump_json(indent=2))
     log.info("test AP %.4f AUC %.4f MRR %.4f (best epoch %d)", metrics["test"].ap, metrics["test"].auc,

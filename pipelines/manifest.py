@@ -36,12 +36,25 @@ class RunManifest(BaseModel):
     config: dict[str, object]
     packages: dict[str, str]
     python: str = Field(default_factory=platform.python_version)
+    since: datetime | None = Field(default=None, description="An incremental run: its first new event time.")
+    previous: str | None = Field(default=None, description="An incremental run: the run it adds to.")
     stages: list[StageReport] = Field(default_factory=list)
 
 
 def new_run_id() -> str:
     """Sortable and unique: UTC time to the second plus 4 random hex digits."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def latest_succeeded(runs_dir: Path) -> Path | None:
+    """The newest run under `runs_dir` whose manifest says it succeeded (run ids sort by time)."""
+    for path in sorted(runs_dir.glob("*/manifest.json"), reverse=True):
+        try:
+            if json.loads(path.read_text()).get("status") == "succeeded":
+                return path.parent
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def package_versions() -> dict[str, str]:

@@ -29,7 +29,7 @@ STARTED = "_STARTED.json"
 # existed (kgrec before it) from a directory that is something else: its entries are a subset.
 STAGE_ENTRIES = {
     "ingest": {"events", "items", "quarantine"},
-    "candidates": {"pairs", "llm_queue", "query_items"},
+    "candidates": {"pairs", "llm_queue", "query_items", "counts"},
     "extract": {"tasks", "answers", "failures", "relations", "concepts", "facts", "llm_server.log"},
     "train": {"model.pt", "ids.parquet", "features.npy", "train.json"},
 }

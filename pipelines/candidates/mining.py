@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ import pyarrow as pa
 
 from kg.arrow_schema import conform
 from kg.schema import ItemPair, LlmQueueEntry, QueryItemPair
-from pipelines.candidates import stats
+from pipelines.candidates import periods, stats
 from pipelines.config import CandidatesSection
+from pipelines.outputs import write_dataset
+
+QUERY_COUNTS = ("query", "item_id", "n_qi", "first_seen", "last_seen")  # what a period keeps of queries
 
 
 @dataclass
@@ -87,6 +91,10 @@ def _query_partials_udf(batch: pa.Table) -> pa.Table:
     return stats.query_partials(_frame(batch)).to_arrow()
 
 
+def _sum_query_partials_udf(batch: pa.Table) -> pa.Table:
+    return stats.sum_query_partials(_frame(batch)).to_arrow()
+
+
 def _query_statistics_udf(batch: pa.Table, item_counts: Any, n_events: int,
                           config: CandidatesSection) -> pa.Table:
     import ray
@@ -115,36 +123,94 @@ def _split_totals(totals: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
     return items.select(pl.col("item_a").alias("item_id"), "n"), n_baskets, capped
 
 
-def mine_with_ray(events_dir: Path, n_events: int, config: CandidatesSection,
-                  partitions_for: Callable[[int], int]) -> MiningResult:
-    """Build and run the Ray Data plan; returns lazy pair and query datasets.
+@dataclass
+class Increment:
+    """What one candidates run counts, and where its counts go (`pipelines.candidates.periods`)."""
 
-    `partitions_for(rows)` sizes each shuffle by the rows it moves, which shrink from events
-    to basket items to pair partials to pairs.
-    """
-    import ray
+    out_dir: Path
+    since: datetime | None  # count events at or after it; None: every event
+    events: int  # the events it counts
+    merge: bool  # earlier periods' counts lie beside this one's: statistics come from their sum
+
+
+def _read_events(events_dir: Path, columns: list[str], since: datetime | None) -> Any:
+    import ray.data
+    from ray.data.expressions import col, lit
+
+    events = ray.data.read_parquet(str(events_dir), columns=columns)
+    return events if since is None else events.filter(expr=col("ts") >= lit(since))
+
+
+def _merged(kind: str, increment: Increment, key: str, udf: Callable[..., pa.Table],
+            partitions_for: Callable[[int], int]) -> Any:
+    """Every period's counts of `kind`, summed per key with `udf` after one shuffle on `key`."""
     import ray.data
 
+    files = periods.counted_files(increment.out_dir, kind)
+    if not files:
+        return None
+    held = ray.data.read_parquet(files, partitioning=None)
+    return (held.repartition(partitions_for(held.count()), keys=[key])
+            .map_batches(udf, batch_format="pyarrow", batch_size=None).materialize())
+
+
+def _count_pairs(events_dir: Path, increment: Increment, config: CandidatesSection,
+                 partitions_for: Callable[[int], int]) -> Any:
+    """This period's pair counts per basket block (additive partials, a pair in several blocks)."""
     map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
     basket_columns = ["session_id"] if config.basket_by == "session" else ["user_id"]
     # Read only what is needed, and drop repeat (basket, item) rows before the shuffle: the
     # shuffle moves every byte that reaches it.
-    basket_items = ray.data.read_parquet(
-        str(events_dir), columns=[*basket_columns, "item_id", "ts"]
-    ).map_batches(_basket_items_udf, fn_kwargs={"config": config},  # type: ignore[arg-type]
-                  batch_format="pyarrow")
-    partials = (
-        basket_items.repartition(partitions_for(n_events), keys=["basket"])
-        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)  # type: ignore[arg-type]
+    basket_items = _read_events(events_dir, [*basket_columns, "item_id", "ts"], increment.since).map_batches(
+        _basket_items_udf, fn_kwargs={"config": config},
+        batch_format="pyarrow")
+    return (
+        basket_items.repartition(partitions_for(increment.events), keys=["basket"])
+        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)
         .materialize()
     )
-    # Partials of a pair share item_a (a <= b), so partitioning by item_a alone both sums them
-    # exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
-    totals = (
-        partials.repartition(partitions_for(partials.count()), keys=["item_a"])
-        .map_batches(_sum_partials_udf, **map_kwargs)
-        .materialize()
-    )
+
+
+def _sum_by_item_a(partials: Any, partitions_for: Callable[[int], int]) -> Any:
+    """Partials summed per pair, every pair of an item_a in one block.
+
+    Partials of a pair share item_a (a <= b), so partitioning by item_a alone both sums them
+    exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
+    """
+    return (partials.repartition(partitions_for(partials.count()), keys=["item_a"])
+            .map_batches(_sum_partials_udf, batch_format="pyarrow", batch_size=None).materialize())
+
+
+def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSection,
+                 partitions_for: Callable[[int], int]) -> Any:
+    """The counts statistics are computed from: this period's, summed with earlier ones' when merging.
+
+    A full run keeps its period summed (smaller); an increment keeps its per-block partials as they
+    are, since the merge sums every period anyway: one shuffle fewer.
+    """
+    period = periods.period_dir(increment.out_dir, "pairs", periods.label_for(increment.since))
+    totals = None
+    if increment.events:
+        partials = _count_pairs(events_dir, increment, config, partitions_for)
+        totals = partials if increment.merge else _sum_by_item_a(partials, partitions_for)
+        write_dataset(totals, period)
+    if increment.merge:
+        totals = _merged("pairs", increment, "item_a", _sum_partials_udf, partitions_for)
+    return totals
+
+
+def mine_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection,
+                  partitions_for: Callable[[int], int]) -> MiningResult:
+    """Build and run the Ray Data plan; returns lazy pair and query datasets.
+
+    `partitions_for(rows)` sizes each shuffle by the rows it moves, which shrink from events
+    to basket items to pair partials to pairs. The increment's counts are written under
+    `increment.out_dir/counts` on the way.
+    """
+    import ray
+
+    map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
+    totals = _pair_totals(events_dir, increment, config, partitions_for)
     item_counts, n_baskets, capped = _split_totals(_collect(totals.filter(expr="item_a == item_b")))
     pairs = (
         totals.map_batches(
@@ -162,37 +228,49 @@ def mine_with_ray(events_dir: Path, n_events: int, config: CandidatesSection,
     block_tops = _collect(pairs.map_batches(_budget_udf, fn_kwargs={"budget": config.llm_budget},
                                             **map_kwargs))
     queue = stats.top_by_score(block_tops, config.llm_budget) if block_tops.height else None
-    query_items = _mine_queries_with_ray(events_dir, config, partitions_for)
+    query_items = _mine_queries_with_ray(events_dir, increment, config, partitions_for)
     return MiningResult(pairs, _queue_table(queue), query_items, n_baskets, capped)
 
 
-def _mine_queries_with_ray(events_dir: Path, config: CandidatesSection,
-                           partitions_for: Callable[[int], int]) -> Any:
-    import ray
+def _query_partials(events_dir: Path, increment: Increment, partitions_for: Callable[[int], int]) -> Any:
+    """This period's (query, item) counts; None without a query-led event.
+
+    A full run shuffles by query (every query in one block, as its statistics need); an increment
+    counts each read block as it is, since the merge shuffles every period's counts anyway.
+    """
     from ray.data.expressions import col
 
-    map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
+    if not increment.events:
+        return None
     # Drop rows without a query before the shuffle (no null-key skew, fewer bytes moved).
-    led = (
-        ray.data.read_parquet(str(events_dir), columns=["query", "item_id", "ts"])
-        .filter(expr=col("query").is_not_null())
-        .materialize()
-    )
+    led = (_read_events(events_dir, ["query", "item_id", "ts"], increment.since)
+           .filter(expr=col("query").is_not_null()).materialize())
     n_led = led.count()
     if n_led == 0:
         return None
-    partials = (
-        led.repartition(partitions_for(n_led), keys=["query"])
-        .map_batches(_query_partials_udf, **map_kwargs)
-        .materialize()
-    )
+    grouped = led if increment.merge else led.repartition(partitions_for(n_led), keys=["query"])
+    partials = grouped.map_batches(_query_partials_udf, batch_format="pyarrow", batch_size=None).materialize()
+    write_dataset(partials.select_columns(list(QUERY_COUNTS)),
+                  periods.period_dir(increment.out_dir, "queries", periods.label_for(increment.since)))
+    return partials
+
+
+def _mine_queries_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection,
+                           partitions_for: Callable[[int], int]) -> Any:
+    import ray
+
+    partials = _query_partials(events_dir, increment, partitions_for)
+    if increment.merge:
+        partials = _merged("queries", increment, "query", _sum_query_partials_udf, partitions_for)
+    if partials is None:
+        return None
     counts = _collect(partials.select_columns(["item_id", "n_qi"])).group_by("item_id").agg(
         pl.col("n_qi").sum().alias("n"))
     return partials.map_batches(
         _query_statistics_udf,
         fn_kwargs={"item_counts": ray.put(counts.to_arrow()), "n_events": int(counts["n"].sum()),
                    "config": config},
-        **map_kwargs,
+        batch_format="pyarrow", batch_size=None,
     )
 
 

@@ -69,8 +69,10 @@ def pair_partials(baskets: pl.DataFrame, max_basket_items: int) -> pl.DataFrame:
     totals = pl.DataFrame({"item_a": [BASKETS], "item_b": [BASKETS], "n": [n_baskets]},
                           schema={"item_a": pl.String, "item_b": pl.String, "n": pl.UInt32}
                           ).hstack(span.cast(TS))
-    return pl.concat([pairs.with_columns(pl.lit(0).alias("capped")),
-                      totals.with_columns(pl.lit(capped).alias("capped"))],
+    # Int64 counts: the same schema as summed counts, so periods of either kind read as one table.
+    counts = pl.col("n").cast(pl.Int64)
+    return pl.concat([pairs.with_columns(counts, pl.lit(0, pl.Int64).alias("capped")),
+                      totals.with_columns(counts, pl.lit(capped, pl.Int64).alias("capped"))],
                      how="vertical_relaxed")
 
 
@@ -138,6 +140,13 @@ def query_partials(events: pl.DataFrame) -> pl.DataFrame:
     return led.group_by("query", "item_id").agg(
         pl.len().cast(pl.Int64).alias("n_qi"), pl.col("ts").min().alias("first_seen"),
         pl.col("ts").max().alias("last_seen"),
+    ).with_columns(pl.col("n_qi").sum().over("query").alias("n_q"))
+
+
+def sum_query_partials(partials: pl.DataFrame) -> pl.DataFrame:
+    """Combine (query, item) counts of different periods; rows holding every count of a query."""
+    return partials.group_by("query", "item_id").agg(
+        pl.col("n_qi").sum().cast(pl.Int64), pl.col("first_seen").min(), pl.col("last_seen").max(),
     ).with_columns(pl.col("n_qi").sum().over("query").alias("n_q"))
 
 

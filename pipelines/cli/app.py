@@ -6,6 +6,7 @@ Every stage is a subcommand, so each works under `ray job submit`.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +14,15 @@ import yaml
 from rich.markdown import Markdown
 
 from pipelines import logs
-from pipelines.cli.common import ConfigOption, console, settings_from, user_errors
+from pipelines.cli.common import (
+    ConfigOption,
+    SinceOption,
+    console,
+    error,
+    parse_since,
+    settings_from,
+    user_errors,
+)
 from pipelines.cli.concepts import merge_concepts, split_concept
 from pipelines.cli.extract import extract_app
 from pipelines.cli.gnn import embed_app, train
@@ -52,17 +61,26 @@ def run(
     clear_graph: Annotated[bool, typer.Option(
         "--clear-graph", help="When the graph holds another dataset's data, delete all of it (curators' "
         "decisions too) instead of stopping (graph.clear_graph).")] = False,
+    since: SinceOption = None,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="With --since: the run directory to add to (default: the newest succeeded run "
+        "under run.runs_dir).")] = None,
 ) -> None:
     """Run every stage end to end into a new run directory (runs/<run_id>/).
 
     The graph is the dataset's own (`kgrec config show` names it) unless graph.graph_name says
     otherwise; a run that finds another dataset's data there stops before any work.
     """
-    from pipelines.run import run_pipeline
+    from pipelines.run import Increment, previous_run, run_pipeline
 
     with user_errors():
         overrides = {"graph": {"clear_graph": True}} if clear_graph else None
-        result = run_pipeline(settings_from(config, overrides))
+        settings = settings_from(config, overrides)
+        start = parse_since(since)
+        if start is None and previous is not None:
+            raise error("--previous goes with --since (the time of the first new event)")
+        increment = Increment(start, previous_run(settings.run.runs_dir, previous)) if start else None
+        result = run_pipeline(settings, increment)
     # The report the run wrote (rendering it again would re-read every stage's outputs): drawn on
     # a terminal, as the Markdown it is in a log (rich would crop its long lines to 80 columns).
     report = (result.path / "report.md").read_text()

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kg.errors import KgrecError
+from kg.errors import ConfigError, KgrecError
 from pipelines import logs
 from pipelines.config import Settings, load_settings
 
@@ -33,6 +34,27 @@ ConfigOption = Annotated[
 GraphOption = Annotated[str | None, typer.Option(
     "--graph", help="The graph (FalkorDB graph name); default: the config's dataset's graph "
     "(`kgrec graph status` lists them).")]
+SinceOption = Annotated[str | None, typer.Option(
+    "--since", help="Incremental: only events at or after this time (ISO 8601; UTC unless it names a "
+    "zone), added to the previous run's state.")]
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """`--since`'s time, UTC (a time without a zone is taken as UTC).
+
+    Raises:
+        ConfigError: `text` is not an ISO 8601 date or time.
+    """
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--since {text!r} is not an ISO 8601 time (e.g. 2026-03-28 or "
+                          "2026-03-28T00:00:00Z)") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 STORE_HINT = ("check that the store is running and reachable (`kgrec graph status`, `kgrec cache "
               "status`) and that graph.falkordb_url, graph.neo4j_uri or cache.url name it")
 

@@ -22,6 +22,9 @@ def train(
                                            "no text features.")] = False,
     ray: Annotated[bool, typer.Option("--ray", help="Train in a Ray Train worker (on the cluster "
                                       "kgrec joins).")] = False,
+    warm_start: Annotated[Path | None, typer.Option(
+        "--warm-start", help="A `kgrec train` output to fine-tune from (an incremental run's new "
+        "events).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Train the time-aware model on events + a graph snapshot; print its report."""
@@ -39,9 +42,9 @@ def train(
             from pipelines.ray_runtime import ensure_ray
 
             ensure_ray(settings.ray)
-            report = train_on_ray(settings.gnn, events, snapshot, out, baseline)
+            report = train_on_ray(settings.gnn, events, snapshot, out, baseline, warm_start)
         else:
-            report = train_step(settings.gnn, events, snapshot, out, baseline)
+            report = train_step(settings.gnn, events, snapshot, out, baseline, warm_start)
     typer.echo(report.model_dump_json(indent=2))
 
 

@@ -22,6 +22,9 @@ def refine(
     out: Annotated[Path | None, typer.Option("--out", help="Output directory: the graph input.")] = None,
     critic: Annotated[Path | None, typer.Option(
         "--critic", help="A saved critic directory (default: the newest under refine.critic_dir).")] = None,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="Incremental: the refine output the graph was last loaded from; only what "
+        "changed since is written to relations/.")] = None,
     config: ConfigOption = None,
     graph: GraphOption = None,
 ) -> None:
@@ -34,16 +37,20 @@ def refine(
     from pipelines.manifest import new_run_id
     from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
+    from pipelines.refine.increment import require_held
     from pipelines.refine.job import RefineInputs
     from pipelines.steps.refine import refine_stage, select_critic
 
     with user_errors():
         overrides = {"refine": {"critic": critic}} if critic is not None else None
         settings = settings_from(config, overrides, graph)
-        inputs = RefineInputs(ingest, candidates, extract)
-        for path, stage in ((ingest, "ingest"), (candidates, "candidates"), (extract, "extract")):
+        inputs = RefineInputs(ingest, candidates, extract, previous)
+        for path, stage, flag in ((ingest, "ingest", "--ingest"), (candidates, "candidates", "--candidates"),
+                                  (extract, "extract", "--extract")):
             if path is not None:  # fail fast, before paying for Ray's start-up
-                require_complete(path, stage, f"--{stage}")
+                require_complete(path, stage, flag)
+        if previous is not None:
+            require_held(previous)
         require_output_dir(out)
         chosen = select_critic(settings.refine)
         ensure_ray(settings.ray)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pipelines.cli.common import ConfigOption, settings_from, user_errors
+from pipelines.cli.common import ConfigOption, SinceOption, parse_since, settings_from, user_errors
 from pipelines.config import IngestFormat
 
 data_app = typer.Typer(no_args_is_help=True, help="Generate data.")
@@ -38,9 +38,10 @@ def ingest(
         "--events", help="Events file, directory or URI (leave out to read a catalog alone).")] = None,
     items: Annotated[str | None, typer.Option("--items", help="Items file, directory or URI.")] = None,
     fmt: Annotated[IngestFormat | None, typer.Option("--format", help="Source format.")] = None,
+    since: SinceOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Read raw logs into canonical events/items tables and a quarantine."""
+    """Read raw logs into canonical events/items tables and a quarantine (with --since: new events only)."""
     from pipelines.ingest.job import run_ingest, source_files
     from pipelines.outputs import require_output_dir
     from pipelines.ray_runtime import ensure_ray
@@ -49,10 +50,11 @@ def ingest(
     overrides: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
     with user_errors():
         settings = settings_from(config, {"ingest": overrides})
+        start = parse_since(since)
         source_files(settings.ingest)  # fail fast on a wrong path, before paying for Ray's start-up
         require_output_dir(out)
         ensure_ray(settings.ray)
-        report = run_ingest(settings.ingest, out)
+        report = run_ingest(settings.ingest, out, since=start)
     typer.echo(report.model_dump_json(indent=2))
 
 
@@ -60,18 +62,25 @@ def candidates(
     in_dir: Annotated[Path, typer.Option("--in", help="An ingest output directory.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory.")],
     budget: Annotated[int | None, typer.Option("--budget", help="Pairs for the LLM stage.")] = None,
+    since: SinceOption = None,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="Incremental: the previous candidates output whose counts the new events add to "
+        "(with --since).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Mine co-occurring item pairs and query->item pairs from ingested events."""
+    """Mine co-occurring item pairs and query->item pairs from ingested events (or add new ones)."""
     from pipelines.candidates.job import run_candidates
+    from pipelines.candidates.periods import check_increment
     from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
 
     with user_errors():
         overrides = {"candidates": {"llm_budget": budget}} if budget is not None else None
         settings = settings_from(config, overrides)
+        start = parse_since(since)
         require_complete(in_dir, "ingest", "--in")  # fail fast, before paying for Ray's start-up
+        check_increment(previous, start)
         require_output_dir(out)
         ensure_ray(settings.ray)
-        report = run_candidates(settings.candidates, in_dir, out)
+        report = run_candidates(settings.candidates, in_dir, out, start, previous)
     typer.echo(report.model_dump_json(indent=2))

@@ -17,6 +17,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +149,15 @@ def _staged_dataset(files: list[str], kind: TableKind, settings: IngestSection,
     ).materialize()
 
 
-def _write_split(staged: Any, kind: TableKind, out_dir: Path) -> tuple[Any, int]:
+def _write_split(staged: Any, kind: TableKind, out_dir: Path,
+                 since: datetime | None = None) -> tuple[Any, int]:
+    """The valid rows (events at or after `since` only, when given) and the quarantined count."""
+    from ray.data.expressions import col, lit
+
     model = Event if kind == "events" else Item
     good = staged.map_batches(_good, batch_format="pyarrow", fn_kwargs={"model": model})
+    if kind == "events" and since is not None:
+        good = good.filter(expr=col("ts") >= lit(since))
     bad_rows = write_dataset(
         staged.map_batches(_bad, batch_format="pyarrow", fn_kwargs={"table": kind}),
         out_dir / "quarantine" / kind,
@@ -197,11 +204,13 @@ def _listed(path: str, name: str, adapter: Adapter) -> list[str]:
     return files
 
 
-def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = FLAGS) -> StageReport:
+def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = FLAGS,
+               since: datetime | None = None) -> StageReport:
     """Ingest `settings.events_path` and/or `items_path` into `out_dir`; see module docstring.
 
     Without an events path (a catalog alone, e.g. Amazon metadata for its links) the events
-    table is written empty.
+    table is written empty. With `since` (an incremental run) only events at or after it are
+    written; the catalog is read whole.
 
     Raises:
         ConfigError: neither path is set.
@@ -211,7 +220,7 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
     from pipelines.ingest.tableset_job import TABLE_SETS, run_table_set  # here: it imports this module
 
     if settings.format in TABLE_SETS:  # formats whose files join each other
-        return run_table_set(settings, out_dir)
+        return run_table_set(settings, out_dir, since)
     timer = Timer()
     event_files, item_files = source_files(settings, names)
     begin_stage(out_dir, "ingest")
@@ -222,7 +231,7 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
     known = _ingest_items(item_files, settings, out_dir, rows) if item_files else None
     if settings.events_path:
         checked = known if settings.check_item_ids and settings.items_path else None
-        _ingest_events(event_files, settings, checked, out_dir, rows)
+        _ingest_events(event_files, settings, checked, out_dir, rows, since)
     else:
         rows["events"] = write_table(arrow_schema_of(Event).empty_table(), out_dir / "events")
         rows["quarantined_events"] = 0
@@ -233,11 +242,13 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
 
 
 def _ingest_events(files: list[str], settings: IngestSection, known: Any, out_dir: Path,
-                   rows: dict[str, int]) -> None:
+                   rows: dict[str, int], since: datetime | None) -> None:
     """Write events (checked against `known` item ids, a Ray ref, unless None) and count them."""
     staged = _staged_dataset(files, "events", settings, known)
-    good, rows["quarantined_events"] = _write_split(staged, "events", out_dir)
+    good, rows["quarantined_events"] = _write_split(staged, "events", out_dir, since)
     rows["events"] = write_dataset(good, out_dir / "events")
+    if not rows["events"] and since is not None:
+        raise no_events_since(settings.events_path or "", since)
     if not rows["events"]:
         raise _no_valid_rows("events", settings.events_path or "", rows["quarantined_events"], out_dir)
 
@@ -266,6 +277,12 @@ def _ingest_items(files: list[str], settings: IngestSection, out_dir: Path, rows
     if adapter.links:
         rows["links"] = write_links(staged, ids, out_dir / "links")
     return ids
+
+
+def no_events_since(path: str, since: datetime) -> InputDataError:
+    """The error of an increment that finds no new event."""
+    return InputDataError(path, f"no valid event at or after --since {since.isoformat()}: nothing new to "
+                          "add (pass an earlier --since, or wait for new events)")
 
 
 def _no_valid_rows(table: TableKind, path: str, quarantined: int, out_dir: Path) -> NoValidRows:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pyarrow as pa
 from kg.errors import InputDataError
 from pipelines.config import IngestFormat, IngestSection
 from pipelines.ingest import instacart, retailrocket
-from pipelines.ingest.job import _write_split, quarantine_reasons
+from pipelines.ingest.job import _write_split, no_events_since, quarantine_reasons
 from pipelines.ingest.sources import list_files
 from pipelines.ingest.staging import TableKind, staged_schema
 from pipelines.ingest.tableset import KINDS, Prepared, TableSet, file_parts, padded, stage_file
@@ -86,8 +87,10 @@ def _staged(settings: IngestSection, kind: TableKind, files: list[str] | None, l
     return streamed.union(own).materialize()
 
 
-def run_table_set(settings: IngestSection, out_dir: Path) -> StageReport:
+def run_table_set(settings: IngestSection, out_dir: Path, since: datetime | None = None) -> StageReport:
     """Ingest a table-set format from `settings.events_path` (+ `items_path`) into `out_dir`.
+
+    With `since`, only events at or after it are written (`pipelines.ingest.job.run_ingest`).
 
     Raises:
         InputDataError: a part of the format has no file, or no event survived (every row is
@@ -111,9 +114,11 @@ def run_table_set(settings: IngestSection, out_dir: Path) -> StageReport:
     for kind, prepared_ref in zip(KINDS, prepared, strict=True):
         stream = table_set.streams.get(kind)
         staged = _staged(settings, kind, parts[stream.part] if stream else None, lookups, prepared_ref)
-        good, rows[f"quarantined_{kind}"] = _write_split(staged, kind, out_dir)
+        good, rows[f"quarantined_{kind}"] = _write_split(staged, kind, out_dir, since)
         rows[kind] = write_dataset(good, out_dir / kind)
     reasons = quarantine_reasons(out_dir / "quarantine")
+    if rows["events"] == 0 and since is not None:
+        raise no_events_since(str(settings.events_path), since)
     if rows["events"] == 0:
         raise InputDataError(str(settings.events_path), f"no {table_set.name} event is valid: all "
                              f"{rows['quarantined_events']} refused rows are in {out_dir}/quarantine/events")

@@ -13,6 +13,9 @@ Output directory (what `kgrec graph load --in` reads):
   concept_merges/  new tails that joined a concept the graph already holds, with their similarity
   scores/      the critic's scores of every answered pair (when a critic is used)
   dropped/     relations the critic dropped, with their scores (nothing is lost)
+  held/        every relation the graph holds once this output is loaded, with cumulative values;
+               with `previous` (an increment), relations/ keeps only what changed since it
+               (`pipelines.refine.increment`)
   _SUCCESS.json  counts by decision (also in the run manifest)
 Every table is rewritten whole, so re-running is safe; the loader counts evidence once.
 """
@@ -36,6 +39,7 @@ from pipelines.refine.critic import Critic
 from pipelines.refine.decisions import CURATOR, Decided, DecisionPolicy, decide, usable_scores
 from pipelines.refine.entities import EntityInputs, EntityLayer, entity_layer
 from pipelines.refine.graph_input import write_behaviour
+from pipelines.refine.increment import HELD, keep_changes
 from pipelines.refine.labels import RELATION_KINDS
 from pipelines.refine.scoring import SimilarityFactory, score_pairs
 from pipelines.refine.titles import TitleModel
@@ -45,7 +49,7 @@ log = logging.getLogger("kgrec")
 
 MINED_COLUMNS = ("item_a", "item_b", "n_ab", "n_a", "n_b", "lift", "npmi", "confidence_ab", "confidence_ba",
                  "first_seen", "last_seen")
-TABLES = ("items", "relations", "concepts", "scores", "dropped", "refused_tails", "concept_merges")
+TABLES = ("items", "relations", "concepts", "scores", "dropped", "refused_tails", "concept_merges", HELD)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class RefineInputs:
     ingest: Path
     candidates: Path
     extract: Path | None = None
+    previous: Path | None = None  # the refine output the graph was last loaded from (an increment)
 
 
 def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_id: str,
@@ -107,6 +112,7 @@ def run_refine(section: RefineSection, inputs: RefineInputs, out_dir: Path, run_
                   "concepts": commonsense.canonical.concepts.height + entities.concepts.height,
                   "dropped": decided.dropped.height, "refused_tails": commonsense.refused.height}
         details |= _decision_counts(decided) | _concept_counts(commonsense) | entities.counts
+    counts |= keep_changes(out_dir, inputs.previous)
     report = StageReport(name="refine", rows=counts, wall_s=timer.elapsed(), outputs={"dir": str(out_dir)},
                          details=details)
     mark_complete(out_dir, report.model_dump(mode="json"))

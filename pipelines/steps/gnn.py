@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gnn.config import GnnSection
-from kg.errors import StageOutputError
+from kg.errors import ConfigError, StageOutputError
 from kg.snapshot import require_snapshot
 from pipelines.config import Settings
 from pipelines.manifest import RunDirectory
@@ -17,24 +17,39 @@ from pipelines.outputs import MARKER, begin_stage, mark_complete, require_comple
 from pipelines.report import StageReport, Timer
 
 
-def gnn_steps(settings: Settings, run: RunDirectory) -> None:
-    """Train the temporal model on the run's events and snapshot, then export embeddings now."""
+def gnn_steps(settings: Settings, run: RunDirectory, warm_start: Path | None = None) -> None:
+    """Train the temporal model on the run's events and snapshot, then export embeddings now.
+
+    `warm_start`: the previous run's model, fine-tuned on this run's (new) events.
+    """
     with run.stage("train"):
         run.record(train_step(settings.gnn, run.stage_dir("ingest"), run.stage_dir("snapshot"),
-                              run.stage_dir("model")))
+                              run.stage_dir("model"), warm_start=warm_start))
     with run.stage("embed_export"):
         run.record(export_step(settings.gnn, run.stage_dir("model"), datetime.now(UTC),
                                settings.gnn.embeddings_dir or run.stage_dir("embeddings")))
 
 
 def train_step(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path,
-               baseline: bool = False) -> StageReport:
-    """`kgrec train`: fit the temporal model; the output is marked complete when all is written."""
+               baseline: bool = False, warm_start: Path | None = None) -> StageReport:
+    """`kgrec train`: fit the model (from `warm_start`'s weights when given); marked complete at the end.
+
+    Raises:
+        StageOutputError: `warm_start` is not a finished training output.
+        ConfigError: its checkpoint does not fit this model.
+    """
     from gnn.train import train
 
     timer = Timer()
+    if warm_start is not None:
+        require_complete(warm_start, "train", "--warm-start")
     begin_stage(out_dir, "train")
-    result = train(settings, events_dir, snapshot_dir, out_dir, baseline)
+    try:
+        result = train(settings, events_dir, snapshot_dir, out_dir, baseline, warm_start=warm_start)
+    except ValueError as e:
+        if warm_start is None:
+            raise
+        raise ConfigError(f"--warm-start {warm_start}: {e}") from e
     mark_complete(out_dir, {"model": result.model_name, "hash": result.model_hash})
     return _train_report(out_dir, timer)
 
@@ -93,7 +108,7 @@ def export_step(settings: GnnSection, model_dir: Path, as_of: datetime, out_root
 
 
 def train_on_ray(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out_dir: Path,
-                 baseline: bool = False) -> StageReport:
+                 baseline: bool = False, warm_start: Path | None = None) -> StageReport:
     """`train_step` inside one Ray Train `TorchTrainer` worker, on the cluster Ray is connected to.
 
     The worker writes to `out_dir`, which must be on a filesystem the worker sees (a shared
@@ -104,15 +119,18 @@ def train_on_ray(settings: GnnSection, events_dir: Path, snapshot_dir: Path, out
     from ray.train.torch import TorchTrainer
 
     def worker(args: dict[str, str | bool]) -> None:
+        start = str(args["warm_start"])
         train_step(GnnSection.model_validate_json(str(args["settings"])), Path(str(args["events"])),
-                   Path(str(args["snapshot"])), Path(str(args["out"])), bool(args["baseline"]))
+                   Path(str(args["snapshot"])), Path(str(args["out"])), bool(args["baseline"]),
+                   Path(start) if start else None)
 
     timer = Timer()
     trainer = TorchTrainer(
         worker,
         train_loop_config={"settings": settings.model_dump_json(), "events": str(events_dir.resolve()),
                            "snapshot": str(snapshot_dir.resolve()), "out": str(out_dir.resolve()),
-                           "baseline": baseline},
+                           "baseline": baseline,
+                           "warm_start": str(warm_start.resolve()) if warm_start else ""},
         scaling_config=ScalingConfig(num_workers=1, use_gpu=settings.device == "cuda"),
         run_config=RunConfig(name=f"kgrec-train-{out_dir.name}",
                              storage_path=str((out_dir / "_ray").resolve())),

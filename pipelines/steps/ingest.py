@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pipelines.config import Settings
 from pipelines.ingest.job import CONFIG_KEYS, run_ingest
 from pipelines.manifest import RunDirectory
@@ -25,7 +27,7 @@ def synth_step(settings: Settings, run: RunDirectory) -> Settings:
     return settings.model_copy(update={"ingest": ingest})
 
 
-def ingest_step(settings: Settings, run: RunDirectory) -> None:
-    """The configured sources into the run's canonical `events` and `items` tables."""
+def ingest_step(settings: Settings, run: RunDirectory, since: datetime | None = None) -> None:
+    """The configured sources into the run's canonical `events` and `items` tables (events since `since`)."""
     with run.stage("ingest"):
-        run.record(run_ingest(settings.ingest, run.stage_dir("ingest"), CONFIG_KEYS))
+        run.record(run_ingest(settings.ingest, run.stage_dir("ingest"), CONFIG_KEYS, since))

@@ -74,9 +74,13 @@ def train_critic_step(settings: Settings, labels: list[Path], ingest_dir: Path, 
     return critic, save_critic(critic, section.critic_dir)
 
 
-def refine_step(settings: Settings, run: RunDirectory) -> None:
-    """`kgrec run`'s refine: the run's ingest, candidates and extract outputs into `refine/`."""
-    inputs = RefineInputs(run.stage_dir("ingest"), run.stage_dir("candidates"), run.stage_dir("extract"))
+def refine_step(settings: Settings, run: RunDirectory, previous: Path | None = None) -> None:
+    """`kgrec run`'s refine: the run's ingest, candidates and extract outputs into `refine/`.
+
+    `previous` (the previous run's refine output, in an increment): only what changed is sent.
+    """
+    inputs = RefineInputs(run.stage_dir("ingest"), run.stage_dir("candidates"), run.stage_dir("extract"),
+                          previous)
     with run.stage("refine"):
         run.record(refine_stage(settings, inputs, run.stage_dir("refine"), run.run_id,
                                 select_critic(settings.refine)))

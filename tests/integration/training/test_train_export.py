@@ -14,7 +14,7 @@ import torch
 
 from gnn.config import GnnSection
 from gnn.train import TrainResult, train
-from kg.errors import InputDataError, StageOutputError
+from kg.errors import ConfigError, InputDataError, StageOutputError
 from pipelines.outputs import MARKER
 from pipelines.steps.gnn import export_step, train_step
 from serving.export import read_export
@@ -32,8 +32,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _config(root: Path, **overrides: object) -> GnnSection:
-    return GnnSection(epochs=3, lr=1e-2, batch_size=100, threads=1, text_cache_dir=root / "text_cache",
-                      knowledge="both", **overrides)  # type: ignore[arg-type]
+    settings: dict[str, object] = {"epochs": 3, "lr": 1e-2, "batch_size": 100, "threads": 1,
+                                   "text_cache_dir": root / "text_cache", "knowledge": "both"}
+    return GnnSection(**(settings | overrides))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,26 @@ def test_same_seed_same_model(root: Path, trained: TrainResult) -> None:
     first = torch.load(root / "model" / "model.pt")
     second = torch.load(root / "again" / "model.pt")
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_same_seed_same_model_at_two_threads(root: Path) -> None:
+    """Deterministic kernels and seeded negatives: the thread count does not make runs differ."""
+    runs = [train(_config(root, threads=2, epochs=1), root / "ingest", root / "snap", root / f"two-{i}")
+            for i in range(2)]
+    assert runs[0].model_hash == runs[1].model_hash and runs[0].metrics == runs[1].metrics
+    assert runs[0].nondeterministic_ops == []
+
+
+def test_warm_start_fine_tunes_the_previous_weights(root: Path, trained: TrainResult) -> None:
+    tuned = train_step(_config(root, epochs=1), root / "ingest", root / "snap", root / "tuned",
+                       warm_start=root / "model")
+    result = TrainResult.model_validate_json((root / "tuned" / "train.json").read_text())
+    assert result.warm_start == str(root / "model") and tuned.details["epochs"] == 1
+    fresh = train(_config(root, epochs=1), root / "ingest", root / "snap", root / "fresh")
+    assert result.model_hash != fresh.model_hash
+    with pytest.raises(ConfigError, match="--warm-start .*does not fit"):
+        train_step(_config(root, epochs=1, dim=32), root / "ingest", root / "snap", root / "bad",
+                   warm_start=root / "model")
 
 
 def test_export_writes_the_contract_and_never_overwrites(root: Path, trained: TrainResult) -> None:
