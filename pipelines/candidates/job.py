@@ -20,7 +20,7 @@ from pipelines.outputs import (
     write_dataset,
     write_table,
 )
-from pipelines.ray_runtime import cluster_cpus
+from pipelines.ray_runtime import cluster_cpus, spill_count
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
@@ -51,16 +51,19 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path) -> St
             return config.shuffle_partitions or shuffle_partitions(rows, cpus)
 
         log.info("candidates: %d events, %d CPUs", n_events, cpus)
-        result = mine_with_ray(events_dir, n_events, config, partitions_for)
-        report.rows["pairs"] = write_dataset(result.pairs, out_dir / "pairs")
-        report.rows["llm_queue"] = write_table(result.llm_queue, out_dir / "llm_queue")
-        report.rows["query_items"] = (
-            write_dataset(result.query_items, out_dir / "query_items")
-            if result.query_items is not None
-            else write_table(_empty("query_items"), out_dir / "query_items")
-        )
+        with spill_count() as spilled:
+            result = mine_with_ray(events_dir, n_events, config, partitions_for)
+            report.rows["pairs"] = write_dataset(result.pairs, out_dir / "pairs")
+            report.rows["llm_queue"] = write_table(result.llm_queue, out_dir / "llm_queue")
+            report.rows["query_items"] = (
+                write_dataset(result.query_items, out_dir / "query_items")
+                if result.query_items is not None
+                else write_table(_empty("query_items"), out_dir / "query_items")
+            )
         report.details.update({"baskets": result.n_baskets, "capped_baskets": result.capped_baskets,
-                               "event_shuffle_partitions": partitions_for(n_events)})
+                               "event_shuffle_partitions": partitions_for(n_events),
+                               "object_store_spilled_bytes": spilled.spilled_bytes,
+                               "object_store_restored_bytes": spilled.restored_bytes})
     report.wall_s = timer.elapsed()
     report.outputs = {name: str(out_dir / name) for name in OUTPUT_TABLES}
     mark_complete(out_dir, report.model_dump())
