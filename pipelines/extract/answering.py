@@ -32,9 +32,15 @@ TASK_COLUMNS = tuple(ExtractionTask.model_fields)  # the question; the rest of a
 
 
 def from_cache(task: dict[str, Any], entry: CacheEntry) -> dict[str, Any]:
-    """An answer row for a task the cache already answered (this run spent nothing on it)."""
+    """An answer row for a task the cache already answered (this run spent nothing on it).
+
+    Its `answer_json` is the text an asked answer gets (pydantic's compact JSON, fields in model
+    order), so an answer reads the same whether this run asked it or the cache had it.
+    """
+    answer_json = (json.dumps(entry.answer, separators=(",", ":"), ensure_ascii=False)
+                   if entry.answer is not None else None)
     return {**task, **NO_COST, "source": AnswerSource.CACHE.value, "status": entry.status,
-            "answer_json": json.dumps(entry.answer) if entry.answer is not None else None,
+            "answer_json": answer_json,
             "reason": entry.reason, "raw": entry.raw}
 
 
