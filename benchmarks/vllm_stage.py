@@ -49,7 +49,7 @@ def _tasks(n: int, model: str) -> list[dict[str, Any]]:
 def _settings(model: str, device: str, prefix_caching: bool, cache_dir: str) -> Any:
     from pipelines.extract.config import ExtractSection
 
-    cpu = {"vllm_gpu_memory_utilization": 0.15, "vllm_max_model_len": 1024,
+    cpu = {"vllm_gpu_memory_utilization": 0.15, "vllm_max_model_len": 2048,
            "vllm_engine_kwargs": {"enforce_eager": True, "dtype": "float32"}} if device == "cpu" else {}
     return ExtractSection(backend="vllm", model=model, vllm_device=device, vllm_prefix_caching=prefix_caching,
                           batch_size=32, max_tokens=MAX_TOKENS, cache_dir=cache_dir, **cpu)

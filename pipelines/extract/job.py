@@ -106,7 +106,7 @@ def _answer(settings: ExtractSection, endpoint: Endpoint, tasks_dir: Path, answe
                 "client": _client(settings, endpoint), "api_key_env": settings.api_key_env,
                 "cache_dir": settings.cache_dir, "concurrency": settings.concurrency,
                 "attempts": settings.answer_attempts, "temperature": settings.temperature,
-                "retry_temperature": settings.retry_temperature},
+                "retry_temperature": settings.retry_temperature, "retry_failures": settings.retry_failures},
             compute=ray.data.ActorPoolStrategy(size=settings.workers), num_cpus=HTTP_ACTOR_CPUS,
             batch_size=settings.batch_size, batch_format="pyarrow")
     write_dataset(answered, answers_dir)

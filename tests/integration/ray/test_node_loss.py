@@ -163,6 +163,14 @@ def _extract_config(path: Path, server: ChatServer, cache: Path) -> Path:
     return path
 
 
+def _answerers_on(cluster: TwoNodes, node_id: str) -> int:
+    from ray.util.state import list_actors
+
+    actors = list_actors(address=cluster.head.address, filters=[("node_id", "=", node_id), ("state", "=", "ALIVE")],
+                         detail=True, raise_on_missing_output=False)
+    return sum("HttpAnswerer" in f"{a.class_name} {a.repr_name}" for a in actors)  # Ray Data's MapWorker(...)
+
+
 def _asked(server: ChatServer) -> Counter[str]:
     return Counter(json.dumps(body["messages"], sort_keys=True) for body in server.requests)
 
@@ -188,7 +196,13 @@ def test_losing_a_node_while_extract_runs(cluster: TwoNodes, mined: Path) -> Non
         slow.requests.clear()
         out, config = mined / "extract-lost", _extract_config(mined / "extract-lost.yaml", slow, mined / "cache-b")
         command = [*args, "--out", str(out), "--config", str(config)]
-        status = cluster.kill_second_during("extract-lost", command, ready=lambda: len(slow.requests) >= 2)
+        answerers: list[int] = []  # answering actors on the second node, counted until the kill
+
+        def answering_there() -> bool:
+            answerers.append(_answerers_on(cluster, str(node_id)))
+            return len(slow.requests) >= 2 and answerers[-1] > 0
+
+        status = cluster.kill_second_during("extract-lost", command, ready=answering_there)
         expected = _rows(undisturbed, EXTRACT_TABLES)
         outcome = _outcome(status, _job_logs(cluster, "extract-lost"), str(node_id), out, expected,
                            lambda d: _rows(d, EXTRACT_TABLES))
@@ -197,7 +211,11 @@ def test_losing_a_node_while_extract_runs(cluster: TwoNodes, mined: Path) -> Non
         cluster.job("extract-rerun", *command)
         assert _rows(out, EXTRACT_TABLES) == expected
         asked = _asked(slow)
-        assert max(asked.values()) == 1, [q for q, n in asked.items() if n > 1][:1]  # none asked twice
         assert set(asked) == set(asked_undisturbed)
+        # Asked twice: only questions in flight on the lost node, whose replies died with it (at
+        # most `concurrency` per actor there); whatever it had answered was cached, and neither
+        # Ray's retry of its batches nor the re-run asked that again.
+        twice = [q for q, n in asked.items() if n > 1]
+        assert max(asked.values()) <= 2 and len(twice) <= 2 * answerers[-1], (len(twice), answerers[-1])
     finally:
         slow.close()
