@@ -61,9 +61,12 @@ def _stage(n: int, model: str, device: str, prefix_caching: bool, cache_dir: str
     import pyarrow.compute as pc
     import ray
 
+    from pipelines.config import RaySection
     from pipelines.extract.vllm_stage import answer_with_vllm
+    from pipelines.ray_runtime import ensure_ray
 
-    ray.init(num_cpus=2 if device == "cpu" else None, include_dashboard=False, log_to_driver=False)
+    # 4 logical CPUs on a 2-core machine: the engine's bundle holds one, the stage's tasks the rest
+    ensure_ray(RaySection(num_cpus=4 if device == "cpu" else None, progress_bars=False))
     settings = _settings(model, device, prefix_caching, cache_dir)
     answers = answer_with_vllm(ray.data.from_items(_tasks(n, model)), settings).to_arrow_refs()
     table = pa.concat_tables(ray.get(answers))
