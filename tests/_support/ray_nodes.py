@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +107,9 @@ class RayHead(RayNode):
                            raise_on_missing_output=False)
         return next((n.node_id for n in nodes if resource in n.resources_total), None)
 
-    def wait_for(self, condition: object, what: str, timeout_s: float = 90) -> None:
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout_s: float = 90) -> None:
         deadline = time.monotonic() + timeout_s
-        while not condition():  # type: ignore[operator]
+        while not condition():
             if time.monotonic() > deadline or self.process.poll() is not None:
                 pytest.fail(f"timed out waiting for {what}: {self.tail()}")
             time.sleep(0.5)
