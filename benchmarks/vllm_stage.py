@@ -15,6 +15,7 @@ ratio of LLM.chat's (target >= 0.9x). Without --model a tiny random-weight chat 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -79,8 +80,10 @@ def _vllm_alone(n: int, model: str, device: str, prefix_caching: bool) -> int:
     from vllm import LLM, SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
-    from pipelines.extract.vllm_stage import preprocess
+    from pipelines.extract.vllm_stage import _on_cpu, preprocess
 
+    if device == "cpu":  # the thread binding the stage gives its engine (without it the engine hung here)
+        os.environ.update(_on_cpu()["runtime_env"]["env_vars"])
     settings = _settings(model, device, prefix_caching, "")
     rows = [preprocess(row, settings.temperature, settings.max_tokens) for row in _tasks(n, model)]
     engine = LLM(model=model, enable_prefix_caching=prefix_caching, max_model_len=settings.vllm_max_model_len,
