@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from pipelines import logs
 from pipelines.config import RaySection
@@ -54,3 +57,37 @@ def cluster_cpus() -> int:
 
     resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
     return max(1, int(resources.get("CPU", 1)))
+
+
+@dataclass
+class SpillCount:
+    """Object store bytes the cluster spilled to disk, and read back, while a block ran."""
+
+    spilled_bytes: int = 0
+    restored_bytes: int = 0
+
+
+def _store_totals() -> tuple[int, int]:
+    """The cluster's spilled and restored bytes since it started, summed over every node.
+
+    What `ray memory --stats-only` prints (and Ray Data's dataset stats read): the raylets' store
+    statistics. Ray offers no public Python call for them; this is the one those two use.
+    """
+    import ray
+    from ray._private.internal_api import get_memory_info_reply, get_state_from_address
+
+    state = get_state_from_address(ray.get_runtime_context().gcs_address)  # type: ignore[no-untyped-call]
+    reply = get_memory_info_reply(state)  # type: ignore[no-untyped-call]
+    return int(reply.store_stats.spilled_bytes_total), int(reply.store_stats.restored_bytes_total)
+
+
+@contextlib.contextmanager
+def spill_count() -> Iterator[SpillCount]:
+    """Count what the object store spilled during the block (cluster-wide: other jobs count too)."""
+    spilled, restored = _store_totals()
+    count = SpillCount()
+    try:
+        yield count
+    finally:
+        spilled_after, restored_after = _store_totals()
+        count.spilled_bytes, count.restored_bytes = spilled_after - spilled, restored_after - restored

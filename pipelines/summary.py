@@ -72,6 +72,17 @@ def _llm_cost(d: dict[str, float | int | str]) -> list[str]:
     return [f"- LLM cost {d['llm_cost']:.4g} {currency}{gpus}" + (f": {', '.join(per)}" if per else "")]
 
 
+def _spilling(run: RunDirectory) -> list[str]:
+    """What Ray's object store spilled to disk during each stage that counts it, when it did."""
+    lines = []
+    for stage in run.manifest.stages:
+        out, back = (int(stage.details.get(f"object_store_{k}_bytes", 0)) for k in ("spilled", "restored"))
+        if out:
+            lines.append(f"- {stage.name}: Ray's object store spilled {out / 2**20:,.0f} MiB to disk, read "
+                         f"{back / 2**20:,.0f} MiB back (cluster-wide, while the stage ran)")
+    return ["", "## Object spilling", "", *lines] if lines else []
+
+
 def _extraction(run: RunDirectory) -> list[str]:
     """What the LLM stage asked, saved and cost; on synthetic data, its quality beside the baseline."""
     report = next((s for s in run.manifest.stages if s.name == "extract"), None)
@@ -171,6 +182,7 @@ def render(run: RunDirectory) -> str:
     if refused:
         lines += ["", "## Quarantined rows", "", "| reason | rows |", "| --- | --- |"]
         lines += [f"| {k} | {v:,} |" for k, v in sorted(refused.items(), key=lambda kv: -kv[1])]
+    lines += _spilling(run)
     lines += _extraction(run)
     lines += _refine(run)
     lines += _graph_statistics(run.stage_dir("snapshot"), _graph_used(run))

@@ -22,7 +22,7 @@ from pipelines.outputs import (
     write_dataset,
     write_table,
 )
-from pipelines.ray_runtime import cluster_cpus
+from pipelines.ray_runtime import cluster_cpus, spill_count
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
@@ -66,10 +66,13 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path, since
         log.info("candidates: %d new events, %d earlier period(s), %d CPUs", period.events,
                  len(held.periods), cpus)
         increment = Increment(out_dir, since, period.events, merge=bool(held.periods))
-        result = mine_with_ray(events_dir, increment, config, partitions_for)
-        _write_result(result, out_dir, report)
+        with spill_count() as spilled:
+            result = mine_with_ray(events_dir, increment, config, partitions_for)
+            _write_result(result, out_dir, report)
         report.details.update({"baskets": result.n_baskets, "capped_baskets": result.capped_baskets,
-                               "event_shuffle_partitions": partitions_for(period.events)})
+                               "event_shuffle_partitions": partitions_for(period.events),
+                               "object_store_spilled_bytes": spilled.spilled_bytes,
+                               "object_store_restored_bytes": spilled.restored_bytes})
     periods.write_periods(out_dir, periods.Periods(periods=[*held.periods, period]))
     report.wall_s = timer.elapsed()
     report.outputs = {name: str(out_dir / name) for name in (*OUTPUT_TABLES, "counts")}

@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from kg.errors import ConfigError, KgrecError
 from pipelines import logs
+from pipelines.cli.node_loss import lost_node
 from pipelines.config import Settings, load_settings
 
 # Nothing wraps in a log or CI (stderr not a terminal): a wrapped line breaks a path, an id or a
@@ -69,10 +70,13 @@ def settings_from(config: Path | None, overrides: dict[str, Any] | None = None,
     return load_settings(config, overrides)
 
 
-def error(message: str) -> typer.Exit:
+NODE_LOST_EXIT = 3  # the cluster lost a node under the command: not the input's fault, re-run it
+
+
+def error(message: str, code: int = 2) -> typer.Exit:
     """Print `message` as kgrec's one-paragraph error and return the exit (code 2) to raise."""
     console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
-    return typer.Exit(code=2)
+    return typer.Exit(code=code)
 
 
 @contextmanager
@@ -81,13 +85,17 @@ def user_errors() -> Iterator[None]:
 
     A store's client errors that escape the code that knows the store (a connection refused
     or lost half-way, a server that is not the kind configured) are reported the same way:
-    they are about the user's setup, not a bug.
+    they are about the user's setup, not a bug. A Ray node lost under the stage is said naming
+    the node, with exit code 3 (`pipelines.cli.node_loss`).
     """
     try:
         yield
     except KgrecError as e:
         raise error(str(e)) from e
     except Exception as e:
+        node = lost_node(e)
+        if node is not None:
+            raise error(node, NODE_LOST_EXIT) from e
         reason = _store_failure(e)
         if reason is None:
             raise

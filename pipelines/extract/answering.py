@@ -32,9 +32,15 @@ TASK_COLUMNS = tuple(ExtractionTask.model_fields)  # the question; the rest of a
 
 
 def from_cache(task: dict[str, Any], entry: CacheEntry) -> dict[str, Any]:
-    """An answer row for a task the cache already answered (this run spent nothing on it)."""
+    """An answer row for a task the cache already answered (this run spent nothing on it).
+
+    Its `answer_json` is the text an asked answer gets (pydantic's compact JSON, fields in model
+    order), so an answer reads the same whether this run asked it or the cache had it.
+    """
+    answer_json = (json.dumps(entry.answer, separators=(",", ":"), ensure_ascii=False)
+                   if entry.answer is not None else None)
     return {**task, **NO_COST, "source": AnswerSource.CACHE.value, "status": entry.status,
-            "answer_json": json.dumps(entry.answer) if entry.answer is not None else None,
+            "answer_json": answer_json,
             "reason": entry.reason, "raw": entry.raw}
 
 
@@ -61,12 +67,18 @@ def transport_failure(task: dict[str, Any], reason: str, counts: dict[str, int])
             "answer_json": None, "reason": f"transport: {reason}", "raw": None}
 
 
+def usable(entry: CacheEntry | None, retry_failures: bool) -> bool:
+    """Whether a cache entry answers its question (a cached failure does not, when asked to retry)."""
+    return entry is not None and not (retry_failures and entry.status == AnswerStatus.FAILED)
+
+
 def lookup(batch: pa.Table, cache_dir: str, retry_failures: bool) -> pa.Table:
     """Ray stage: answer what the cache knows; leave `source` null on the rest."""
     tasks = batch.to_pylist()
     rows = []
     for task, entry in zip(tasks, open_cache(cache_dir).get_many([t["key"] for t in tasks]), strict=True):
-        if entry is not None and not (retry_failures and entry.status == AnswerStatus.FAILED):
+        if usable(entry, retry_failures):
+            assert entry is not None
             rows.append(from_cache(task, entry))
         else:
             rows.append({**task, **NO_COST, "source": None, "status": AnswerStatus.FAILED.value})
@@ -102,17 +114,21 @@ class HttpAnswerer:
     """Ray stage: ask an OpenAI-compatible server the questions the cache could not answer.
 
     Up to `concurrency` requests are in flight per actor; each answer is cached as soon as it
-    arrives.
+    arrives. The cache is read again just before asking: when Ray retries a batch whose actor
+    died with its node, the answers that actor cached are not asked again (only those in flight
+    when it died, whose replies were lost with it).
     """
 
     def __init__(self, client: ChatClient, api_key_env: str, cache_dir: str, concurrency: int,
-                 attempts: int, temperature: float, retry_temperature: float) -> None:
+                 attempts: int, temperature: float, retry_temperature: float,
+                 retry_failures: bool = False) -> None:
         # The key is read here, on the worker, so it never travels in the task's arguments.
         self.client = dataclasses.replace(client, api_key=os.environ.get(api_key_env))
         self.cache = AnswerCache(cache_dir)
         self.concurrency = concurrency
         self.attempts = attempts
         self.temperatures = (temperature, retry_temperature)
+        self.retry_failures = retry_failures
 
     async def _ask_all(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         gate = asyncio.Semaphore(self.concurrency)
@@ -130,6 +146,11 @@ class HttpAnswerer:
         """Answer the batch's pending rows; cached rows pass through."""
         rows = batch.to_pylist()
         pending = [i for i, row in enumerate(rows) if row["source"] is None]
+        for i, entry in zip(pending, self.cache.get_many([rows[i]["key"] for i in pending]), strict=True):
+            if usable(entry, self.retry_failures):
+                assert entry is not None
+                rows[i] = from_cache({k: rows[i][k] for k in TASK_COLUMNS}, entry)
+        pending = [i for i in pending if rows[i]["source"] is None]
         if pending:
             asked = asyncio.run(self._ask_all([{k: rows[i][k] for k in TASK_COLUMNS} for i in pending]))
             for i, row in zip(pending, asked, strict=True):

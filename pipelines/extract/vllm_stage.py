@@ -11,6 +11,7 @@ asks it again in a later run. An engine error on a row becomes a transport failu
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -20,7 +21,7 @@ from pipelines.extract.answering import ANSWER_SCHEMA, NO_COST, TASK_COLUMNS, se
 from pipelines.extract.answers import parse_answer
 from pipelines.extract.cache import open_cache
 from pipelines.extract.config import ExtractSection
-from pipelines.extract.prompts import PROMPTS
+from pipelines.extract.prompts import PROMPTS, canonical_json
 
 if TYPE_CHECKING:
     from ray.data import Dataset
@@ -35,7 +36,8 @@ def processor_config(settings: ExtractSection) -> vLLMEngineProcessorConfig:
     return vLLMEngineProcessorConfig(
         model_source=settings.model,
         engine_kwargs={
-            "enable_prefix_caching": True,
+            **settings.vllm_engine_kwargs,
+            "enable_prefix_caching": settings.vllm_prefix_caching,
             "tensor_parallel_size": settings.vllm_tensor_parallel_size,
             "max_model_len": settings.vllm_max_model_len,
             "gpu_memory_utilization": settings.vllm_gpu_memory_utilization,
@@ -44,17 +46,36 @@ def processor_config(settings: ExtractSection) -> vLLMEngineProcessorConfig:
         batch_size=settings.batch_size,
         accelerator_type=settings.vllm_accelerator_type,
         should_continue_on_error=True,
+        chat_template_stage={"num_cpus": settings.vllm_cpu_stage_cpus},
+        tokenize_stage={"num_cpus": settings.vllm_cpu_stage_cpus},
+        detokenize_stage={"num_cpus": settings.vllm_cpu_stage_cpus},
+        **(_on_cpu() if settings.vllm_device == "cpu" else {}),
     )
 
 
+def _on_cpu() -> dict[str, Any]:
+    """What vllm-cpu needs of Ray's processor (`extract.vllm_device: cpu`).
+
+    A CPU bundle instead of a GPU, its OpenMP threads bound to cores (VLLM_CPU_OMP_THREADS_BIND,
+    default all of this machine's), no engine metrics (their GPU counters fail on CPU).
+    """
+    bind = os.environ.get("VLLM_CPU_OMP_THREADS_BIND") or f"0-{(os.cpu_count() or 1) - 1}"
+    return {"placement_group_config": {"bundles": [{"CPU": 1}]}, "log_engine_metrics": False,
+            "runtime_env": {"env_vars": {"VLLM_CPU_OMP_THREADS_BIND": bind}}}
+
+
 def preprocess(row: dict[str, Any], temperature: float, max_tokens: int) -> dict[str, Any]:
-    """A task row plus the chat messages and sampling parameters the engine reads."""
+    """A task row plus the chat messages and sampling parameters the engine reads.
+
+    The schema travels as JSON text (vLLM takes either): as a nested dict it became an Arrow
+    struct whose fields differ by task, and Ray Data failed joining the rows of one batch.
+    """
     spec = PROMPTS[LlmTask(row["task"])]
     return {
         **{k: row[k] for k in TASK_COLUMNS},
         "messages": spec.messages(json.loads(row["input_json"])),
         "sampling_params": {"temperature": temperature, "max_tokens": max_tokens,
-                            "structured_outputs": {"json": spec.schema}},
+                            "structured_outputs": {"json": canonical_json(spec.schema)}},
     }
 
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
 from kg.errors import ConfigError
 from pipelines.config import Settings, load_settings
@@ -70,11 +69,3 @@ def test_local_preset_matches_the_defaults_it_documents() -> None:
     assert local.candidates == defaults.candidates
     assert local.synth.events == defaults.synth.events
     assert local.run == defaults.run
-
-
-def test_rayjob_spec_runs_a_preset_that_exists() -> None:
-    spec = yaml.safe_load((INFRA.parent / "ray" / "rayjob.yaml").read_text())
-    entrypoint = spec["spec"]["entrypoint"].split()
-    assert entrypoint[:2] == ["kgrec", "run"]
-    preset = entrypoint[entrypoint.index("--config") + 1]
-    load_settings(INFRA.parents[1] / preset)

@@ -38,3 +38,17 @@ def test_a_cost_line_exactly_when_a_price_was_set(tmp_path: Path, cost: dict[str
         assert costs == []
     else:
         assert [lines[n] for n in costs] == [line] and lines[costs[0] - 1].startswith("- pair answers")
+
+
+@pytest.mark.parametrize(("spilled", "line"), [
+    (0, None),
+    (3 * 2**30, "- candidates: Ray's object store spilled 3,072 MiB to disk, read 1,024 MiB back "
+                "(cluster-wide, while the stage ran)"),
+])
+def test_a_spilling_line_exactly_when_the_object_store_spilled(tmp_path: Path, spilled: int, line: str | None) -> None:
+    run = RunDirectory(tmp_path, Settings(), run_id="r1")
+    run.record(StageReport(name="candidates", rows={"pairs": 1}, details={
+        "object_store_spilled_bytes": spilled, "object_store_restored_bytes": 2**30 if spilled else 0}))
+    lines = render(run).splitlines()
+    assert ("## Object spilling" in lines) == (line is not None)
+    assert [text for text in lines if "object store spilled" in text] == ([line] if line else [])

@@ -42,7 +42,7 @@ def test_preprocess_sends_the_shared_messages_and_the_schema_for_guided_decoding
     spec = PROMPTS[LlmTask.FACTS]
     assert row["messages"] == spec.messages({"item": {"title": "Tent"}})
     assert row["sampling_params"] == {"temperature": 0.0, "max_tokens": 99,
-                                      "structured_outputs": {"json": spec.schema}}
+                                      "structured_outputs": {"json": canonical_json(spec.schema)}}
 
 
 def test_postprocess_parses_caches_and_finalize_turns_engine_errors_into_failures(tmp_path: Path) -> None:
