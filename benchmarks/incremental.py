@@ -51,8 +51,6 @@ def _history(events: int, seed: int, work: Path) -> tuple[Path, Path, datetime]:
 def _stages(work: Path, events: Path, items: Path, name: str, url: str, graph: str,
             since: datetime | None, previous: str | None, extract: bool, budget: int) -> dict[str, float]:
     """One pass of ingest, candidates, (extract,) refine and graph load; seconds per stage."""
-    import polars as pl
-
     from kg.backends.falkordb.store import FalkorDBStore
     from kg.load import RetryPolicy, load_directory
     from pipelines.candidates.job import run_candidates
@@ -61,6 +59,7 @@ def _stages(work: Path, events: Path, items: Path, name: str, url: str, graph: s
     from pipelines.extract.job import run_extract
     from pipelines.ingest.job import run_ingest
     from pipelines.ray_runtime import ensure_ray
+    from pipelines.refine.concepts import existing_concepts
     from pipelines.refine.config import RefineSection
     from pipelines.refine.job import RefineContext, RefineInputs, run_refine
     from pipelines.report import Timer
@@ -80,8 +79,8 @@ def _stages(work: Path, events: Path, items: Path, name: str, url: str, graph: s
         settings = ExtractSection(cache_dir=str(work / "answer_cache"), max_items=budget // 4)
         seconds["extract"] = run_extract(settings, out / "ingest", out / "candidates", out / "extract",
                                          name).wall_s
-    context = RefineContext(critic=None, curated=set(), concepts=pl.DataFrame(), similarity=None,
-                            embed=text_embedder(work / "text_cache"))
+    context = RefineContext(critic=None, curated=set(), rejected=set(), concepts=existing_concepts([]),
+                            similarity=None, embed=text_embedder(work / "text_cache"))
     inputs = RefineInputs(out / "ingest", out / "candidates", out / "extract" if extract else None,
                           work / previous / "refine" if previous else None)
     refine = run_refine(RefineSection(), inputs, out / "refine", name, context)

@@ -102,7 +102,7 @@ def test_an_increment_refuses_a_since_already_counted(candidates: Path, split: t
 
 
 def _refine(root: Path, ingest: str, cand: str, out: str, previous: str | None = None) -> dict[str, int]:
-    context = RefineContext(critic=None, curated=set(), concepts=pl.DataFrame(), similarity=None,
+    context = RefineContext(critic=None, curated=set(), rejected=set(), concepts=pl.DataFrame(), similarity=None,
                             embed=text_embedder(root / "text_cache"))
     inputs = RefineInputs(root / ingest, root / cand, None, root / previous if previous else None)
     return run_refine(RefineSection(), inputs, root / out, out, context).rows
