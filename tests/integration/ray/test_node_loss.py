@@ -158,7 +158,7 @@ def test_losing_a_node_while_candidates_runs(cluster: TwoNodes, mined: Path) -> 
 def _extract_config(path: Path, server: ChatServer, cache: Path) -> Path:
     path.write_text(yaml.safe_dump({"ray": {"progress_bars": False}, "extract": {
         "backend": "openai", "base_url": server.base_url, "model": "scripted", "cache_dir": str(cache),
-        "max_pairs": 24, "max_items": 6, "workers": 2, "concurrency": 2, "batch_size": 4,
+        "max_pairs": 24, "max_items": 6, "max_type_pairs": 0, "workers": 2, "concurrency": 2, "batch_size": 4,
         "retry_backoff_s": 0.01, "max_retries": 1}}))
     return path
 
