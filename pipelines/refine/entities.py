@@ -123,10 +123,13 @@ def _derived(typed: pl.DataFrame, type_relations: pl.DataFrame, inputs: EntityIn
                             inputs.mined.select(pl.col("item_b").alias("item_id"), pl.col("n_b").alias("n"))]
                            ).group_by("item_id").agg(pl.col("n").max())
     members = members.join(popularity, on="item_id", how="left").with_columns(pl.col("n").fill_null(0))
+    mined = inputs.mined.select(pl.col("item_a").alias("a"), pl.col("item_b").alias("b"), "n_ab", "lift",
+                                "first_seen", "last_seen")
+    judged = pl.DataFrame(list(inputs.judged), schema={"a": pl.String, "b": pl.String}, orient="row")
     chosen = []
     ordered = complements.sort(pl.col("confidence") * pl.col("support"), "id", descending=[True, False])
     for relation in ordered.iter_rows(named=True):
-        pairs = _ranked_pairs(members, relation, inputs).head(rules.derived_per_type_pair)
+        pairs = _ranked_pairs(members, relation, mined, judged).head(rules.derived_per_type_pair)
         chosen.append(pairs)
         if sum(p.height for p in chosen) >= rules.max_derived:
             break
@@ -134,8 +137,9 @@ def _derived(typed: pl.DataFrame, type_relations: pl.DataFrame, inputs: EntityIn
     return _derived_relations(derived, inputs, model, critic, run_id)
 
 
-def _ranked_pairs(members: pl.DataFrame, relation: dict[str, object], inputs: EntityInputs) -> pl.DataFrame:
-    """Item pairs of one complementary type pair not judged item by item, best first."""
+def _ranked_pairs(members: pl.DataFrame, relation: dict[str, object], mined: pl.DataFrame,
+                  judged: pl.DataFrame) -> pl.DataFrame:
+    """Item pairs of one complementary type pair not in `judged`, with `mined` statistics, best first."""
     heads = members.filter(pl.col("type_id") == relation["head"]).select(pl.col("item_id").alias("head"),
                                                                           pl.col("n").alias("n_head"))
     tails = members.filter(pl.col("type_id") == relation["tail"]).select(pl.col("item_id").alias("tail"),
@@ -146,9 +150,6 @@ def _ranked_pairs(members: pl.DataFrame, relation: dict[str, object], inputs: En
         tails.sort("n_tail", descending=True).head(1000), how="cross")
     pairs = pairs.with_columns(pl.min_horizontal("head", "tail").alias("a"),
                                pl.max_horizontal("head", "tail").alias("b"))
-    mined = inputs.mined.select(pl.col("item_a").alias("a"), pl.col("item_b").alias("b"), "n_ab", "lift",
-                                "first_seen", "last_seen")
-    judged = pl.DataFrame(list(inputs.judged), schema={"a": pl.String, "b": pl.String}, orient="row")
     return (pairs.join(judged, on=["a", "b"], how="anti").join(mined, on=["a", "b"], how="left")
             .with_columns(pl.col("n_ab").fill_null(0), pl.lit(relation["id"]).alias("derived_from"),
                           pl.lit(relation["confidence"]).alias("confidence"),
