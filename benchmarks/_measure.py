@@ -22,12 +22,29 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def measure(target: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
+def _tree_pss(process: psutil.Process) -> int:
+    """Proportional set size summed over the tree: a page shared by n processes counts 1/n in each.
+
+    What the tree really holds in memory, Ray's object store (shared memory) counted once; reading
+    it costs a walk of each process's page map, so only benchmarks that need it sample it.
+    """
+    total = 0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            total += proc.memory_full_info().pss
+        except psutil.Error:
+            continue
+    return total
+
+
+def measure(target: Callable[..., Any], *args: Any, proportional: bool = False) -> tuple[float, int, Any]:
     """(wall seconds, peak RSS bytes summed over the child's process tree, target's result).
 
     Summed RSS counts pages shared between processes (Ray's object store) once per process,
-    so for the Ray path it is an upper bound.
+    so for the Ray path it is an upper bound. With `proportional` the peak is of the summed
+    PSS instead (`_tree_pss`): shared pages counted once.
     """
+    footprint = _tree_pss if proportional else _tree_rss
     context = mp.get_context("spawn")
     queue: mp.Queue[Any] = context.Queue()
     child = context.Process(target=_run, args=(queue, target, args))
@@ -41,7 +58,7 @@ def measure(target: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
         handle = psutil.Process(child.pid)
         while not done.is_set():
             with contextlib.suppress(psutil.Error):
-                peak = max(peak, _tree_rss(handle))
+                peak = max(peak, footprint(handle))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
