@@ -11,6 +11,7 @@ from kg.errors import StageOutputError
 from kg.factory import embedded_server_for_run, make_store
 from pipelines.candidates.periods import check_increment
 from pipelines.config import Settings
+from pipelines.extract.vllm_versions import check_vllm_versions
 from pipelines.ingest.job import CONFIG_KEYS, source_files
 from pipelines.manifest import RunDirectory, latest_succeeded
 from pipelines.outputs import require_complete, require_output_dir
@@ -81,7 +82,10 @@ def _preflight(settings: Settings, increment: Increment | None) -> None:
         InputDataError: an ingest path is missing, empty or of an unknown format.
         StageOutputError: `run.runs_dir` cannot be a directory, or the previous run of an
             increment lacks a finished candidates, refine or train output.
+        ConfigError: `extract.backend` is vllm and the installed Ray / vLLM are not a known-good pair.
     """
+    if settings.extract.backend == "vllm":  # else found at the extract step, after ingest and candidates
+        check_vllm_versions()
     if settings.run.source == "files":
         source_files(settings.ingest, CONFIG_KEYS)
     require_output_dir(Path(settings.run.runs_dir), "run.runs_dir")

@@ -34,6 +34,7 @@ def extract(
         raise error("kgrec extract needs --in (a candidates output) and --out, or a subcommand "
                     "(score, show); see `kgrec extract --help`")
     from pipelines.extract.job import run_extract
+    from pipelines.extract.vllm_versions import check_vllm_versions
     from pipelines.manifest import new_run_id
     from pipelines.outputs import require_complete, require_output_dir
     from pipelines.ray_runtime import ensure_ray
@@ -46,6 +47,8 @@ def extract(
         require_complete(in_dir, "candidates", "--in")  # fail fast, before paying for Ray's start-up
         require_complete(ingest, "ingest", "--ingest (default: ../ingest beside --in)")
         require_output_dir(out)
+        if settings.extract.backend == "vllm":  # a Ray / vLLM mismatch: one line now, not a traceback in Ray
+            check_vllm_versions()
         ensure_ray(settings.ray)
         report = run_extract(settings.extract, ingest, in_dir, out, new_run_id(), settings.refine.types)
     typer.echo(report.model_dump_json(indent=2))

@@ -37,7 +37,6 @@ from pipelines.extract.config import ExtractSection
 from pipelines.extract.http_client import ChatClient
 from pipelines.extract.records import Accounting, RecordBuilder
 from pipelines.extract.tasks import plan_tasks
-from pipelines.extract.vllm_versions import check_vllm_versions
 from pipelines.outputs import begin_stage, mark_complete, require_complete, write_dataset, write_table
 from pipelines.refine.config import ProductTypeRules
 from pipelines.report import StageReport, Timer
@@ -69,8 +68,6 @@ def endpoint_for(settings: ExtractSection, log_dir: Path) -> Iterator[Endpoint]:
                                            settings.local_context) as base_url:
             yield Endpoint(local_server.model_name(path), base_url)
         return
-    if settings.backend == "vllm":
-        check_vllm_versions()
     assert settings.model  # checked by ExtractSection
     yield Endpoint(settings.model, settings.base_url)
 

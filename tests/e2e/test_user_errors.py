@@ -176,6 +176,10 @@ CASES = [
     Case("extract-wrong-kind", ("extract", "--in", "ingest_out", "--out", "o"), ("ingest_out", "kgrec candidates")),
     Case("extract-no-ingest", ("extract", "--in", "candidates_out", "--out", "o"), ("ingest", "--ingest")),
     Case("extract-no-flags", ("extract",), ("--in", "--out")),
+    # this environment has no vLLM: the start-up version check says so, before Ray
+    Case("extract-vllm-not-installed", ("extract", "--in", "candidates_out", "--ingest", "ingest_out", "--out", "o",
+                                        "--backend", "vllm"), ("vLLM is not installed", "scripts/setup.sh vllm"),
+         env={"KGREC_EXTRACT__MODEL": "Qwen/Qwen2.5-7B-Instruct"}),
     Case("extract-score-pred-missing", ("extract", "score", "--pred", "nowhere", "--labels", "labels.csv"),
          ("nowhere", "kgrec extract")),
     Case("extract-score-labels-missing", ("extract", "score", "--pred", "nowhere", "--labels", "none.csv"),
@@ -300,6 +304,8 @@ CASES = [
     Case("run-runs-dir-is-a-file", ("run",), ("notes.txt", "run.runs_dir"),
          env={"KGREC_RUN__RUNS_DIR": "{root}/notes.txt"}),
     Case("run-graph-unreachable", ("run",), ("127.0.0.1", "graph.falkordb_url"), env=DEAD_GRAPH),
+    Case("run-vllm-not-installed", ("run",), ("vLLM is not installed", "scripts/setup.sh vllm"),
+         env={"KGREC_EXTRACT__BACKEND": "vllm", "KGREC_EXTRACT__MODEL": "Qwen/Qwen2.5-7B-Instruct"}),
 ]
 
 
