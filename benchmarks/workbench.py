@@ -7,12 +7,16 @@ queue's order is the critic's uncertainty times support) into a graph of one emb
 FalkorDB server, then requests the real app over HTTP (FastAPI's TestClient, in process) and
 reports p50/p95 over `--samples` requests of:
 
-- the first queue page (`GET /`: the queue statement, the first card and the page), and
-  with a filter (`type` and an item search);
+- the first queue page (`GET /`: a page of the cached queue order read live, the first card
+  and the page), and with a filter (`type` and an item search);
+- a filter's first page, its order not yet held (a new item search each request: the order
+  statement, then the page);
 - the next card after a decision (`POST /api/decide` on the card shown, then `GET /`).
 
 Beside each: the target (p95 300 ms) as a ratio, and the queue statement alone through the
-store (`GraphStore.review_queue`) in the same run, the baseline the page's own cost adds to.
+store (`GraphStore.review_queue`, a page read and sorted from every relation: what each page
+cost before the workbench cached the order) in the same run, the baseline. The order statement
+alone (ids only, `GraphStore.queue_order`) is what a background refresh costs.
 It ends with FalkorDB's `GRAPH.EXPLAIN` plan of the queue statement.
 """
 
@@ -109,7 +113,11 @@ def main() -> None:
                 csrf = CSRF.search(client.get("/").text).group(1)  # type: ignore[union-attr]  # and warm up
                 size = section.page_size
                 bare = _times(lambda: store.review_queue(CurationStatus.PROPOSED, size), args.samples)
+                cap = section.queue_order_limit
+                order = _times(lambda: store.queue_order(QueueFilter(), cap), args.samples)
                 first = _times(lambda: client.get("/"), args.samples)
+                fresh = iter(range(args.samples))
+                cold = _times(lambda: client.get(f"/?search=i{next(fresh):04d}"), args.samples)
                 search = "/?type=CO_PURCHASED&search=i00012"
                 filtered = _times(lambda: client.get(search), args.samples)
                 after = _times(_next_card(client, csrf), args.samples)
@@ -119,7 +127,9 @@ def main() -> None:
                   f"samples: {args.samples}")
             print(f"{'request':<58}{'p50 ms':>8}{'p95 ms':>8}{'p95/300ms':>11}{'p50/bare':>12}")
             print(_line("queue statement alone (store, baseline)", bare))
+            print(_line("queue order alone (store, ids; what a refresh costs)", order, bare))
             print(_line("first queue page (GET /)", first, bare))
+            print(_line("a filter's first page, its order read (GET /?search=iNNNN)", cold, bare))
             print(_line(f"filtered page (GET {search})", filtered, bare))
             print(_line("next card after a decision (POST + GET)", after, bare))
             print("GRAPH.EXPLAIN of the queue statement:")

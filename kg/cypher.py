@@ -117,8 +117,9 @@ DECISION_FIELDS = ("decided_by", "critic_score", "decision_threshold", "proposed
 # `NEW_STATUS`, `created_at` and `updated_at` the load's time, and `evidence_ids` the row's one
 # evidence id. The MERGE below and FalkorDB's bulk writer (`kg.backends.falkordb.bulk`) both follow it.
 NEW_STATUS = "proposed"
-COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "tail_text", "model",
-                    "prompt_version", "rationale", "run_id", "derived_from", *DECISION_FIELDS)
+COPIED_ON_CREATE = ("support", "first_seen", "last_seen", "confidence", "lift", "confidence_ab",
+                    "confidence_ba", "tail_text", "model", "prompt_version", "rationale", "run_id",
+                    "derived_from", *DECISION_FIELDS)
 
 
 def upsert_relations(relation: RelationType, endpoints: str = ENDPOINTS_BY_PROPERTY) -> str:
@@ -153,6 +154,8 @@ ON MATCH SET r.support = CASE WHEN {seen} THEN r.support ELSE r.support + row.su
     THEN r.last_seen ELSE coalesce(row.last_seen, r.last_seen) END,
   r.confidence = CASE WHEN {seen} THEN r.confidence ELSE row.confidence END,
   r.lift = CASE WHEN {seen} THEN r.lift ELSE row.lift END,
+  r.confidence_ab = CASE WHEN {seen} THEN r.confidence_ab ELSE row.confidence_ab END,
+  r.confidence_ba = CASE WHEN {seen} THEN r.confidence_ba ELSE row.confidence_ba END,
   r.tail_text = CASE WHEN {seen} THEN r.tail_text ELSE row.tail_text END,
   r.model = CASE WHEN {seen} THEN r.model ELSE row.model END,
   r.prompt_version = CASE WHEN {seen} THEN r.prompt_version ELSE row.prompt_version END,
@@ -230,8 +233,7 @@ REVIEW_ORDER = """ORDER BY CASE WHEN r.critic_score IS NULL THEN 1 ELSE 0 END,
 # and matched against either end's id and title; `$derived` true keeps the item relations derived
 # from a product-type relation (false: the others); the score is the critic's, else the
 # proposer's confidence (before a critic exists).
-QUEUE_MATCH = """MATCH (h)-[r]->(t)
-WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
+QUEUE_CONDITIONS = """r.status = $status AND ($types IS NULL OR type(r) IN $types)
   AND ($model IS NULL OR r.model = $model)
   AND ($derived IS NULL OR (r.derived_from IS NOT NULL) = $derived)
   AND ($min_score IS NULL OR coalesce(r.critic_score, r.confidence) >= $min_score)
@@ -239,6 +241,15 @@ WHERE r.status = $status AND ($types IS NULL OR type(r) IN $types)
   AND ($search IS NULL OR toLower(h.id) CONTAINS $search OR toLower(t.id) CONTAINS $search
     OR toLower(coalesce(h.title, h.text)) CONTAINS $search
     OR toLower(coalesce(t.title, t.text)) CONTAINS $search)"""
+QUEUE_MATCH = f"""MATCH (h)-[r]->(t)
+WHERE {QUEUE_CONDITIONS}"""
+
+# What a queue row shows: the relation, its ends' titles, its evidence, the critic's score, its version.
+QUEUE_COLUMNS = (
+    "r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,\n"
+    "  coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,\n"
+    "  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,\n"
+    f"  r.critic_score AS critic_score, r.decided_by AS decided_by, {VERSION_OF_R} AS version")
 
 # Ordered and cut to the page before the columns are read: FalkorDB projects every returned
 # column before a sort, which cost a fifth of the statement at 100k relations.
@@ -247,10 +258,14 @@ WITH h, r, t
 {REVIEW_ORDER}
 SKIP $skip
 LIMIT $limit
-RETURN r.id AS id, type(r) AS type, h.id AS head, coalesce(h.title, h.text) AS head_title, t.id AS tail,
-  coalesce(t.title, t.text) AS tail_title, r.confidence AS confidence, r.support AS support,
-  r.lift AS lift, r.model AS model, r.rationale AS rationale, r.status AS status,
-  r.critic_score AS critic_score, r.decided_by AS decided_by, {VERSION_OF_R} AS version"""
+RETURN {QUEUE_COLUMNS}"""
+
+# The whole queue's order as ids only (the workbench pages through it; `serving.workbench.queue_order`).
+QUEUE_ORDER = f"""{QUEUE_MATCH}
+WITH r
+{REVIEW_ORDER}
+LIMIT $limit
+RETURN r.id AS id"""
 
 CURATED_LABELS = """MATCH (h)-[r]->(t)
 WHERE r.status IN ['accepted', 'rejected'] AND r.id > $after

@@ -7,7 +7,14 @@ The workbench (`serving.workbench`) and `kg.curation` send them.
 
 from __future__ import annotations
 
-from kg.cypher import HISTORY_FIELDS, QUEUE_MATCH, VERSION_OF_R, append_history
+from kg.cypher import (
+    HISTORY_FIELDS,
+    QUEUE_COLUMNS,
+    QUEUE_CONDITIONS,
+    QUEUE_MATCH,
+    VERSION_OF_R,
+    append_history,
+)
 from kg.schema import RelationType
 
 
@@ -18,6 +25,18 @@ MATCH (h)-[r:{relation.value} {{id: id}}]->(t)
 RETURN r.id AS id, h.id AS head, t.id AS tail, r.status AS status, {VERSION_OF_R} AS version,
   r.history_status AS history_status, r.history_decision AS history_decision,
   r.relabelled_from AS relabelled_from"""
+
+
+def queue_rows(relation: RelationType) -> str:
+    """The queue rows of those of `$ids` (of one type) that the queue's filter still selects.
+
+    A page of a cached queue order (`QUEUE_ORDER`) read live: a relation decided or changed
+    since the order was read no longer passes and is left out.
+    """
+    return f"""UNWIND $ids AS id
+MATCH (h)-[r:{relation.value} {{id: id}}]->(t)
+WHERE {QUEUE_CONDITIONS}
+RETURN {QUEUE_COLUMNS}"""
 
 
 def relabel(old: RelationType, new: RelationType) -> str:
@@ -65,7 +84,7 @@ def relation_card(relation: RelationType) -> str:
     return f"""MATCH (h)-[r:{relation.value} {{id: $id}}]->(t)
 OPTIONAL MATCH (h)-[c:CO_PURCHASED]-(t)
 RETURN properties(r) AS relation, properties(h) AS head, properties(t) AS tail,
-  labels(t)[0] AS tail_label, properties(c) AS co_purchase
+  labels(t)[0] AS tail_label, properties(c) AS co_purchase, startNode(c) = h AS co_purchase_forward
 LIMIT 1"""
 
 

@@ -249,6 +249,10 @@ class Relation(KgrecModel):
     confidence: float = Field(ge=0.0, le=1.0, description="Extractor's (or statistic's) confidence.")
     support: int = Field(ge=0, description="Baskets (or mentions) of evidence in this batch.")
     lift: float | None = Field(default=None, description="Co-occurrence lift, when behavioural.")
+    confidence_ab: float | None = Field(default=None, ge=0.0, le=1.0, description="Behavioural: P(tail | "
+                                        "head), the share of the head's baskets that hold the tail.")
+    confidence_ba: float | None = Field(default=None, ge=0.0, le=1.0, description="Behavioural: P(head | "
+                                        "tail), the share of the tail's baskets that hold the head.")
     first_seen: datetime | None = Field(default=None, description="Earliest evidence, UTC.")
     last_seen: datetime | None = Field(default=None, description="Latest evidence, UTC.")
     model: str = Field(description="Model or method that proposed it, e.g. 'cooccurrence'.")
@@ -266,12 +270,10 @@ class Relation(KgrecModel):
     )
     critic_score: float | None = Field(
         default=None, ge=0.0, le=1.0,
-        description="The critic's probability that the pair is of this relation's kind, when scored."
-    )
+        description="The critic's probability that the pair is of this relation's kind, when scored.")
     decision_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
-        description="The score at or above which the decider keeps (or relabels into) this type."
-    )
+        description="The score at or above which the decider keeps (or relabels into) this type.")
     proposed_type: str | None = Field(
         default=None, description="The type the proposer stated when `kgrec refine` relabelled it "
         "(an LLM's COMPLEMENTS the critic calls a variant becomes VARIANT_OF); null when kept as proposed."

@@ -102,6 +102,15 @@ class WorkbenchSection(Section):
         "log in once at /login (an HttpOnly cookie). Never in config files.",
     )
     page_size: int = Field(default=25, ge=1, le=500, description="Relations per queue page.")
+    queue_refresh_s: float = Field(
+        default=30.0, gt=0,
+        description="How old the review queue's cached order may get before it is read again, in the "
+        "background (the rows are always read live; a new pipeline run's relations join the queue "
+        "at the next read). Ordering reads every relation the filter selects.")
+    queue_order_limit: int = Field(
+        default=10_000, ge=1,
+        description="Most ids a filter's cached order holds (400 pages of 25); pages past them are "
+        "ordered by the store page by page. Reading 100k ids costs about four times one page.")
     neighbourhood_limit: int = Field(
         default=40, ge=1, le=500,
         description="Most relations drawn around an item; larger graphs get too dense to read.")

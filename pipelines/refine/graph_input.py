@@ -50,6 +50,8 @@ def write_behaviour(ingest_dir: Path, candidates_dir: Path, run_id: str, out_dir
         pl.col("npmi").clip(0.0, 1.0).alias("confidence"),
         pl.col("n_ab").alias("support"),
         pl.col("lift"),
+        pl.col("confidence_ab").clip(0.0, 1.0),
+        pl.col("confidence_ba").clip(0.0, 1.0),
         pl.col("first_seen"),
         pl.col("last_seen"),
         pl.lit(BEHAVIOUR_MODEL).alias("model"),

@@ -33,7 +33,8 @@ from pipelines.outputs import require_complete, write_table
 from pipelines.refine.graph_input import BEHAVIOUR_MODEL
 
 HELD = "held"
-BEHAVIOUR_VALUES = ("support", "first_seen", "last_seen", "confidence", "lift")
+BEHAVIOUR_VALUES = ("support", "first_seen", "last_seen", "confidence", "lift", "confidence_ab",
+                    "confidence_ba")
 IS_BEHAVIOUR = pl.col("model") == BEHAVIOUR_MODEL
 
 

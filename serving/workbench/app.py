@@ -39,6 +39,7 @@ from kg.store import GraphStore
 from serving.auth import BearerAuth, accepts, digests
 from serving.config import WorkbenchSection
 from serving.workbench import views
+from serving.workbench.queue_order import QueueOrders
 from serving.workbench.security import (
     OPEN_PATHS,
     TOKEN_COOKIE,
@@ -123,11 +124,14 @@ def create_app(store: GraphStore, section: WorkbenchSection, curator: str,
         ConfigError: `section.host` is reachable from other machines and no token is set.
     """
     tokens = workbench_tokens(section, environ)
+    orders = QueueOrders(store, section.queue_refresh_s, section.queue_order_limit)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         store.connect()
+        orders.warm(QueueFilter())
         yield
+        orders.close()
         store.close()
 
     app = FastAPI(title="kgrec curation workbench", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -137,8 +141,8 @@ def create_app(store: GraphStore, section: WorkbenchSection, curator: str,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True))
-    _pages(app, store, section, curator, critic, templates)
-    _actions(app, store, section)
+    _pages(app, store, orders, section, curator, critic, templates)
+    _actions(app, store, orders, section)
     _login(app, templates, digests(tokens))
     return app
 
@@ -151,7 +155,7 @@ def _render(templates: Jinja2Templates, request: Request, name: str, context: di
     return response
 
 
-def _pages(app: FastAPI, store: GraphStore, section: WorkbenchSection, curator: str,
+def _pages(app: FastAPI, store: GraphStore, orders: QueueOrders, section: WorkbenchSection, curator: str,
            critic: Callable[[], CriticSummary | None], templates: Jinja2Templates) -> None:
     sources: dict[str, Any] = {"at": 0.0, "models": []}
 
@@ -163,7 +167,8 @@ def _pages(app: FastAPI, store: GraphStore, section: WorkbenchSection, curator: 
     @app.get("/", response_class=HTMLResponse)
     def queue(request: Request, where: Annotated[QueueFilter, Depends(queue_filter)],
               page: Annotated[int, Query(ge=0)] = 0, at: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
-        rows = store.review_queue(where.status, section.page_size, where, page * section.page_size)
+        rows = orders.page(where, page, section.page_size)
+        read_at = orders.read_at(where)
         at = min(at, max(len(rows) - 1, 0))
         found = store.relation_card(rows[at]["id"]) if rows else None
         type_relation = found is not None and found["type"] == RelationType.TYPE_COMPLEMENTS
@@ -172,7 +177,8 @@ def _pages(app: FastAPI, store: GraphStore, section: WorkbenchSection, curator: 
         return _render(templates, request, "queue.html", {
             "rows": rows, "at": at, "page": page, "page_size": section.page_size, "where": where,
             "query": views.filter_query(where), "card": views.card(found) if found else None,
-            "withdraws": withdraws,
+            "withdraws": withdraws, "order_age_s": None if read_at is None else time.monotonic() - read_at,
+            "refresh_s": section.queue_refresh_s,
             "models": models(), "types": list(RelationType), "item_types": sorted(ITEM_RELATIONS),
             "statuses": list(CurationStatus), "curator": curator})
 
@@ -199,7 +205,7 @@ def _pages(app: FastAPI, store: GraphStore, section: WorkbenchSection, curator: 
         return {"status": "ok"}
 
 
-def _actions(app: FastAPI, store: GraphStore, section: WorkbenchSection) -> None:
+def _actions(app: FastAPI, store: GraphStore, orders: QueueOrders, section: WorkbenchSection) -> None:
     posted = [Depends(check_post)]
 
     @app.post("/api/decide", dependencies=posted)
@@ -208,9 +214,12 @@ def _actions(app: FastAPI, store: GraphStore, section: WorkbenchSection) -> None
             if body.action == "relabel":
                 if body.to is None:
                     raise HTTPException(422, "relabel needs `to`, the new relation type")
-                return store.relabel(body.id, body.version, body.to, body.by)
-            status = CurationStatus.ACCEPTED if body.action == "accept" else CurationStatus.REJECTED
-            return store.decide({body.id: body.version}, status, body.by, note=body.action)
+                receipt = store.relabel(body.id, body.version, body.to, body.by)
+            else:
+                status = CurationStatus.ACCEPTED if body.action == "accept" else CurationStatus.REJECTED
+                receipt = store.decide({body.id: body.version}, status, body.by, note=body.action)
+            orders.forget(set(receipt.ids))
+            return receipt
         except KgrecError as e:
             raise _decision_errors(e) from e
         except ValueError as e:  # a relabel into its own type, or out of the item-item types
@@ -221,6 +230,7 @@ def _actions(app: FastAPI, store: GraphStore, section: WorkbenchSection) -> None
         undone = store.undo(body.by)
         if undone is None:
             return JSONResponse({"detail": f"{body.by} has no decision to undo"}, status_code=409)
+        orders.invalidate()  # the relations it puts back rejoin the queue in their places
         return JSONResponse(undone.model_dump())
 
     @app.post("/api/bulk", dependencies=posted)
@@ -236,6 +246,7 @@ def _actions(app: FastAPI, store: GraphStore, section: WorkbenchSection) -> None
             receipt = store.decide({m["id"]: m["version"] for m in members}, status, body.by, note="bulk")
         except KgrecError as e:
             raise _decision_errors(e) from e
+        orders.forget(set(receipt.ids))
         return {"count": len(receipt.ids), **receipt.model_dump()}
 
     @app.post("/api/export", dependencies=posted)

@@ -40,6 +40,10 @@ def card(found: Row) -> Row:
     """A relation card: the relation's fields, both items, the co-purchase evidence and the history."""
     relation = dict(found["relation"])
     co_purchase = dict(found["co_purchase"] or {})
+    if co_purchase:  # the pair's confidences as the card reads it: from its head, and from its tail
+        forward = found["co_purchase_forward"]
+        co_purchase["tail_given_head"] = co_purchase.get("confidence_ab" if forward else "confidence_ba")
+        co_purchase["head_given_tail"] = co_purchase.get("confidence_ba" if forward else "confidence_ab")
     return {
         "id": relation["id"], "type": found["type"], "relation": relation,
         "version": len(relation.get("history_at") or []),

@@ -112,3 +112,18 @@ def test_off_loopback_every_request_needs_the_token(falkordb_url: str, graph: st
         assert client.post("/login", json={"token": "wrong-token-000000"}, headers=headers).status_code == 401
         assert client.post("/login", json={"token": TOKEN}, headers=headers).status_code == 200
         assert client.get("/").status_code == 200  # the login's cookie
+
+
+def test_the_card_gives_the_co_purchase_confidence_both_ways_as_it_reads(falkordb_url: str, tmp_path: Path) -> None:
+    complement = relation_row("A", RelationType.COMPLEMENTS, "B", "run1", support=9)
+    bought = relation_row("B", RelationType.CO_PURCHASED, "A", "run1", support=4, confidence_ab=0.2,
+                          confidence_ba=0.6)  # stored from B: P(A | B) 0.2, P(B | A) 0.6
+    with FalkorDBStore(falkordb_url, "workbench-confidences") as store:
+        store.clear()
+        load_directory(store, write_input(tmp_path / "in", [complement, bought], items=["A", "B"]), 100, POLICY)
+        with _client(falkordb_url, "workbench-confidences", tmp_path) as client:
+            shown = client.get("/?type=COMPLEMENTS").text  # the card reads A -> B
+            assert re.search(r'id="confidences">P\(tail \| head\) 0\.600, P\(head \| tail\) 0\.200<', shown)
+            shown = client.get("/?type=CO_PURCHASED").text  # the card reads B -> A
+            assert re.search(r'id="confidences">P\(tail \| head\) 0\.200, P\(head \| tail\) 0\.600<', shown)
+        store.clear()

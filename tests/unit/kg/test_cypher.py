@@ -31,7 +31,8 @@ MATCH (t:Item {id: row.tail})
 MERGE (h)-[r:COMPLEMENTS {id: row.id}]->(t)
 ON CREATE SET r.status = 'proposed', r.created_at = $now, r.updated_at = $now,
   r.evidence_ids = [row.evidence_id], r.support = row.support, r.first_seen = row.first_seen, \
-r.last_seen = row.last_seen, r.confidence = row.confidence, r.lift = row.lift, r.tail_text = row.tail_text, \
+r.last_seen = row.last_seen, r.confidence = row.confidence, r.lift = row.lift, \
+r.confidence_ab = row.confidence_ab, r.confidence_ba = row.confidence_ba, r.tail_text = row.tail_text, \
 r.model = row.model, r.prompt_version = row.prompt_version, r.rationale = row.rationale, r.run_id = row.run_id, \
 r.derived_from = row.derived_from, r.decided_by = row.decided_by, r.critic_score = row.critic_score, r.decision_threshold = row.decision_threshold, \
 r.proposed_type = row.proposed_type
@@ -42,6 +43,8 @@ ON MATCH SET r.support = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.supp
     THEN r.last_seen ELSE coalesce(row.last_seen, r.last_seen) END,
   r.confidence = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.confidence ELSE row.confidence END,
   r.lift = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.lift ELSE row.lift END,
+  r.confidence_ab = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.confidence_ab ELSE row.confidence_ab END,
+  r.confidence_ba = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.confidence_ba ELSE row.confidence_ba END,
   r.tail_text = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.tail_text ELSE row.tail_text END,
   r.model = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.model ELSE row.model END,
   r.prompt_version = CASE WHEN row.evidence_id IN r.evidence_ids THEN r.prompt_version ELSE row.prompt_version END,
@@ -160,7 +163,8 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
     statements += [(cypher.UPSERT_ITEMS, ROW_PARAMS), (cypher.UPSERT_CONCEPTS, ROW_PARAMS),
                    (cypher.missing_nodes("Item"), {"ids": []}), (cypher.missing_nodes("Concept"), {"ids": []}),
                    *((q, {**QUEUE_PARAMS, "skip": 0, "limit": 1}) for q in (
-                       cypher.REVIEW_QUEUE, cypher_curation.QUEUE_COUNT, cypher_curation.QUEUE_MEMBERS)),
+                       cypher.REVIEW_QUEUE, cypher.QUEUE_ORDER, cypher_curation.QUEUE_COUNT,
+                       cypher_curation.QUEUE_MEMBERS)),
                    (cypher_curation.ITEM, {"id": ""}), (cypher_curation.NEIGHBOURHOOD, {"id": "", "limit": 1}),
                    (cypher_curation.PROGRESS_BY_TYPE, {}), (cypher_curation.PROGRESS_BY_CURATOR, {}), (cypher_curation.SOURCES, {}),
                    (cypher_curation.LAST_DECISION, {"by": "", "undo": ""}), (cypher_curation.DECISION_MEMBERS, {"decision": ""}),
@@ -182,6 +186,7 @@ def _all_neo4j_statements() -> list[tuple[str, dict[str, object]]]:
         statements.append((cypher.set_status(relation), {"rows": [], "by": "", "now": 0, "decision": ""}))
         statements.append((cypher_curation.relation_states(relation), {"ids": []}))
         statements.append((cypher_curation.relation_card(relation), {"id": ""}))
+        statements.append((cypher_curation.queue_rows(relation), {**QUEUE_PARAMS, "ids": []}))
         statements.append((cypher_curation.delete_relation(relation), {"id": "", "decision": ""}))
     for old, new in itertools.permutations(ITEM_RELATIONS, 2):
         statements.append((cypher_curation.relabel(old, new), RELABEL_PARAMS))

@@ -33,7 +33,7 @@ def test_conform_fills_absent_optional_fields_with_nulls_and_nothing_else() -> N
                     "evidence_id": ["e"]})
     table = conform(old, Relation)
     assert table.schema == arrow_schema_of(Relation)
-    filled = ["tail_text", "lift", "first_seen", "last_seen", "rationale", "decided_by", "critic_score",
+    filled = ["tail_text", "lift", "confidence_ab", "confidence_ba", "first_seen", "last_seen", "rationale", "decided_by", "critic_score",
               "decision_threshold", "proposed_type", "derived_from"]
     assert [name for name in table.column_names if table.column(name).null_count] == filled
     with pytest.raises(KeyError, match="confidence"):  # a required field stays required

@@ -12,7 +12,8 @@ POLICY = DecisionPolicy(threshold=0.5, relabel_threshold=0.8, critic_version="cr
 
 def _relation(head: str, kind: RelationType, tail: str, evidence: str = "k1") -> dict[str, object]:
     return {"id": relation_id(head, kind, tail), "head": head, "type": kind.value, "tail": tail,
-            "tail_text": None, "confidence": 0.9, "support": 1, "lift": 3.0, "first_seen": None,
+            "tail_text": None, "confidence": 0.9, "support": 1, "lift": 3.0, "confidence_ab": None,
+            "confidence_ba": None, "first_seen": None,
             "last_seen": None, "model": "llm-x", "prompt_version": "pair.v1", "rationale": "used together",
             "run_id": "r1", "evidence_id": evidence, "decided_by": None, "critic_score": None,
             "decision_threshold": None, "proposed_type": None, "derived_from": None}
