@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from fastapi.testclient import TestClient
+from graph_load import _make_input  # sibling module: benchmarks/ is on sys.path when run as a script
 
-from benchmarks.graph_load import _make_input
 from kg import cypher
 from kg.backends.falkordb import server as falkordb_server
 from kg.backends.falkordb.store import FalkorDBStore

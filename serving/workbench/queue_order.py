@@ -63,7 +63,9 @@ class QueueOrders:
         order = self._order(where)
         start = page * size
         if order is None:
-            return self._store.review_queue(where.status, size, where, start)
+            rows = self._store.review_queue(where.status, size, where, start)
+            self._refresh_later(_key(where), where)  # after the page: the two would share the cores
+            return rows
         rows: list[Row] = []
         while len(rows) < size:
             ids = order.ids[start + len(rows):start + size]
@@ -105,13 +107,13 @@ class QueueOrders:
         self._background.shutdown(wait=True, cancel_futures=True)
 
     def _order(self, where: QueueFilter) -> _Order | None:
-        """The order held for `where` (None when none is), read again in the background when due."""
+        """The order held for `where` (None when none is), read again in the background when it is due."""
         key = _key(where)
         with self._lock:
             order = self._orders.get(key)
             if order is not None:
                 self._orders.move_to_end(key)
-        if order is None or time.monotonic() - order.read_at > self._refresh_s:
+        if order is not None and time.monotonic() - order.read_at > self._refresh_s:
             self._refresh_later(key, where)
         return order
 
