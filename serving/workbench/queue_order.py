@@ -63,9 +63,9 @@ class QueueOrders:
         order = self._order(where)
         start = page * size
         if order is None:
-            rows = self._store.review_queue(where.status, size, where, start)
+            first = self._store.review_queue(where.status, size, where, start)
             self._refresh_later(_key(where), where)  # after the page: the two would share the cores
-            return rows
+            return first
         rows: list[Row] = []
         while len(rows) < size:
             ids = order.ids[start + len(rows):start + size]
