@@ -12,26 +12,16 @@ from typing import Any
 import psutil
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
-    for proc in [process, *process.children(recursive=True)]:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
+def _tree_memory(process: psutil.Process, proportional: bool) -> int:
+    """Memory of the process and its descendants: summed RSS, or with `proportional` summed PSS.
 
-
-def _tree_pss(process: psutil.Process) -> int:
-    """Proportional set size summed over the tree: a page shared by n processes counts 1/n in each.
-
-    What the tree really holds in memory, Ray's object store (shared memory) counted once; reading
-    it costs a walk of each process's page map, so only benchmarks that need it sample it.
+    PSS counts a page shared by n processes 1/n in each, so Ray's object store (shared memory)
+    counts once; reading it walks each process's page map, so only benchmarks that need it ask.
     """
     total = 0
     for proc in [process, *process.children(recursive=True)]:
         try:
-            total += proc.memory_full_info().pss
+            total += proc.memory_full_info().pss if proportional else proc.memory_info().rss
         except psutil.Error:
             continue
     return total
@@ -42,9 +32,8 @@ def measure(target: Callable[..., Any], *args: Any, proportional: bool = False) 
 
     Summed RSS counts pages shared between processes (Ray's object store) once per process,
     so for the Ray path it is an upper bound. With `proportional` the peak is of the summed
-    PSS instead (`_tree_pss`): shared pages counted once.
+    PSS instead (`_tree_memory`): shared pages counted once.
     """
-    footprint = _tree_pss if proportional else _tree_rss
     context = mp.get_context("spawn")
     queue: mp.Queue[Any] = context.Queue()
     child = context.Process(target=_run, args=(queue, target, args))
@@ -58,7 +47,7 @@ def measure(target: Callable[..., Any], *args: Any, proportional: bool = False) 
         handle = psutil.Process(child.pid)
         while not done.is_set():
             with contextlib.suppress(psutil.Error):
-                peak = max(peak, footprint(handle))
+                peak = max(peak, _tree_memory(handle, proportional))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
