@@ -75,6 +75,8 @@ class QueueOrders:
             gone = set(ids) - {row["id"] for row in found}
             if gone:  # decided (or changed out of the filter) since the order was read
                 self.forget(gone)
+                with self._lock:  # this order too, should a refresh or an undo have replaced it
+                    order.ids = [i for i in order.ids if i not in gone]
             rows += found
         if len(rows) < size and not order.complete:  # past the ids the order holds
             rows += self._store.review_queue(where.status, size - len(rows), where, start + len(rows))
