@@ -23,13 +23,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kg.curation import QueueFilter
 from kg.store import GraphStore, Row
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class _Order:
@@ -49,7 +50,7 @@ class QueueOrders:
         self._limit = limit
         self._max_filters = max_filters
         self._orders: OrderedDict[str, _Order] = OrderedDict()
-        self._refreshing: dict[str, Future[None]] = {}
+        self._refreshing: set[str] = set()  # filters whose order a background read is fetching
         self._generation = 0  # bumped by `invalidate`: a read begun before it is not kept
         self._lock = threading.Lock()
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="queue-order")
@@ -76,7 +77,7 @@ class QueueOrders:
             if gone:  # decided (or changed out of the filter) since the order was read
                 self.forget(gone)
                 with self._lock:  # this order too, should a refresh or an undo have replaced it
-                    order.ids = [i for i in order.ids if i not in gone]
+                    order.ids = _without(order.ids, gone)
             rows += found
         if len(rows) < size and not order.complete:  # past the ids the order holds
             rows += self._store.review_queue(where.status, size - len(rows), where, start + len(rows))
@@ -96,7 +97,7 @@ class QueueOrders:
         """Drop `ids` from every held order: decided, they leave every queue they were in."""
         with self._lock:
             for order in self._orders.values():
-                order.ids = [i for i in order.ids if i not in ids]
+                order.ids = _without(order.ids, ids)
 
     def invalidate(self) -> None:
         """Drop every held order (an undo puts relations back): the next page reads afresh."""
@@ -140,14 +141,19 @@ class QueueOrders:
             log.exception("reading the review queue's order for %s failed; keeping the one held", key)
         finally:
             with self._lock:
-                self._refreshing.pop(key, None)
+                self._refreshing.discard(key)
 
     def _refresh_later(self, key: str, where: QueueFilter) -> None:
         with self._lock:
             if key in self._refreshing:
                 return
             with contextlib.suppress(RuntimeError):  # closing: no more reads
-                self._refreshing[key] = self._background.submit(self._read_quietly, key, where)
+                self._background.submit(self._read_quietly, key, where)
+                self._refreshing.add(key)
+
+
+def _without(ids: list[str], gone: set[str]) -> list[str]:
+    return [i for i in ids if i not in gone]
 
 
 def _key(where: QueueFilter) -> str:
