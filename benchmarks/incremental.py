@@ -3,13 +3,16 @@
     python benchmarks/incremental.py --events 10000000
     python benchmarks/incremental.py --events 1000000 --extract     # with the local LLM (cached answers)
 
-Synthetic events over 30 days; the history is every event before the last day's midnight (about
-29/30 of them). Set up first, untimed: the history is ingested, mined (`user_window` baskets of a
-day, so no basket spans midnight), refined and loaded into a graph of one embedded FalkorDB. Then,
-each in its own process (wall time includes Ray's start-up), the two ways to get the new day in:
+Synthetic events over 30 days, written as a log of one Parquet file a day (the way a daily job's
+input grows). The history is every day before the last (about 29/30 of the events). Set up first,
+untimed: the history is ingested, mined (`user_window` baskets of a day, so no basket spans
+midnight), refined and loaded into a graph of one embedded FalkorDB. Then the last day's file
+arrives in the log, and, each in its own process (wall time includes Ray's start-up), the two
+ways to get the new day in are timed:
 
-- increment: `ingest --since`, `candidates --since --previous`, `refine --previous`, graph load
-  into the history's graph;
+- increment: `ingest --since` (which leaves the older days' files unread: their footers end
+  before it), `candidates --since --previous`, `refine --previous`, graph load into the
+  history's graph;
 - full recompute: the same stages over every event, loaded into a fresh graph.
 
 With `--extract` both also run the extract stage with the local backend on one shared answer
@@ -33,19 +36,32 @@ GIB = 1024**3
 CANDIDATES: dict[str, Any] = {"basket_by": "user_window", "window_seconds": 86_400}
 
 
-def _history(events: int, seed: int, work: Path) -> tuple[Path, Path, datetime]:
-    """Synthetic raw events (all of them), the history's raw events, the increment's start."""
+def _daily_log(events: int, seed: int, work: Path) -> tuple[Path, Path, datetime]:
+    """Synthetic events written as a log of one Parquet file a day, the last day held back.
+
+    Returns the log's directory, the items file and the last day's start (the increment's `since`).
+    """
     from pipelines.config import SynthSection
     from pipelines.synth.job import generate
 
     synth = generate(SynthSection(events=events, seed=seed, days=30), work / "raw")
-    scan = pl.scan_parquet(str(synth.events_dir / "*.parquet"))
-    last = scan.select(pl.col("ts").max()).collect().item()
+    frame = pl.read_parquet(synth.events_dir).with_columns(pl.col("ts").dt.date().alias("day"))
     # the last whole day: the synthetic span ends at its last day's midnight
+    last = frame.select(pl.col("ts").max()).item()
     since = (last - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    (work / "raw_history").mkdir()
-    scan.filter(pl.col("ts") < since).sink_parquet(work / "raw_history" / "part-0.parquet")
-    return synth.events_dir, synth.items_path, since
+    (work / "log").mkdir()
+    (work / "new_day").mkdir()
+    for (day,), part in frame.partition_by("day", as_dict=True).items():
+        to = work / ("new_day" if day >= since.date() else "log")
+        part.drop("day").write_parquet(to / f"{day}.parquet")
+    shutil.rmtree(work / "raw" / "events")
+    return work / "log", synth.items_path, since
+
+
+def _drop_new_day(work: Path) -> None:
+    """The new day's file arrives in the log, as a daily job finds it."""
+    for file in (work / "new_day").iterdir():
+        file.rename(work / "log" / file.name)
 
 
 def _stages(work: Path, events: Path, items: Path, name: str, url: str, graph: str,
@@ -109,10 +125,10 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="kgrec-bench-incremental-"))
     info = falkordb_server.start(work / "falkordb")
     try:
-        events, items, since = _history(args.events, args.seed, work)
+        events, items, since = _daily_log(args.events, args.seed, work)
         common = (info.url, args.extract, args.llm_budget)
-        _, _, history = measure(_run, work, work / "raw_history", items, "history", common, "daily", None,
-                                None)
+        _, _, history = measure(_run, work, events, items, "history", common, "daily", None, None)
+        _drop_new_day(work)
         inc_s, inc_peak, increment = measure(_run, work, events, items, "increment", common, "daily", since,
                                              "history")
         full_s, full_peak, full = measure(_run, work, events, items, "full", common, "full", None, None)

@@ -3,8 +3,10 @@
 Plan: a dataset of input files, one read task per file; each task streams its file in
 bounded chunks through the format's adapter into staged rows (canonical columns plus a
 refusal reason). Staged rows are materialized once (spilling to disk if large), then
-split into the canonical table and the quarantine. Items are merged per item_id across
-files (most frequent title/category/brand, longest text, median price); formats whose
+split into the canonical table and the quarantine. An increment (`since`) leaves unread
+the Parquet files whose footers say every event in them is older (pipelines.ingest.pruning).
+Items are merged per item_id across files (most frequent title/category/brand, longest
+text, median price); formats whose
 metadata lists related items (Amazon) also write `links/` (pipelines/ingest/links.py). Events
 naming an item that the items table lacks are quarantined when an items table exists. A table
 left without a single valid row stops the stage with `NoValidRows`, after its quarantine is
@@ -33,6 +35,7 @@ from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
 from pipelines.ingest.chunks import NESTED, ROW_COLUMN, Chunk, ReadFailure
 from pipelines.ingest.links import write_links
+from pipelines.ingest.pruning import files_reaching
 from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
 from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset, write_table
@@ -223,6 +226,9 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
         return run_table_set(settings, out_dir, since)
     timer = Timer()
     event_files, item_files = source_files(settings, names)
+    unread = _unread_by_since(settings, event_files, since) if since is not None else set()
+    if since is not None and event_files and unread == set(event_files):
+        raise no_events_since(settings.events_path or "", since)  # before any work: every file ends earlier
     begin_stage(out_dir, "ingest")
     for name in OUTPUTS:  # a re-run replaces the output whole, tables a new input lacks included
         shutil.rmtree(out_dir / name, ignore_errors=True)
@@ -231,14 +237,23 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
     known = _ingest_items(item_files, settings, out_dir, rows) if item_files else None
     if settings.events_path:
         checked = known if settings.check_item_ids and settings.items_path else None
-        _ingest_events(event_files, settings, checked, out_dir, rows, since)
+        _ingest_events([f for f in event_files if f not in unread], settings, checked, out_dir, rows, since)
     else:
         rows["events"] = write_table(arrow_schema_of(Event).empty_table(), out_dir / "events")
         rows["quarantined_events"] = 0
     report = StageReport(name="ingest", rows=rows, bad_rows=quarantine_reasons(out_dir / "quarantine"),
-                         wall_s=timer.elapsed(), outputs={"dir": str(out_dir)})
+                         wall_s=timer.elapsed(), outputs={"dir": str(out_dir)},
+                         details={"event_files_left_unread": len(unread)})
     mark_complete(out_dir, report.model_dump())
     return report
+
+
+def _unread_by_since(settings: IngestSection, event_files: list[str], since: datetime) -> set[str]:
+    """The event files an increment need not read: their footers end before `since`."""
+    if not ADAPTERS[settings.format].time_from_column:
+        return set()
+    kept = files_reaching(event_files, since, settings.columns.get("ts", "ts"), settings.source_timezone)
+    return set(event_files) - set(kept)
 
 
 def _ingest_events(files: list[str], settings: IngestSection, known: Any, out_dir: Path,

@@ -7,25 +7,11 @@ import polars as pl
 import yaml
 
 from tests._support.cli import kgrec as _kgrec
-from tests._support.cli import run_dir_of
+from tests._support.shared_runs import SharedRun
 
 
-def test_run_end_to_end_writes_manifest_report_and_tables(tmp_path: Path) -> None:
-    config = tmp_path / "small.yaml"
-    config.write_text(yaml.safe_dump({
-        "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
-        "run": {"runs_dir": str(tmp_path / "runs")},
-        "graph": {"state_dir": str(tmp_path / "falkordb")},
-        "synth": {"events": 20_000, "corrupt_fraction": 0.01},
-        "candidates": {"llm_budget": 50},
-        "extract": {"max_pairs": 8, "max_items": 1, "max_type_pairs": 2,
-                    "cache_dir": str(tmp_path / "llm_cache")},
-        "gnn": {"max_events": 4000, "text_cache_dir": str(tmp_path / "text_cache")},
-        "ctr": {"max_baskets": 500, "epochs": 1},
-    }))
-    result = _kgrec("run", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    run_dir = run_dir_of(result, tmp_path / "runs")
+def test_run_end_to_end_writes_manifest_report_and_tables(synthetic_run: SharedRun) -> None:
+    run_dir = synthetic_run.run_dir
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert [s["name"] for s in manifest["stages"]] == ["synth", "ingest", "candidates", "extract", "refine",

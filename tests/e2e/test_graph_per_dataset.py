@@ -1,4 +1,5 @@
-"""One graph per dataset: `kgrec run` on synthetic data, then on other files, never mixes the two.
+"""One graph per dataset: `kgrec run` on synthetic data (the e2e tests' shared run), then on other
+files, never mixes the two.
 
 Also what a run's log looks like in a file (one line per stage start and end, none of Ray
 Data's progress lines, no token-authentication notice), and how the curation commands find a
@@ -15,17 +16,18 @@ import polars as pl
 import yaml
 
 from tests._support.cli import kgrec, run_dir_of
+from tests._support.shared_runs import SharedRun
 
-STAGES = ("synth", "ingest", "candidates", "extract", "refine", "graph_load", "snapshot", "train", "embed_export")
+STAGES = ("synth", "ingest", "candidates", "extract", "refine", "graph_load", "snapshot", "train", "embed_export",
+          "ctr")
 
 
 def _small(tmp_path: Path, **sections: dict[str, Any]) -> Path:
-    """A config small enough for a run in about a minute; `sections` are merged over it."""
+    """A config for a run on files, small enough for about a minute; `sections` are merged over it."""
     config: dict[str, dict[str, Any]] = {
         "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
         "run": {"runs_dir": str(tmp_path / "runs"), "ctr": False},
         "graph": {"state_dir": str(tmp_path / "falkordb")},
-        "synth": {"events": 3000},
         "candidates": {"llm_budget": 4},
         "extract": {"max_pairs": 1, "max_items": 1, "cache_dir": str(tmp_path / "llm_cache")},
         "gnn": {"max_events": 1500, "text_cache_dir": str(tmp_path / "text_cache")},
@@ -67,9 +69,10 @@ def _run(config: Path, cwd: Path) -> tuple[Path, str]:
     return run_dir_of(result, cwd / "runs"), result.stderr
 
 
-def test_a_second_dataset_gets_a_graph_of_its_own_and_a_named_shared_graph_is_refused(tmp_path: Path) -> None:
-    synthetic = _small(tmp_path)
-    first, log = _run(synthetic, tmp_path)
+def test_a_second_dataset_gets_a_graph_of_its_own_and_a_named_shared_graph_is_refused(
+        synthetic_run: SharedRun) -> None:
+    tmp_path, synthetic, first, log = (synthetic_run.root, synthetic_run.config, synthetic_run.run_dir,
+                                       synthetic_run.log)
     # the log: a start and an end line per stage, Ray's own chatter left out
     for stage in STAGES:
         assert f"INFO {stage}: started" in log and f"INFO {stage}: done in " in log, stage

@@ -1,4 +1,5 @@
-"""The curation loop: `kgrec run`, curators decide, `curate export` trains a critic, the next run uses it.
+"""The curation loop: `kgrec run` (the e2e tests' shared scripted run, on a copy of its graph),
+curators decide, `curate export` trains a critic, the next run uses it.
 
 The LLM is a scripted OpenAI-compatible server that calls every pair a complement (as the small
 local model nearly does); the curator's decisions come from the synthetic ground truth, i.e. the
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import yaml
 
 from kg.config import GraphSection
 from kg.factory import make_store
@@ -21,6 +21,7 @@ from kg.schema import CurationStatus
 from pipelines.config import load_settings
 from tests._support.chat_server import ChatServer, Reply, answer_for
 from tests._support.cli import kgrec, run_dir_of
+from tests._support.shared_runs import SharedRun, copy_of, scripted_config
 
 KNOWLEDGE = ("COMPLEMENTS", "SUBSTITUTES", "VARIANT_OF")
 
@@ -30,22 +31,6 @@ def llm() -> Iterator[ChatServer]:
     server = ChatServer(lambda body, n: Reply(answer_for(body)))
     yield server
     server.close()
-
-
-def _config(tmp_path: Path, llm: ChatServer) -> Path:
-    config = tmp_path / "kgrec.yaml"
-    config.write_text(yaml.safe_dump({
-        "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
-        "run": {"runs_dir": str(tmp_path / "runs"), "ctr": False},
-        "graph": {"state_dir": str(tmp_path / "falkordb")},
-        "synth": {"events": 20_000, "seed": 11},
-        "candidates": {"llm_budget": 120},
-        "extract": {"backend": "openai", "base_url": llm.base_url, "model": "scripted", "tasks": ["pair"],
-                    "max_pairs": 120, "cache_dir": str(tmp_path / "llm_cache"), "retry_backoff_s": 0.01},
-        "refine": {"critic_dir": str(tmp_path / "critics"), "min_labels": 3},
-        "gnn": {"max_events": 2000, "epochs": 1, "text_cache_dir": str(tmp_path / "text_cache")},
-    }))
-    return config
 
 
 def _queue(graph: GraphSection) -> list[dict[str, object]]:
@@ -75,15 +60,14 @@ def _curate(queue: list[dict[str, object]], truth: set[tuple[str, str, str]], cw
 
 
 def test_a_critic_trained_from_curated_labels_decides_the_next_run_and_reorders_the_queue(
-        tmp_path: Path, llm: ChatServer) -> None:
-    config = _config(tmp_path, llm)
+        tmp_path: Path, llm: ChatServer, scripted_run: SharedRun) -> None:
+    config = scripted_config(tmp_path, llm.base_url)
+    copy_of(scripted_run, tmp_path)  # the first run's graph and answers, this test's to change
     graph = load_settings(config).graph  # the dataset's own graph, as every command with the config finds it
     started = kgrec("graph", "start", "--config", str(config), cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     try:
-        first = kgrec("run", "--config", str(config), cwd=tmp_path)
-        assert first.returncode == 0, first.stderr[-3000:]
-        run1 = run_dir_of(first, tmp_path / "runs")
+        run1 = scripted_run.run_dir
         before = _queue(graph)
         assert all(r["critic_score"] is None for r in before)  # no critic yet: by support alone
         assert [r["support"] for r in before] == sorted((r["support"] for r in before), reverse=True)

@@ -1,6 +1,7 @@
-"""The curation workbench in Debian's chromium, against the FalkorDB graph one `kgrec run` loaded.
+"""The curation workbench in Debian's chromium, against the FalkorDB graph one `kgrec run` loaded
+(the e2e tests' shared scripted run, on a copy of its graph).
 
-One run, one `kgrec curate ui` and one browser page for the module: the tests follow a curator's
+One graph, one `kgrec curate ui` and one browser page for the module: the tests follow a curator's
 session in order (keyboard decisions, relabel, undo, a bulk rejection, a neighbourhood, the
 export that trains a critic), each checking the store itself, not only the page. The LLM is the
 scripted OpenAI-compatible server (every pair a complement), as in test_refine_cli. The
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pyarrow as pa
 import pytest
-import yaml
 
 from kg.config import GraphSection
 from kg.curation import QueueFilter
@@ -30,7 +30,8 @@ from kg.servers import free_port
 from pipelines.config import load_settings
 from tests._support.browser import chromium
 from tests._support.chat_server import ChatServer, Reply, answer_for
-from tests._support.cli import kgrec, run_dir_of
+from tests._support.cli import kgrec
+from tests._support.shared_runs import SharedRun, copy_of, scripted_config
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -62,23 +63,6 @@ class Session:
             self.page.keyboard.press(key)
 
 
-def _config(root: Path, llm: ChatServer) -> Path:
-    config = root / "kgrec.yaml"
-    config.write_text(yaml.safe_dump({
-        "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
-        "run": {"runs_dir": str(root / "runs"), "ctr": False},
-        "graph": {"state_dir": str(root / "falkordb")},
-        "synth": {"events": 20_000, "seed": 11},
-        "candidates": {"llm_budget": 120},
-        "extract": {"backend": "openai", "base_url": llm.base_url, "model": "scripted", "tasks": ["pair"],
-                    "max_pairs": 120, "cache_dir": str(root / "llm_cache"), "retry_backoff_s": 0.01},
-        "refine": {"critic_dir": str(root / "critics"), "min_labels": 3},
-        "gnn": {"max_events": 2000, "epochs": 1, "text_cache_dir": str(root / "text_cache")},
-        "workbench": {"port": free_port(), "labels_path": str(root / "labels.parquet")},
-    }))
-    return config
-
-
 def _hostile_title(graph: GraphSection) -> str:
     """Give the head of the queue's first relation a title holding markup; its id."""
     with make_store(graph) as store:
@@ -106,15 +90,15 @@ def _serve(config: Path, root: Path, url: str) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def session(tmp_path_factory: pytest.TempPathFactory, scripted_run: SharedRun) -> Iterator[Session]:
     root = tmp_path_factory.mktemp("workbench")
     llm = ChatServer(lambda body, n: Reply(answer_for(body)))
-    config = _config(root, llm)
+    config = scripted_config(root, llm.base_url, workbench={"port": free_port(),
+                                                           "labels_path": str(root / "labels.parquet")})
+    copy_of(scripted_run, root)  # the run's graph, this module's to change
     settings = load_settings(config)
     assert kgrec("graph", "start", "--config", str(config), cwd=root).returncode == 0
     try:
-        ran = kgrec("run", "--config", str(config), cwd=root)
-        assert ran.returncode == 0, ran.stderr[-3000:]
         _hostile_title(settings.graph)
         url = f"http://127.0.0.1:{settings.workbench.port}"
         server = _serve(config, root, url)
@@ -123,7 +107,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
                 context = browser.new_context(viewport={"width": 1400, "height": 900},
                                               extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
                 page = context.new_page()
-                opened = Session(root, config, settings.graph, run_dir_of(ran, root / "runs"), url, page)
+                opened = Session(root, config, settings.graph, scripted_run.run_dir, url, page)
                 page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e: opened.errors.append(str(e)))
                 page.on("dialog", lambda d: (opened.errors.append(f"dialog: {d.message}"), d.dismiss()))

@@ -3,6 +3,7 @@
 import gzip
 import json
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -187,3 +188,28 @@ def test_a_file_the_adapter_cannot_map_is_quarantined_row_by_row_and_no_valid_ro
     refused = _quarantine(tmp_path / "out", "events")
     assert refused["reason"][0].startswith("cannot map rows: not an Online Retail table")
     assert json.loads(refused.sort("row_number")["raw"][1]) == {"InvoiceNo": "536366", "StockCode": "71053"}
+
+
+def test_an_increment_leaves_the_history_files_unread_and_keeps_the_same_events(tmp_path: Path) -> None:
+    synth = generate(SynthSection(events=6_000, seed=3), tmp_path / "raw")
+    events = pl.read_parquet(synth.events_dir)
+    last = events["ts"].max()
+    assert isinstance(last, datetime)
+    since = last.replace(hour=0, minute=0, second=0, microsecond=0)
+    log_dir = tmp_path / "log"  # a daily drop: the history and the new day, each a file of its own
+    log_dir.mkdir()
+    events.filter(pl.col("ts") < since).write_parquet(log_dir / "history.parquet")
+    events.filter(pl.col("ts") >= since).write_parquet(log_dir / "day.parquet")
+    settings = IngestSection(format="parquet", events_path=str(log_dir), items_path=str(synth.items_path))
+    report = run_ingest(settings, tmp_path / "increment", since=since)
+    assert report.details["event_files_left_unread"] == 1
+    kept = pl.read_parquet(tmp_path / "increment" / "events")
+    whole = run_ingest(IngestSection(format="parquet", events_path=str(synth.events_dir),
+                                     items_path=str(synth.items_path)), tmp_path / "whole")
+    assert whole.details["event_files_left_unread"] == 0
+    expected = pl.read_parquet(tmp_path / "whole" / "events").filter(pl.col("ts") >= since)
+    assert kept.sort(kept.columns).equals(expected.sort(expected.columns))
+
+    with pytest.raises(InputDataError, match="no valid event at or after --since") as error:
+        run_ingest(settings, tmp_path / "nothing_new", since=last + timedelta(days=1))
+    assert error.value.path == str(log_dir) and not (tmp_path / "nothing_new").exists()

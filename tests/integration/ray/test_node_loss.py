@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from pipelines.config import SynthSection
+from pipelines.synth.job import generate
 from tests._support.chat_server import ChatServer, Reply, answer_for
 from tests._support.ray_nodes import RayHead, RayNode, submit, succeeded
 
@@ -92,9 +94,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoNodes]:
 
 @pytest.fixture(scope="module")
 def mined(cluster: TwoNodes) -> Path:
-    """raw/, ingest/ and candidates/ (the undisturbed run), each a job on both nodes."""
+    """raw/ (written here: synth needs no cluster), then ingest/ and candidates/ (the undisturbed
+    run), each a job on both nodes."""
     root = cluster.root
-    cluster.job("synth", "data", "synth", "--events", str(EVENTS), "--out", str(root / "raw"))
+    generate(SynthSection(events=EVENTS), root / "raw")
     cluster.job("ingest", "ingest", "--format", "parquet", "--events", str(root / "raw" / "events"),
                 "--items", str(root / "raw" / "items.parquet"), "--out", str(root / "ingest"))
     cluster.job("candidates", "candidates", "--in", str(root / "ingest"), "--out", str(root / "candidates"))
