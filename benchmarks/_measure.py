@@ -3,7 +3,10 @@
 A child whose target has returned can still fail to exit: `multiprocessing` joins the child's own
 non-daemon children before its exit handlers run, so a library that starts such a process and
 stops it only at exit (vLLM's engine core does) waits on it forever. With `timeout`, `measure`
-turns that, and a target that never returns, into an error naming what is still running.
+turns that, and a target that never returns, into an error naming what is still running. Some
+processes of the tree can also outlive the child (Ray's workers and the vLLM engine they hold,
+reparented to init, ran on for about a minute here): with `timeout` they are waited for, then
+killed, so the next measured run does not share the cores with them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import queue as queues
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -42,7 +46,8 @@ def measure(target: Callable[..., Any], *args: Any, proportional: bool = False,
     so for the Ray path it is an upper bound. With `proportional` the peak is of the summed
     PSS instead (`_tree_memory`): shared pages counted once. With `timeout` (seconds for the
     result, then EXIT_GRACE_S for the child to exit) a stuck child's process tree is killed and
-    `TimeoutError` says what was still running.
+    `TimeoutError` says what was still running; processes of the tree that outlive the child
+    are waited for as long, then killed (`_outlived`).
     """
     context = mp.get_context("spawn")
     queue: mp.Queue[Any] = context.Queue()
@@ -51,6 +56,7 @@ def measure(target: Callable[..., Any], *args: Any, proportional: bool = False,
     child.start()
     peak = 0
     done = threading.Event()
+    seen: set[psutil.Process] = set()
 
     def sample() -> None:
         nonlocal peak
@@ -58,6 +64,7 @@ def measure(target: Callable[..., Any], *args: Any, proportional: bool = False,
         while not done.is_set():
             with contextlib.suppress(psutil.Error):
                 peak = max(peak, _tree_memory(handle, proportional))
+                seen.update(handle.children(recursive=True))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -68,6 +75,8 @@ def measure(target: Callable[..., Any], *args: Any, proportional: bool = False,
     finally:
         done.set()
         sampler.join()
+    if timeout is not None:
+        _outlived(seen)
     if isinstance(result, BaseException):
         raise result
     return wall, peak, result
@@ -103,6 +112,18 @@ def _stuck(child: Any, what: str) -> TimeoutError:
             proc.kill()
     psutil.wait_procs(tree, timeout=10)
     return TimeoutError(f"measured process {what}; killed its tree: {', '.join(running) or 'none left'}")
+
+
+def _outlived(seen: set[psutil.Process]) -> None:
+    """Wait up to EXIT_GRACE_S for the processes of a finished child's tree, then kill what is left."""
+    alive = [proc for proc in seen if proc.is_running()]
+    _, left = psutil.wait_procs(alive, timeout=EXIT_GRACE_S)
+    for proc in left:
+        with contextlib.suppress(psutil.Error):
+            print(f"measure: killing pid {proc.pid} ({' '.join(proc.cmdline())[:80]}), still running "
+                  f"{EXIT_GRACE_S:.0f} s after the measured process exited", file=sys.stderr)
+            proc.kill()
+    psutil.wait_procs(left, timeout=10)
 
 
 def _run(queue: Any, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
