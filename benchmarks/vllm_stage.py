@@ -10,6 +10,13 @@ on and once off; wall time includes starting the engine (and, for the stage, Ray
 it. Output tokens are what the engine reports. The last lines print the stage's prompts/s as a
 ratio of LLM.chat's (target >= 0.9x). Without --model a tiny random-weight chat model is written
 (tests/_support/tiny_llm.py): on CPU that measures the stage's overhead, not a model's speed.
+
+`_vllm_alone` shuts its engine down before it returns. `LLM` stops its engine-core process (a
+non-daemon multiprocessing child) only from an exit handler; in `measure`'s spawn child,
+multiprocessing joins non-daemon children before those handlers run, so the child waited on its
+engine core forever (seen here: the child in `_exit_function` -> `join`, the engine core idle in
+its busy loop; run directly, in a main process, the same function returned). `--timeout` bounds
+each run: a stuck one is killed and reported (`_measure`), not left hanging.
 """
 
 from __future__ import annotations
@@ -82,7 +89,7 @@ def _vllm_alone(n: int, model: str, device: str, prefix_caching: bool) -> int:
 
     from pipelines.extract.vllm_stage import _on_cpu, preprocess
 
-    if device == "cpu":  # the thread binding the stage gives its engine (without it the engine hung here)
+    if device == "cpu":  # the thread binding the stage gives its engine, so both engines run alike
         os.environ.update(_on_cpu()["runtime_env"]["env_vars"])
     settings = _settings(model, device, prefix_caching, "")
     rows = [preprocess(row, settings.temperature, settings.max_tokens) for row in _tasks(n, model)]
@@ -91,7 +98,10 @@ def _vllm_alone(n: int, model: str, device: str, prefix_caching: bool) -> int:
     params = [SamplingParams(temperature=r["sampling_params"]["temperature"], max_tokens=settings.max_tokens,
                              structured_outputs=StructuredOutputsParams(**r["sampling_params"]["structured_outputs"]))
               for r in rows]
-    outputs = engine.chat([r["messages"] for r in rows], params, use_tqdm=False)
+    try:
+        outputs = engine.chat([r["messages"] for r in rows], params, use_tqdm=False)
+    finally:  # here, not at exit: see the module docstring
+        engine.llm_engine.engine_core.shutdown()
     return sum(len(o.outputs[0].token_ids) for o in outputs)
 
 
@@ -101,6 +111,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=200)
     parser.add_argument("--model", default=None, help="HF id or path (default: a tiny random model).")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds one run may take.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kgrec-vllm-bench-"))
     if args.model is None:
@@ -113,13 +124,15 @@ def main() -> None:
         figures = {}
         for name, target, extra in (("kgrec stage (ray.data.llm)", _stage, (str(work / f"cache-{caching}"),)),
                                     ("vLLM LLM.chat", _vllm_alone, ())):
-            wall, _, tokens = measure(target, args.prompts, args.model, args.device, caching, *extra)
-            figures[name] = args.prompts / wall
+            wall, _, tokens = measure(target, args.prompts, args.model, args.device, caching, *extra,
+                                      timeout=args.timeout)
+            figures[name] = (args.prompts / wall, tokens / wall)
             print(f"{name:<28}{'on' if caching else 'off':>13}{wall:>9.1f}{args.prompts / wall:>11.2f}"
                   f"{tokens / wall:>11.1f}")
         stage, alone = figures.values()
-        print(f"ratio stage/LLM.chat, prefix caching {'on' if caching else 'off'}: {stage / alone:.2f}x "
-              "prompts/s (target >= 0.9x)")
+        print(f"ratio stage/LLM.chat, prefix caching {'on' if caching else 'off'}: "
+              f"{stage[0] / alone[0]:.2f}x prompts/s (target >= 0.9x), "
+              f"{stage[1] / alone[1]:.2f}x output tokens/s")
 
 
 if __name__ == "__main__":
