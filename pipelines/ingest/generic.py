@@ -22,13 +22,14 @@ from pipelines.ingest.staging import (
 EVENT_TYPES = [e.value for e in EventType]
 
 
-def _source_name(settings: IngestSection, canonical: str) -> str:
+def source_name(settings: IngestSection, canonical: str) -> str:
+    """The source column that `ingest.columns` maps onto canonical column `canonical`."""
     return settings.columns.get(canonical, canonical)
 
 
 def _column(raw: pl.DataFrame, settings: IngestSection, canonical: str) -> pl.Expr:
     """The mapped source column, or a null column when the source has none."""
-    return column(raw, _source_name(settings, canonical))
+    return column(raw, source_name(settings, canonical))
 
 
 def normalize_query(expr: pl.Expr) -> pl.Expr:
@@ -39,12 +40,12 @@ def normalize_query(expr: pl.Expr) -> pl.Expr:
 
 def stage_events(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.Table:
     """Map, type and check generic event rows. Reasons name the column and the bad value."""
-    ts_name = _source_name(settings, "ts")
+    ts_name = source_name(settings, "ts")
     if ts_name in raw.columns:
         ts = to_utc(ts_name, raw.schema[ts_name], settings.ts_unit, settings.source_timezone)
     else:
         ts = pl.lit(None, pl.Datetime("ms", "UTC"))
-    event_type_given = _source_name(settings, "event_type") in raw.columns
+    event_type_given = source_name(settings, "event_type") in raw.columns
     frame = raw.select(
         blank_to_null(_column(raw, settings, "user_id")).alias("user_id"),
         blank_to_null(_column(raw, settings, "item_id")).alias("item_id"),
@@ -56,7 +57,7 @@ def stage_events(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.
         normalize_query(_column(raw, settings, "query")).alias("query"),
     )
     frame = frame.with_columns(first_reason(
-        *nested_checks(raw, *(_source_name(settings, name) for name in ("user_id", "item_id", "event_type",
+        *nested_checks(raw, *(source_name(settings, name) for name in ("user_id", "item_id", "event_type",
                                                                          "ts", "session_id", "query"))),
         (pl.col("user_id").is_null(), "missing user_id"),
         (pl.col("item_id").is_null(), "missing item_id"),
@@ -76,7 +77,7 @@ def stage_items(raw: pl.DataFrame, source: str, settings: IngestSection) -> pa.T
         price(_column(raw, settings, "price")).alias("price"),
     )
     frame = frame.with_columns(first_reason(
-        *nested_checks(raw, *(_source_name(settings, name) for name in (*names, "price"))),
+        *nested_checks(raw, *(source_name(settings, name) for name in (*names, "price"))),
         (pl.col("item_id").is_null(), "missing item_id")))
     return finish(frame, raw, source, "items")
 

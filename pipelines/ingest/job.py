@@ -34,6 +34,7 @@ from kg.schema import Event, Item, QuarantinedRow
 from pipelines.config import IngestSection
 from pipelines.ingest.adapters import ADAPTERS, Adapter
 from pipelines.ingest.chunks import NESTED, ROW_COLUMN, Chunk, ReadFailure
+from pipelines.ingest.generic import source_name
 from pipelines.ingest.links import write_links
 from pipelines.ingest.pruning import files_reaching
 from pipelines.ingest.sources import file_format_of, list_files, read_chunks
@@ -226,8 +227,8 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
         return run_table_set(settings, out_dir, since)
     timer = Timer()
     event_files, item_files = source_files(settings, names)
-    unread = _unread_by_since(settings, event_files, since) if since is not None else set()
-    if since is not None and event_files and unread == set(event_files):
+    to_read = _events_to_read(settings, event_files, since)
+    if since is not None and event_files and not to_read:
         raise no_events_since(settings.events_path or "", since)  # before any work: every file ends earlier
     begin_stage(out_dir, "ingest")
     for name in OUTPUTS:  # a re-run replaces the output whole, tables a new input lacks included
@@ -237,23 +238,24 @@ def run_ingest(settings: IngestSection, out_dir: Path, names: tuple[str, str] = 
     known = _ingest_items(item_files, settings, out_dir, rows) if item_files else None
     if settings.events_path:
         checked = known if settings.check_item_ids and settings.items_path else None
-        _ingest_events([f for f in event_files if f not in unread], settings, checked, out_dir, rows, since)
+        _ingest_events(to_read, settings, checked, out_dir, rows, since)
     else:
         rows["events"] = write_table(arrow_schema_of(Event).empty_table(), out_dir / "events")
         rows["quarantined_events"] = 0
     report = StageReport(name="ingest", rows=rows, bad_rows=quarantine_reasons(out_dir / "quarantine"),
                          wall_s=timer.elapsed(), outputs={"dir": str(out_dir)},
-                         details={"event_files_left_unread": len(unread)})
+                         details={"event_files_left_unread": len(event_files) - len(to_read)})
     mark_complete(out_dir, report.model_dump())
     return report
 
 
-def _unread_by_since(settings: IngestSection, event_files: list[str], since: datetime) -> set[str]:
-    """The event files an increment need not read: their footers end before `since`."""
-    if not ADAPTERS[settings.format].time_from_column:
-        return set()
-    kept = files_reaching(event_files, since, settings.columns.get("ts", "ts"), settings.source_timezone)
-    return set(event_files) - set(kept)
+def _events_to_read(settings: IngestSection, event_files: list[str], since: datetime | None) -> list[str]:
+    """The event files to read: with `since`, those whose footers do not end before it."""
+    adapter = ADAPTERS[settings.format]
+    if since is None or not adapter.time_from_column:
+        return event_files
+    return files_reaching(event_files, since, source_name(settings, "ts"), settings.source_timezone,
+                          adapter.file_format)
 
 
 def _ingest_events(files: list[str], settings: IngestSection, known: Any, out_dir: Path,

@@ -23,27 +23,30 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.ingest.sources import file_format_of
+from pipelines.ingest.sources import FileFormat, file_format_of
 from pipelines.storage import filesystem_for
 
 log = logging.getLogger("kgrec")
 
 
-def files_reaching(files: list[str], since: datetime, ts_column: str, source_timezone: str) -> list[str]:
+def files_reaching(files: list[str], since: datetime, ts_column: str, source_timezone: str,
+                   file_format: FileFormat | None = None) -> list[str]:
     """The files that may hold an event at or after `since`, in their order.
 
-    That is every file whose footer does not prove otherwise.
+    That is every file whose footer does not prove otherwise. `file_format` is the format every
+    file is read as (the adapter's); None: each file's extension says (`--format auto`).
     """
-    kept = [f for f in files if not _ends_before(f, since, ts_column, source_timezone)]
+    kept = [f for f in files if not _ends_before(f, since, ts_column, source_timezone, file_format)]
     if len(kept) < len(files):
         log.info("ingest: --since %s leaves %d of %d event file(s) unread: their ts statistics end "
                  "before it", since.isoformat(), len(files) - len(kept), len(files))
     return kept
 
 
-def _ends_before(path: str, since: datetime, ts_column: str, source_timezone: str) -> bool:
+def _ends_before(path: str, since: datetime, ts_column: str, source_timezone: str,
+                 file_format: FileFormat | None) -> bool:
     try:
-        if file_format_of(path) != "parquet":
+        if (file_format or file_format_of(path)) != "parquet":
             return False
         latest = _latest_ts(path, ts_column, source_timezone)
     except (OSError, pa.ArrowException, ValueError):

@@ -53,3 +53,10 @@ def test_files_the_footer_cannot_vouch_for_are_read(tmp_path: Path) -> None:
     files = [unread, text, epochs, bare, str(tmp_path / "broken.parquet"), str(tmp_path / "old.csv")]
     assert files_reaching(files, SINCE, "ts", "UTC") == files[1:]
     assert files_reaching([renamed], SINCE, "event_time", "UTC") == [renamed]  # no such column: read
+
+
+def test_the_adapters_format_decides_and_not_the_extension(tmp_path: Path) -> None:
+    # `--format parquet` reads every file as Parquet, whatever its name
+    unnamed = _write(tmp_path / "day-1.data", _aware(-5))
+    assert files_reaching([unnamed], SINCE, "ts", "UTC", "parquet") == []
+    assert files_reaching([unnamed], SINCE, "ts", "UTC", "csv") == [unnamed]
