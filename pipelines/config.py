@@ -193,6 +193,12 @@ class CandidatesSection(Section):
         ge=1,
         description="Hash partitions for the shuffles; unset derives it from the cluster's CPUs.",
     )
+    count_buckets: int | None = Field(
+        default=None,
+        ge=1,
+        description="Buckets a full run stores its counts in (increments keep the previous run's); "
+        "unset: one per 2M events, at least one per CPU (pipelines.candidates.buckets).",
+    )
 
 
 class RunSection(Section):

@@ -35,20 +35,26 @@ STAGE_ENTRIES = {
 }
 
 
-def write_dataset(dataset: Dataset, path: Path) -> int:
-    """Write `dataset` as Parquet files under `path`, replacing what was there; return rows."""
+def write_dataset(dataset: Dataset, path: Path, partition_by: str | None = None,
+                  min_rows_per_file: int | None = None) -> int:
+    """Write `dataset` as Parquet files under `path`, replacing what was there; return rows.
+
+    `partition_by` writes each value's rows under `path/<column>=<value>/` (the column itself
+    is then in the directory names, not the files); `min_rows_per_file` bundles small blocks
+    into one write, which bounds the files a partitioned write makes.
+    """
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    dataset.write_parquet(str(path))
+    dataset.write_parquet(str(path), partition_cols=[partition_by] if partition_by else None,
+                          min_rows_per_file=min_rows_per_file)
     return count_rows(path)
 
 
 def count_rows(path: Path) -> int:
-    """Rows in a Parquet directory, from file footers only (no data is read)."""
-    if not any(path.glob("*.parquet")):
-        return 0
-    return int(pads.dataset(str(path), format="parquet").count_rows())
+    """Rows in a Parquet directory and the directories under it, from file footers only."""
+    files = sorted(str(p) for p in path.rglob("*.parquet"))
+    return int(pads.dataset(files, format="parquet").count_rows()) if files else 0
 
 
 def begin_stage(stage_dir: Path, stage: str) -> None:

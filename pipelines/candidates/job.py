@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from kg.arrow_schema import arrow_schema_of
 from kg.schema import TABLE_MODELS
-from pipelines.candidates import periods
+from pipelines.candidates import buckets, periods
 from pipelines.candidates.mining import Increment, MiningResult, mine_with_ray
 from pipelines.candidates.stats import shuffle_partitions
 from pipelines.config import CandidatesSection
@@ -53,6 +53,7 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path, since
     period = _period(events_dir, since)
     report = StageReport(name="candidates", rows={"events_in": period.events},
                          details={"periods": len(held.periods) + 1, "since": str(since) if since else "all"})
+    n_buckets = held.buckets
     if period.events == 0 and not held.periods:
         log.warning("candidates: %s holds no events; writing empty outputs", events_dir)
         for name in OUTPUT_TABLES:
@@ -65,15 +66,18 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path, since
 
         log.info("candidates: %d new events, %d earlier period(s), %d CPUs", period.events,
                  len(held.periods), cpus)
-        increment = Increment(out_dir, since, period.events, merge=bool(held.periods))
+        n_buckets = held.buckets or config.count_buckets or buckets.bucket_count(period.events, cpus)
+        increment = Increment(out_dir, since, period.events, n_buckets)
         with spill_count() as spilled:
             result = mine_with_ray(events_dir, increment, config, partitions_for)
             _write_result(result, out_dir, report)
         report.details.update({"baskets": result.n_baskets, "capped_baskets": result.capped_baskets,
                                "event_shuffle_partitions": partitions_for(period.events),
+                               "count_buckets": n_buckets,
                                "object_store_spilled_bytes": spilled.spilled_bytes,
                                "object_store_restored_bytes": spilled.restored_bytes})
-    periods.write_periods(out_dir, periods.Periods(periods=[*held.periods, period]))
+    periods.write_periods(out_dir, periods.Periods(periods=[*held.periods, period], buckets=n_buckets,
+                                                   bucket_hash=buckets.HASH))
     report.wall_s = timer.elapsed()
     report.outputs = {name: str(out_dir / name) for name in (*OUTPUT_TABLES, "counts")}
     mark_complete(out_dir, report.model_dump())

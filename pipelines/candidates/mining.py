@@ -1,10 +1,12 @@
 """The two ways to run candidate mining over the same `stats` functions.
 
-`mine_with_ray` is the production plan: hash shuffles put every event of a basket, every
-pair of an item (for item_a, then for item_b) and every event of a query into one block
-(Ray keeps a hash partition in one block), and each block is reduced with polars. Memory
-per task is bounded by the partition size; nothing is collected on the driver except
-per-item counts and the LLM budget's rows.
+`mine_with_ray` is the production plan: a hash shuffle puts every event of a basket into one
+block (Ray keeps a hash partition in one block), whose pair counts are written to the period's
+buckets of item_a (query counts: of the query; `pipelines.candidates.buckets`). One task per
+bucket then sums it over every period, so a block holds every pair of its item_a values and
+every count of its queries; a second shuffle, by item_b, ranks pairs for their other item. Each
+block is reduced with polars. Memory per task is bounded by the partition size; nothing is
+collected on the driver except per-item counts and the LLM budget's rows.
 
 (The `type: ignore[arg-type]` marks below are for Ray's stub, which types UDFs as
 one-argument callables; `fn_kwargs` supplies the rest.)
@@ -26,7 +28,7 @@ import pyarrow as pa
 
 from kg.arrow_schema import conform
 from kg.schema import ItemPair, LlmQueueEntry, QueryItemPair
-from pipelines.candidates import periods, stats
+from pipelines.candidates import buckets, periods, stats
 from pipelines.config import CandidatesSection
 from pipelines.outputs import write_dataset
 
@@ -60,10 +62,6 @@ def _pair_partials_udf(batch: pa.Table, config: CandidatesSection) -> pa.Table:
     return stats.pair_partials(_frame(batch), config.max_basket_items).to_arrow()
 
 
-def _sum_partials_udf(batch: pa.Table) -> pa.Table:
-    return stats.sum_partials(_frame(batch)).to_arrow()
-
-
 def _statistics_udf(batch: pa.Table, item_counts: Any, n_baskets: int,
                     config: CandidatesSection) -> pa.Table:
     """Statistics and rank_a for a block holding every pair of its item_a values."""
@@ -89,10 +87,6 @@ def _budget_udf(batch: pa.Table, budget: int) -> pa.Table:
 
 def _query_partials_udf(batch: pa.Table) -> pa.Table:
     return stats.query_partials(_frame(batch)).to_arrow()
-
-
-def _sum_query_partials_udf(batch: pa.Table) -> pa.Table:
-    return stats.sum_query_partials(_frame(batch)).to_arrow()
 
 
 def _query_statistics_udf(batch: pa.Table, item_counts: Any, n_events: int,
@@ -130,7 +124,11 @@ class Increment:
     out_dir: Path
     since: datetime | None  # count events at or after it; None: every event
     events: int  # the events it counts
-    merge: bool  # earlier periods' counts lie beside this one's: statistics come from their sum
+    buckets: int  # every period's counts lie in this many buckets of their key
+
+    def counts(self, kind: str) -> Path:
+        """Where every period's counts of `kind` ('pairs' or 'queries') lie."""
+        return self.out_dir / "counts" / kind
 
 
 def _read_events(events_dir: Path, columns: list[str], since: datetime | None) -> Any:
@@ -141,17 +139,19 @@ def _read_events(events_dir: Path, columns: list[str], since: datetime | None) -
     return events if since is None else events.filter(expr=col("ts") >= lit(since))
 
 
-def _merged(kind: str, increment: Increment, key: str, udf: Callable[..., pa.Table],
-            partitions_for: Callable[[int], int]) -> Any:
-    """Every period's counts of `kind`, summed per key with `udf` after one shuffle on `key`."""
-    import ray.data
+def _bucket_udf(batch: pa.Table, key: str, buckets_n: int, columns: list[str] | None) -> pa.Table:
+    frame = _frame(batch)
+    return buckets.with_bucket(frame.select(columns) if columns else frame, key, buckets_n).to_arrow()
 
-    files = periods.counted_files(increment.out_dir, kind)
-    if not files:
-        return None
-    held = ray.data.read_parquet(files, partitioning=None)
-    return (held.repartition(partitions_for(held.count()), keys=[key])
-            .map_batches(udf, batch_format="pyarrow", batch_size=None).materialize())
+
+def _write_counts(counts: Any, increment: Increment, kind: str, key: str,
+                  columns: list[str] | None = None) -> None:
+    """Write this period's `counts` of `kind` (partial sums, from any blocks) into its buckets of `key`."""
+    bucketed = counts.map_batches(_bucket_udf, fn_kwargs={"key": key, "buckets_n": increment.buckets,
+                                                          "columns": columns},
+                                  batch_format="pyarrow", batch_size=None)
+    write_dataset(bucketed, periods.period_dir(increment.out_dir, kind, periods.label_for(increment.since)),
+                  partition_by=buckets.COLUMN, min_rows_per_file=buckets.ROWS_PER_FILE)
 
 
 def _count_pairs(events_dir: Path, increment: Increment, config: CandidatesSection,
@@ -164,54 +164,37 @@ def _count_pairs(events_dir: Path, increment: Increment, config: CandidatesSecti
     basket_items = _read_events(events_dir, [*basket_columns, "item_id", "ts"], increment.since).map_batches(
         _basket_items_udf, fn_kwargs={"config": config},
         batch_format="pyarrow")
-    return (
-        basket_items.repartition(partitions_for(increment.events), keys=["basket"])
-        .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs)
-        .materialize()
-    )
-
-
-def _sum_by_item_a(partials: Any, partitions_for: Callable[[int], int]) -> Any:
-    """Partials summed per pair, every pair of an item_a in one block.
-
-    Partials of a pair share item_a (a <= b), so partitioning by item_a alone both sums them
-    exactly and puts every pair of item_a in one block, ready for ranking without a shuffle.
-    """
-    return (partials.repartition(partitions_for(partials.count()), keys=["item_a"])
-            .map_batches(_sum_partials_udf, batch_format="pyarrow", batch_size=None).materialize())
+    return (basket_items.repartition(partitions_for(increment.events), keys=["basket"])
+            .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs))
 
 
 def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSection,
                  partitions_for: Callable[[int], int]) -> Any:
-    """The counts statistics are computed from: this period's, summed with earlier ones' when merging.
+    """Pair counts summed over every period, one block per bucket of item_a (None: none counted).
 
-    A full run keeps its period summed (smaller); an increment keeps its per-block partials as they
-    are, since the merge sums every period anyway: one shuffle fewer.
+    This period's counts are written first, as each basket block counted them: a pair's
+    partials from several blocks (and periods) meet in its bucket, where the merge sums them.
     """
-    period = periods.period_dir(increment.out_dir, "pairs", periods.label_for(increment.since))
-    totals = None
     if increment.events:
         partials = _count_pairs(events_dir, increment, config, partitions_for)
-        totals = partials if increment.merge else _sum_by_item_a(partials, partitions_for)
-        write_dataset(totals, period)
-    if increment.merge:
-        totals = _merged("pairs", increment, "item_a", _sum_partials_udf, partitions_for)
-    return totals
+        _write_counts(partials, increment, "pairs", "item_a")
+    return buckets.merged(increment.counts("pairs"), stats.sum_partials)
 
 
 def mine_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection,
                   partitions_for: Callable[[int], int]) -> MiningResult:
     """Build and run the Ray Data plan; returns lazy pair and query datasets.
 
-    `partitions_for(rows)` sizes each shuffle by the rows it moves, which shrink from events
-    to basket items to pair partials to pairs. The increment's counts are written under
-    `increment.out_dir/counts` on the way.
+    `partitions_for(rows)` sizes each shuffle by the rows it moves: events by basket, pairs by
+    item_b. This period's counts are written under `increment.out_dir/counts` on the way.
     """
     import ray
+    from ray.data.expressions import col
 
     map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
     totals = _pair_totals(events_dir, increment, config, partitions_for)
-    item_counts, n_baskets, capped = _split_totals(_collect(totals.filter(expr="item_a == item_b")))
+    diagonal = totals.filter(expr=col("item_a") == col("item_b"))  # item and basket counts
+    item_counts, n_baskets, capped = _split_totals(_collect(diagonal))
     pairs = (
         totals.map_batches(
             _statistics_udf,
@@ -228,40 +211,31 @@ def mine_with_ray(events_dir: Path, increment: Increment, config: CandidatesSect
     block_tops = _collect(pairs.map_batches(_budget_udf, fn_kwargs={"budget": config.llm_budget},
                                             **map_kwargs))
     queue = stats.top_by_score(block_tops, config.llm_budget) if block_tops.height else None
-    query_items = _mine_queries_with_ray(events_dir, increment, config, partitions_for)
+    query_items = _mine_queries_with_ray(events_dir, increment, config)
     return MiningResult(pairs, _queue_table(queue), query_items, n_baskets, capped)
 
 
-def _query_partials(events_dir: Path, increment: Increment, partitions_for: Callable[[int], int]) -> Any:
-    """This period's (query, item) counts; None without a query-led event.
+def _query_totals(events_dir: Path, increment: Increment) -> Any:
+    """(query, item) counts summed over every period, one block per bucket of query (None: none).
 
-    A full run shuffles by query (every query in one block, as its statistics need); an increment
-    counts each read block as it is, since the merge shuffles every period's counts anyway.
+    This period's are counted in each read block as it is (no shuffle); a query's counts from
+    several blocks meet in its bucket.
     """
     from ray.data.expressions import col
 
-    if not increment.events:
-        return None
-    # Drop rows without a query before the shuffle (no null-key skew, fewer bytes moved).
-    led = (_read_events(events_dir, ["query", "item_id", "ts"], increment.since)
-           .filter(expr=col("query").is_not_null()).materialize())
-    n_led = led.count()
-    if n_led == 0:
-        return None
-    grouped = led if increment.merge else led.repartition(partitions_for(n_led), keys=["query"])
-    partials = grouped.map_batches(_query_partials_udf, batch_format="pyarrow", batch_size=None).materialize()
-    write_dataset(partials.select_columns(list(QUERY_COUNTS)),
-                  periods.period_dir(increment.out_dir, "queries", periods.label_for(increment.since)))
-    return partials
+    if increment.events:
+        # Rows without a query are dropped first: they count nothing and would all hash alike.
+        led = (_read_events(events_dir, ["query", "item_id", "ts"], increment.since)
+               .filter(expr=col("query").is_not_null()))
+        partials = led.map_batches(_query_partials_udf, batch_format="pyarrow", batch_size=None)
+        _write_counts(partials, increment, "queries", "query", list(QUERY_COUNTS))
+    return buckets.merged(increment.counts("queries"), stats.sum_query_partials)
 
 
-def _mine_queries_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection,
-                           partitions_for: Callable[[int], int]) -> Any:
+def _mine_queries_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection) -> Any:
     import ray
 
-    partials = _query_partials(events_dir, increment, partitions_for)
-    if increment.merge:
-        partials = _merged("queries", increment, "query", _sum_query_partials_udf, partitions_for)
+    partials = _query_totals(events_dir, increment)
     if partials is None:
         return None
     counts = _collect(partials.select_columns(["item_id", "n_qi"])).group_by("item_id").agg(

@@ -2,8 +2,9 @@
 
 Pair, item, basket and query->item counts are sums (first/last seen are min/max), so the counts
 of disjoint sets of events add up to the counts of their union. Each candidates output keeps the
-counts of every period it covers under `counts/{pairs,queries}/period=<label>/` (Parquet), and
-`counts/periods.json` says which events each period counted. A full run writes one period,
+counts of every period it covers under `counts/{pairs,queries}/period=<label>/bucket=<b>/`
+(Parquet, bucketed by key: `pipelines.candidates.buckets`), and `counts/periods.json` says which
+events each period counted and how the counts are bucketed. A full run writes one period,
 `base`; `kgrec candidates --since T --previous DIR` counts only the events at or after T, carries
 DIR's periods over (hard links: no copy) and computes the statistics from the merged counts,
 which equal the counts of one full run over the same events.
@@ -23,6 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from kg.errors import InputDataError, StageOutputError
+from pipelines.candidates import buckets
 from pipelines.outputs import require_complete
 
 BASE = "base"
@@ -44,6 +46,9 @@ class Periods(BaseModel):
     """`counts/periods.json`: the periods a candidates output's counts cover, oldest first."""
 
     periods: list[Period] = Field(default_factory=list)
+    buckets: int | None = Field(default=None, description="Buckets every period's counts are in; "
+                                "None: written before counts were bucketed.")
+    bucket_hash: str | None = Field(default=None, description="The hash that chose each key's bucket.")
 
     @property
     def last_event(self) -> datetime | None:
@@ -81,6 +86,10 @@ def check_increment(previous: Path | None, since: datetime | None) -> Periods:
     if not held.periods:
         raise StageOutputError(str(previous), "holds no counts (counts/periods.json; written by kgrec "
                                "candidates since incremental runs); run `kgrec candidates` on it again")
+    if held.buckets is None or held.bucket_hash != buckets.HASH:
+        raise StageOutputError(str(previous), "holds counts that are not bucketed as this kgrec adds to "
+                               f"({buckets.HASH}; counts/periods.json); run a full `kgrec candidates` "
+                               "to count them again")
     if since is None:
         raise InputDataError("--previous", "an increment needs --since: the time of its first new event")
     last = held.last_event
@@ -114,16 +123,14 @@ def period_dir(out_dir: Path, kind: str, label: str) -> Path:
     return out_dir / "counts" / kind / f"period={label}"
 
 
-def counted_files(out_dir: Path, kind: str) -> list[str]:
-    """Every Parquet file of `kind`'s counts, over all periods (sorted, for a stable read)."""
-    return sorted(str(p) for p in (out_dir / "counts" / kind).glob("period=*/*.parquet"))
-
-
 def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link a period's files into the new output (copy where the filesystem cannot link)."""
-    target.mkdir(parents=True)
-    for path in source.iterdir():
+    """Hard-link a period's files (and its buckets') into the new output; copy where links fail."""
+    for path in source.rglob("*"):
+        if path.is_dir():
+            continue
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(path, target / path.name)
+            os.link(path, destination)
         except OSError:
-            shutil.copy2(path, target / path.name)
+            shutil.copy2(path, destination)

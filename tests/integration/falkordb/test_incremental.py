@@ -5,6 +5,7 @@ identical; the graph's relations identical in support, first/last seen, confiden
 `evidence_ids` list the batches that brought the evidence, so they differ by design).
 """
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,11 +13,11 @@ import polars as pl
 import pytest
 
 from kg.backends.falkordb.store import FalkorDBStore
-from kg.errors import InputDataError
+from kg.errors import InputDataError, StageOutputError
 from kg.load import RetryPolicy, load_directory
 from pipelines.candidates.job import run_candidates
 from pipelines.candidates.mining import mine_locally
-from pipelines.candidates.periods import label_for
+from pipelines.candidates.periods import label_for, read_periods
 from pipelines.config import CandidatesSection, IngestSection, SynthSection
 from pipelines.ingest.job import run_ingest
 from pipelines.outputs import begin_stage, mark_complete, write_table
@@ -92,6 +93,22 @@ def test_base_plus_increment_mines_the_full_statistics(candidates: Path) -> None
         assert merged.equals(full), table
     labels = {p.name for p in (candidates / "cand_increment" / "counts" / "pairs").iterdir()}
     assert labels == {"period=base", f"period={label_for(split_since(candidates))}"}
+    held = read_periods(candidates / "cand_increment")
+    assert held.buckets == read_periods(candidates / "cand_base").buckets and held.buckets is not None
+    for kind in ("pairs", "queries"):  # every period's counts lie in the output's buckets
+        for period in (candidates / "cand_increment" / "counts" / kind).iterdir():
+            seen = {int(b.name.split("=")[1]) for b in period.iterdir()}
+            assert seen and seen <= set(range(held.buckets)), (kind, period.name)
+
+
+def test_an_increment_refuses_counts_that_are_not_bucketed(candidates: Path, split: tuple[Path, datetime]) -> None:
+    root, since = split
+    old = root / "cand_unbucketed"
+    shutil.copytree(root / "cand_base", old)
+    held = read_periods(old)
+    (old / "counts" / "periods.json").write_text(held.model_copy(update={"buckets": None}).model_dump_json())
+    with pytest.raises(StageOutputError, match="not bucketed.*full `kgrec candidates`"):
+        run_candidates(CONFIG, root / "ingest_increment", root / "cand_refused", since, old)
 
 
 def test_an_increment_refuses_a_since_already_counted(candidates: Path, split: tuple[Path, datetime]) -> None:
