@@ -71,7 +71,7 @@ def merged(kind_dir: Path, combine: Combine) -> Any:
     grouped = files_by_bucket(kind_dir)
     if not grouped:
         return None
-    items = [{COLUMN: bucket, "files": files} for bucket, files in sorted(grouped.items())]
+    items = [{"files": files} for _, files in sorted(grouped.items())]
     return (ray.data.from_items(items, override_num_blocks=len(items))
             .map_batches(_merge_udf, fn_kwargs={"combine": combine}, batch_format="pyarrow",  # type: ignore[arg-type]
                          batch_size=1)

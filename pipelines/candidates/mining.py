@@ -126,10 +126,6 @@ class Increment:
     events: int  # the events it counts
     buckets: int  # every period's counts lie in this many buckets of their key
 
-    def counts(self, kind: str) -> Path:
-        """Where every period's counts of `kind` ('pairs' or 'queries') lie."""
-        return self.out_dir / "counts" / kind
-
 
 def _read_events(events_dir: Path, columns: list[str], since: datetime | None) -> Any:
     import ray.data
@@ -178,7 +174,7 @@ def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSecti
     if increment.events:
         partials = _count_pairs(events_dir, increment, config, partitions_for)
         _write_counts(partials, increment, "pairs", "item_a")
-    return buckets.merged(increment.counts("pairs"), stats.sum_partials)
+    return buckets.merged(periods.kind_dir(increment.out_dir, "pairs"), stats.sum_partials)
 
 
 def mine_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection,
@@ -229,7 +225,7 @@ def _query_totals(events_dir: Path, increment: Increment) -> Any:
                .filter(expr=col("query").is_not_null()))
         partials = led.map_batches(_query_partials_udf, batch_format="pyarrow", batch_size=None)
         _write_counts(partials, increment, "queries", "query", list(QUERY_COUNTS))
-    return buckets.merged(increment.counts("queries"), stats.sum_query_partials)
+    return buckets.merged(periods.kind_dir(increment.out_dir, "queries"), stats.sum_query_partials)
 
 
 def _mine_queries_with_ray(events_dir: Path, increment: Increment, config: CandidatesSection) -> Any:

@@ -109,8 +109,8 @@ def carry_over(previous: Path | None, out_dir: Path) -> None:
     if previous is None:
         return
     for kind in KINDS:
-        for source in sorted((previous / "counts" / kind).glob("period=*")):
-            _link_tree(source, counts / kind / source.name)
+        for source in sorted(kind_dir(previous, kind).glob("period=*")):
+            _link_tree(source, kind_dir(out_dir, kind) / source.name)
 
 
 def write_periods(out_dir: Path, periods: Periods) -> None:
@@ -118,9 +118,14 @@ def write_periods(out_dir: Path, periods: Periods) -> None:
     (out_dir / "counts" / "periods.json").write_text(periods.model_dump_json(indent=2))
 
 
+def kind_dir(out_dir: Path, kind: str) -> Path:
+    """Where every period's counts of `kind` ('pairs' or 'queries') lie."""
+    return out_dir / "counts" / kind
+
+
 def period_dir(out_dir: Path, kind: str, label: str) -> Path:
-    """Where one period's counts of `kind` ('pairs' or 'queries') go."""
-    return out_dir / "counts" / kind / f"period={label}"
+    """Where one period's counts of `kind` go."""
+    return kind_dir(out_dir, kind) / f"period={label}"
 
 
 def _link_tree(source: Path, target: Path) -> None:
