@@ -53,20 +53,20 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path, since
     period = _period(events_dir, since)
     report = StageReport(name="candidates", rows={"events_in": period.events},
                          details={"periods": len(held.periods) + 1, "since": str(since) if since else "all"})
-    n_buckets = held.buckets
+    cpus = cluster_cpus()
+    # Chosen once, by the full run (even one over no events), and kept by every increment.
+    n_buckets = held.buckets or config.count_buckets or buckets.bucket_count(period.events, cpus)
     if period.events == 0 and not held.periods:
         log.warning("candidates: %s holds no events; writing empty outputs", events_dir)
         for name in OUTPUT_TABLES:
             report.rows[name] = write_table(_empty(name), out_dir / name)
     else:
-        cpus = cluster_cpus()
 
         def partitions_for(rows: int) -> int:
             return config.shuffle_partitions or shuffle_partitions(rows, cpus)
 
         log.info("candidates: %d new events, %d earlier period(s), %d CPUs", period.events,
                  len(held.periods), cpus)
-        n_buckets = held.buckets or config.count_buckets or buckets.bucket_count(period.events, cpus)
         increment = Increment(out_dir, since, period.events, n_buckets)
         with spill_count() as spilled:
             result = mine_with_ray(events_dir, increment, config, partitions_for)

@@ -111,6 +111,22 @@ def test_an_increment_refuses_counts_that_are_not_bucketed(candidates: Path, spl
         run_candidates(CONFIG, root / "ingest_increment", root / "cand_refused", since, old)
 
 
+def test_an_increment_adds_to_a_base_of_no_events(split: tuple[Path, datetime]) -> None:
+    """A full run over no events still chooses the buckets, so the first increment adds to it."""
+    root, since = split
+    begin_stage(root / "ingest_empty", "ingest")
+    (root / "ingest_empty" / "events").mkdir()
+    mark_complete(root / "ingest_empty", {})
+    run_candidates(CONFIG, root / "ingest_empty", root / "cand_empty")
+    assert read_periods(root / "cand_empty").buckets is not None
+    run_candidates(CONFIG, root / "ingest_increment", root / "cand_after_empty", since, root / "cand_empty")
+    reference = mine_locally(pl.read_parquet(root / "ingest_increment" / "events"), CONFIG)
+    keys = ["item_a", "item_b"]
+    mined = pl.read_parquet(root / "cand_after_empty" / "pairs").sort(keys)
+    assert mined.height > 0
+    assert mined.equals(pl.from_arrow(reference.pairs).sort(keys))  # type: ignore[union-attr]
+
+
 def test_an_increment_refuses_a_since_already_counted(candidates: Path, split: tuple[Path, datetime]) -> None:
     root, since = split
     with pytest.raises(InputDataError, match="counted twice"):
