@@ -61,7 +61,6 @@ def run_candidates(config: CandidatesSection, in_dir: Path, out_dir: Path, since
         for name in OUTPUT_TABLES:
             report.rows[name] = write_table(_empty(name), out_dir / name)
     else:
-
         def partitions_for(rows: int) -> int:
             return config.shuffle_partitions or shuffle_partitions(rows, cpus)
 

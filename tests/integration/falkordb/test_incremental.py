@@ -124,7 +124,7 @@ def test_an_increment_adds_to_a_base_of_no_events(split: tuple[Path, datetime]) 
     keys = ["item_a", "item_b"]
     mined = pl.read_parquet(root / "cand_after_empty" / "pairs").sort(keys)
     assert mined.height > 0
-    assert mined.equals(pl.from_arrow(reference.pairs).sort(keys))  # type: ignore[union-attr]
+    assert mined.equals(pl.DataFrame(reference.pairs).sort(keys))
 
 
 def test_an_increment_refuses_a_since_already_counted(candidates: Path, split: tuple[Path, datetime]) -> None:
