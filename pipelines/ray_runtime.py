@@ -49,6 +49,7 @@ def ensure_ray(settings: RaySection) -> None:
     context.enable_progress_bars = settings.progress_bars
     context.print_on_execution_start = False
     context.shuffle_strategy = ShuffleStrategy(settings.shuffle_strategy)
+    context.use_datasource_v2 = settings.parquet_datasource_v2
 
 
 def cluster_cpus() -> int:
