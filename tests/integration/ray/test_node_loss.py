@@ -2,9 +2,10 @@
 
 The head and a second node are real `ray start` processes with their own raylets; the stages
 are submitted with `ray job submit`, as on a cluster. Killing the second node's raylet is a
-real node failure. What happens then depends on what the node held: tasks Ray retries on the
-head, but an actor Ray Data started there (the Parquet footer reader, the LLM answerers) dies
-with it and the stage fails, naming the node (`pipelines.cli.node_loss`). Either way nothing
+real node failure. What happens then depends on what the node held: tasks (and the LLM
+answerers' batches) Ray retries on the head, but an actor Ray Data does not restart (a hash
+shuffle's aggregator) dies with it and the stage fails, naming the node
+(`pipelines.cli.node_loss`). Either way nothing
 may differ from an undisturbed run once the command is run again: the rows are those of the
 undisturbed run, none twice, and no LLM question is asked twice (the answer cache holds them).
 """
