@@ -74,7 +74,7 @@ class RaySection(Section):
         default=False,
         description="Read Parquet through Ray Data's DataSourceV2 path (Ray's default since 2.60) "
         "instead of the V1 reader. Off: in Ray 2.60 its file-listing task costs about 1.7 s of wall "
-        "time per read (68 ms of CPU) on a 2-CPU machine, against 0.1 s for the whole V1 read of "
+        "time per read (68 ms of CPU) on a 2-CPU machine, against 0.15 s for the whole V1 read of "
         "the same file, and a stage reads several times (see benchmarks/parquet_read.py).",
     )
 
