@@ -198,7 +198,8 @@ class CandidatesSection(Section):
     shuffle_partitions: int | None = Field(
         default=None,
         ge=1,
-        description="Hash partitions for the shuffles; unset derives it from the cluster's CPUs.",
+        description="Hash partitions for the shuffles; unset sizes each by its rows and the cluster's "
+        "CPUs (pipelines.ray_runtime.shuffle_partitions: 50k-500k rows each, up to two per CPU).",
     )
     count_buckets: int | None = Field(
         default=None,

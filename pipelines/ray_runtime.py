@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +59,18 @@ def cluster_cpus() -> int:
 
     resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
     return max(1, int(resources.get("CPU", 1)))
+
+
+def shuffle_partitions(rows: int, cpus: int, max_rows: int = 500_000, min_rows: int = 50_000) -> int:
+    """Partitions for a hash shuffle of `rows` rows on a cluster of `cpus` CPUs.
+
+    Enough that none holds more than `max_rows` (memory), and up to two per CPU as long as
+    each keeps at least `min_rows`: a small input gets few partitions. That matters because
+    Ray Data's hash shuffle starts one aggregator actor (a new worker process) per partition,
+    up to one per CPU, and starting one costs seconds on a small machine, far more than its
+    share of a small input's work (`benchmarks/shuffle_sizing.py`).
+    """
+    return max(math.ceil(rows / max_rows), min(2 * cpus, math.ceil(rows / min_rows)), 1)
 
 
 @dataclass

@@ -13,7 +13,6 @@ from kg.arrow_schema import arrow_schema_of
 from kg.schema import TABLE_MODELS
 from pipelines.candidates import buckets, periods
 from pipelines.candidates.mining import Increment, MiningResult, mine_with_ray
-from pipelines.candidates.stats import shuffle_partitions
 from pipelines.config import CandidatesSection
 from pipelines.outputs import (
     begin_stage,
@@ -22,7 +21,7 @@ from pipelines.outputs import (
     write_dataset,
     write_table,
 )
-from pipelines.ray_runtime import cluster_cpus, spill_count
+from pipelines.ray_runtime import cluster_cpus, shuffle_partitions, spill_count
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")

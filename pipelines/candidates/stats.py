@@ -11,8 +11,6 @@ counts and the basket total.
 
 from __future__ import annotations
 
-import math
-
 import polars as pl
 
 BASKETS = ""  # item ids are never empty (ingest refuses them), so "" is free as a sentinel
@@ -162,8 +160,3 @@ def query_statistics(partials: pl.DataFrame, item_counts: pl.DataFrame, n_events
         (pl.col("n_qi") / pl.col("n_q")).alias("confidence"),
         (pl.col("n_qi") * float(n_events) / (pl.col("n_q") * pl.col("n_i"))).alias("lift"),
     )
-
-
-def shuffle_partitions(rows: int, cpus: int, rows_per_partition: int = 500_000) -> int:
-    """Partitions for a shuffle: enough for every CPU, and small enough to bound memory."""
-    return max(2 * cpus, math.ceil(rows / rows_per_partition))

@@ -40,7 +40,7 @@ from pipelines.ingest.pruning import files_reaching
 from pipelines.ingest.sources import file_format_of, list_files, read_chunks
 from pipelines.ingest.staging import RAW, REASON, SOURCE, TableKind, failures_table
 from pipelines.outputs import begin_stage, count_rows, mark_complete, write_dataset, write_table
-from pipelines.ray_runtime import cluster_cpus
+from pipelines.ray_runtime import cluster_cpus, shuffle_partitions
 from pipelines.report import StageReport, Timer
 
 log = logging.getLogger("kgrec")
@@ -287,12 +287,13 @@ def _ingest_items(files: list[str], settings: IngestSection, out_dir: Path, rows
             return None
         raise _no_valid_rows("items", settings.items_path or settings.events_path or "",
                              rows["quarantined_items"], out_dir)
-    merged = good.repartition(cluster_cpus(), keys=["item_id"]).map_batches(
+    partitions = shuffle_partitions(rows["item_rows_read"], cluster_cpus())
+    merged = good.repartition(partitions, keys=["item_id"]).map_batches(
         consolidate_items, batch_format="pyarrow", batch_size=None)
     rows["items"] = write_dataset(merged, out_dir / "items")
     ids = ray.put(pq.read_table(out_dir / "items", columns=["item_id"]).column("item_id").combine_chunks())
     if adapter.links:
-        rows["links"] = write_links(staged, ids, out_dir / "links")
+        rows["links"] = write_links(staged, ids, out_dir / "links", partitions)
     return ids
 
 

@@ -20,7 +20,6 @@ from kg.errors import InputDataError
 from kg.schema import Link, LinkKind
 from pipelines.ingest.staging import LINKS, REASON
 from pipelines.outputs import write_dataset, write_table
-from pipelines.ray_runtime import cluster_cpus
 
 LINK_LABELS = {LinkKind.ALSO_BOUGHT: "complement", LinkKind.BOUGHT_TOGETHER: "complement",
                LinkKind.ALSO_VIEWED: "substitute", LinkKind.BOUGHT_AFTER_VIEWING: "substitute"}
@@ -46,10 +45,13 @@ def _unique(batch: pa.Table) -> pa.Table:
     return conform(frame.unique().sort("a", "b", "kind").to_arrow(), Link)
 
 
-def write_links(staged_items: Any, known: Any, out_dir: Path) -> int:
-    """Write the links of `staged_items` (a Ray dataset) to items in `known` (an object ref)."""
+def write_links(staged_items: Any, known: Any, out_dir: Path, partitions: int) -> int:
+    """Write the links of `staged_items` (a Ray dataset) to items in `known` (an object ref).
+
+    `partitions`: the shuffle's, sized by the item rows the links come from.
+    """
     links = staged_items.map_batches(_links_of, batch_format="pyarrow", fn_kwargs={"known": known})
-    merged = links.repartition(cluster_cpus(), keys=["a"]).map_batches(
+    merged = links.repartition(partitions, keys=["a"]).map_batches(
         _unique, batch_format="pyarrow", batch_size=None)
     written = write_dataset(merged, out_dir)
     if not written:  # an empty table still says "no links" to whoever reads it

@@ -132,8 +132,3 @@ def test_local_mining_on_empty_query_column_gives_empty_query_table() -> None:
     assert result.query_items.num_rows == 0
     assert result.pairs.num_rows == 3
     assert result.llm_queue.column("llm_rank").to_pylist() == [1, 2, 3]
-
-
-def test_shuffle_partitions_scale_with_rows_and_cpus() -> None:
-    assert stats.shuffle_partitions(10, 2) == 4
-    assert stats.shuffle_partitions(10_000_000, 2) == 20
