@@ -7,14 +7,17 @@ run's graph afterwards.
 """
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 import yaml
 
+from tests._support.chat_server import ChatServer, Reply, answer_for
 from tests._support.cli import kgrec, run_dir_of
 from tests._support.shared_runs import SharedRun
 
@@ -22,14 +25,16 @@ STAGES = ("synth", "ingest", "candidates", "extract", "refine", "graph_load", "s
           "ctr")
 
 
-def _small(tmp_path: Path, **sections: dict[str, Any]) -> Path:
-    """A config for a run on files, small enough for about a minute; `sections` are merged over it."""
+def _small(tmp_path: Path, llm_url: str, **sections: dict[str, Any]) -> Path:
+    """A config for a run on files, small enough for about half a minute; `sections` are merged
+    over it. Its LLM is the scripted server at `llm_url`: the shared run used the local model."""
     config: dict[str, dict[str, Any]] = {
         "ray": {"num_cpus": 2, "object_store_memory_mb": 500, "progress_bars": False},
         "run": {"runs_dir": str(tmp_path / "runs"), "ctr": False},
         "graph": {"state_dir": str(tmp_path / "falkordb")},
         "candidates": {"llm_budget": 4},
-        "extract": {"max_pairs": 1, "max_items": 1, "cache_dir": str(tmp_path / "llm_cache")},
+        "extract": {"backend": "openai", "base_url": llm_url, "model": "scripted", "max_pairs": 1, "max_items": 1,
+                    "cache_dir": str(tmp_path / "llm_cache"), "retry_backoff_s": 0.01},
         "gnn": {"max_events": 1500, "text_cache_dir": str(tmp_path / "text_cache")},
     }
     for name, values in sections.items():
@@ -69,8 +74,15 @@ def _run(config: Path, cwd: Path) -> tuple[Path, str]:
     return run_dir_of(result, cwd / "runs"), result.stderr
 
 
+@pytest.fixture
+def llm() -> Iterator[ChatServer]:
+    server = ChatServer(lambda body, n: Reply(answer_for(body)))
+    yield server
+    server.close()
+
+
 def test_a_second_dataset_gets_a_graph_of_its_own_and_a_named_shared_graph_is_refused(
-        synthetic_run: SharedRun) -> None:
+        synthetic_run: SharedRun, llm: ChatServer) -> None:
     tmp_path, synthetic, first, log = (synthetic_run.root, synthetic_run.config, synthetic_run.run_dir,
                                        synthetic_run.log)
     # the log: a start and an end line per stage, Ray's own chatter left out
@@ -80,7 +92,7 @@ def test_a_second_dataset_gets_a_graph_of_its_own_and_a_named_shared_graph_is_re
     assert "Token authentication is enabled" not in log and "token authentication on" in log
 
     events, items = _shop(tmp_path / "shop")
-    files = _small(tmp_path, run={"source": "files"},
+    files = _small(tmp_path, llm.base_url, run={"source": "files"},
                    ingest={"format": "parquet", "events_path": str(events), "items_path": str(items)})
     names = _graph_name(synthetic, tmp_path), _graph_name(files, tmp_path)
     assert names[0].startswith("synth-seed7-") and names[1].startswith("parquet-events-") and len(set(names)) == 2
@@ -101,7 +113,7 @@ def test_a_second_dataset_gets_a_graph_of_its_own_and_a_named_shared_graph_is_re
     assert f"graph '{names[1]}', holding parquet files {events} with items {items}" in report
 
     # the second dataset into the first's graph, named: refused before any work
-    shared = _small(tmp_path, run={"source": "files"}, graph={"graph_name": names[0]},
+    shared = _small(tmp_path, llm.base_url, run={"source": "files"}, graph={"graph_name": names[0]},
                     ingest={"format": "parquet", "events_path": str(events), "items_path": str(items)})
     refused = kgrec("run", "-c", str(shared), cwd=tmp_path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
