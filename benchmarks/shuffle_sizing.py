@@ -1,10 +1,11 @@
-"""Shuffle partitions sized to the data vs. two per CPU at least, on the candidates stage.
+"""Regrouping partitions sized to the data vs. two per CPU at least, on the candidates stage.
 
     python benchmarks/shuffle_sizing.py --events 10000
     python benchmarks/shuffle_sizing.py --events 1000000 --repeats 2
 
 Ray Data's hash shuffle starts one aggregator actor per partition (up to one per CPU), each a
-new worker process. kgrec sizes a shuffle by its rows (`pipelines.ray_runtime.shuffle_partitions`:
+new worker process; candidates' exchanges through files (which replaced its hash shuffles) start
+one task per bucket. kgrec sizes either by its rows (`pipelines.ray_runtime.shuffle_partitions`:
 at least 50k rows a partition, up to two per CPU); the baseline is the rule it replaced, two
 per CPU whatever the rows. Both run alternately on one warm Ray in one process, so start-up and
 the machine's slower moments fall on both; the last line prints the ratio of their medians.

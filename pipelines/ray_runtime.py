@@ -62,13 +62,14 @@ def cluster_cpus() -> int:
 
 
 def shuffle_partitions(rows: int, cpus: int, max_rows: int = 500_000, min_rows: int = 50_000) -> int:
-    """Partitions for a hash shuffle of `rows` rows on a cluster of `cpus` CPUs.
+    """Partitions for a keyed regrouping of `rows` rows on a cluster of `cpus` CPUs.
 
     Enough that none holds more than `max_rows` (memory), and up to two per CPU as long as
-    each keeps at least `min_rows`: a small input gets few partitions. That matters because
-    Ray Data's hash shuffle starts one aggregator actor (a new worker process) per partition,
-    up to one per CPU, and starting one costs seconds on a small machine, far more than its
-    share of a small input's work (`benchmarks/shuffle_sizing.py`).
+    each keeps at least `min_rows`: a small input gets few partitions. That matters most for
+    Ray Data's hash shuffle (ingest's), which starts one aggregator actor (a new worker
+    process) per partition, up to one per CPU, and starting one costs seconds on a small
+    machine, far more than its share of a small input's work (`benchmarks/shuffle_sizing.py`);
+    candidates' exchanges through files (`pipelines.candidates.buckets`) take the same sizes.
     """
     return max(math.ceil(rows / max_rows), min(2 * cpus, math.ceil(rows / min_rows)), 1)
 

@@ -24,6 +24,8 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 
+from pipelines.outputs import write_dataset
+
 COLUMN = "bucket"
 HASH = "pandas.util.hash_array"  # recorded with the counts: a different hash would split keys
 EVENTS_PER_BUCKET = 2_000_000  # sized so a bucket of a full run's counts is a few 100k rows
@@ -46,29 +48,51 @@ def with_bucket(counts: pl.DataFrame, key: str, buckets: int) -> pl.DataFrame:
     return counts.with_columns(pl.Series(COLUMN, hashed % buckets, dtype=pl.Int32))
 
 
-def files_by_bucket(kind_dir: Path) -> dict[int, list[str]]:
-    """Every Parquet file under `kind_dir/period=*/bucket=*/`, grouped by bucket (sorted)."""
+def files_by_bucket(root: Path, within: str = "period=*/") -> dict[int, list[str]]:
+    """Every Parquet file under `root/<within>bucket=*/`, grouped by bucket (sorted).
+
+    `within` is the levels above the buckets: the periods of a counts directory, none ("") in
+    an exchange's scratch directory.
+    """
     grouped: dict[int, list[str]] = {}
-    for path in sorted(kind_dir.glob(f"period=*/{COLUMN}=*/*.parquet")):
+    for path in sorted(root.glob(f"{within}{COLUMN}=*/*.parquet")):
         grouped.setdefault(int(path.parent.name.split("=", 1)[1]), []).append(str(path))
     return grouped
 
 
+def _bucket_udf(batch: pa.Table, key: str, buckets: int, columns: list[str] | None) -> pa.Table:
+    frame = pl.from_arrow(batch)
+    assert isinstance(frame, pl.DataFrame)
+    return with_bucket(frame.select(columns) if columns else frame, key, buckets).to_arrow()
+
+
+def write_bucketed(dataset: Any, key: str, buckets: int, out_dir: Path,
+                   columns: list[str] | None = None) -> None:
+    """Write `dataset`'s rows (`columns` of them; None: all) under `out_dir/bucket=<b>/`, b of `key`.
+
+    Each block's task writes its own rows: nothing moves between tasks, and no actor is started.
+    """
+    bucketed = dataset.map_batches(_bucket_udf, fn_kwargs={"key": key, "buckets": buckets,
+                                                           "columns": columns},
+                                   batch_format="pyarrow", batch_size=None)
+    write_dataset(bucketed, out_dir, partition_by=COLUMN, min_rows_per_file=ROWS_PER_FILE)
+
+
 def _merge_udf(batch: pa.Table, combine: Combine) -> pa.Table:
-    """One bucket: its files of every period, read and combined."""
+    """One bucket: its files, read and combined."""
     (files,) = batch.column("files").to_pylist()
     return combine(pl.read_parquet(files, hive_partitioning=False)).to_arrow()
 
 
-def merged(kind_dir: Path, combine: Combine) -> Any:
-    """A dataset of every period's counts under `kind_dir`, one block per bucket, combined.
+def merged(root: Path, combine: Combine, within: str = "period=*/") -> Any:
+    """A dataset of the files under `root/<within>bucket=*/`, one block per bucket, combined.
 
-    None when no period holds a count. The tasks read the files themselves: outputs live on
-    storage every node reads (as every stage's do).
+    None when no file is there. The tasks read the files themselves: outputs live on storage
+    every node reads (as every stage's do).
     """
     import ray.data
 
-    grouped = files_by_bucket(kind_dir)
+    grouped = files_by_bucket(root, within)
     if not grouped:
         return None
     items = [{"files": files} for _, files in sorted(grouped.items())]
@@ -76,3 +100,17 @@ def merged(kind_dir: Path, combine: Combine) -> Any:
             .map_batches(_merge_udf, fn_kwargs={"combine": combine}, batch_format="pyarrow",  # type: ignore[arg-type]
                          batch_size=1)
             .materialize())
+
+
+def exchanged(dataset: Any, key: str, buckets: int, scratch: Path, combine: Combine) -> Any:
+    """`dataset`'s rows regrouped so that one block holds every row of its bucket of `key`, combined.
+
+    What a keyed hash shuffle does, through Parquet files under `scratch` instead of Ray Data's
+    aggregator actors: each block's task writes its rows into their buckets, then one task per
+    bucket reads and combines them. On small inputs the actors' start-up was most of a
+    shuffle's cost (seconds each, whatever the rows); tasks also survive a lost node, where
+    Ray Data does not restart an aggregator. None when `dataset` has no rows. The caller
+    removes `scratch` once the result is materialized (it is, on return).
+    """
+    write_bucketed(dataset, key, buckets, scratch)
+    return merged(scratch, combine, within="")

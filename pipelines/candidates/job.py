@@ -95,7 +95,8 @@ def _period(events_dir: Path, since: datetime | None) -> periods.Period:
 
 
 def _write_result(result: MiningResult, out_dir: Path, report: StageReport) -> None:
-    report.rows["pairs"] = write_dataset(result.pairs, out_dir / "pairs")
+    report.rows["pairs"] = (write_dataset(result.pairs, out_dir / "pairs") if result.pairs is not None
+                            else write_table(_empty("pairs"), out_dir / "pairs"))
     report.rows["llm_queue"] = write_table(result.llm_queue, out_dir / "llm_queue")
     report.rows["query_items"] = (
         write_dataset(result.query_items, out_dir / "query_items")

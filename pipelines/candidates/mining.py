@@ -1,12 +1,13 @@
 """The two ways to run candidate mining over the same `stats` functions.
 
-`mine_with_ray` is the production plan: a hash shuffle puts every event of a basket into one
-block (Ray keeps a hash partition in one block), whose pair counts are written to the period's
-buckets of item_a (query counts: of the query; `pipelines.candidates.buckets`). One task per
-bucket then sums it over every period, so a block holds every pair of its item_a values and
-every count of its queries; a second shuffle, by item_b, ranks pairs for their other item. Each
-block is reduced with polars. Memory per task is bounded by the partition size; nothing is
-collected on the driver except per-item counts and the LLM budget's rows.
+`mine_with_ray` is the production plan: an exchange through files (`buckets.exchanged`, a keyed
+shuffle without Ray Data's aggregator actors) puts every event of a basket into one block, whose
+pair counts are written to the period's buckets of item_a (query counts: of the query;
+`pipelines.candidates.buckets`). One task per bucket then sums it over every period, so a block
+holds every pair of its item_a values and every count of its queries; a second exchange, by
+item_b, ranks pairs for their other item. Each block is reduced with polars. Memory per task is
+bounded by the bucket size; nothing is collected on the driver except per-item counts and the
+LLM budget's rows. The exchanges' files live under `<output>/_exchange` until the stage is done.
 
 (The `type: ignore[arg-type]` marks below are for Ray's stub, which types UDFs as
 one-argument callables; `fn_kwargs` supplies the rest.)
@@ -17,9 +18,11 @@ benchmark compares against, and a reference the tests compare the Ray plan with.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,6 @@ from kg.arrow_schema import conform
 from kg.schema import ItemPair, LlmQueueEntry, QueryItemPair
 from pipelines.candidates import buckets, periods, stats
 from pipelines.config import CandidatesSection
-from pipelines.outputs import write_dataset
 
 QUERY_COUNTS = ("query", "item_id", "n_qi", "first_seen", "last_seen")  # what a period keeps of queries
 
@@ -58,10 +60,6 @@ def _basket_items_udf(batch: pa.Table, config: CandidatesSection) -> pa.Table:
     return stats.first_seen_in_basket(baskets).to_arrow()
 
 
-def _pair_partials_udf(batch: pa.Table, config: CandidatesSection) -> pa.Table:
-    return stats.pair_partials(_frame(batch), config.max_basket_items).to_arrow()
-
-
 def _statistics_udf(batch: pa.Table, item_counts: Any, n_baskets: int,
                     config: CandidatesSection) -> pa.Table:
     """Statistics and rank_a for a block holding every pair of its item_a values."""
@@ -73,12 +71,13 @@ def _statistics_udf(batch: pa.Table, item_counts: Any, n_baskets: int,
     return stats.rank_within(scored, "item_a", "item_b", "rank_a").to_arrow()
 
 
-def _rank_udf(batch: pa.Table, key: str, partner: str, rank_column: str) -> pa.Table:
-    return stats.rank_within(_frame(batch), key, partner, rank_column).to_arrow()
+def _rank_b_top_k(pairs: pl.DataFrame, k: int) -> pl.DataFrame:
+    """rank_b and the top k, for a block holding every pair of its item_b values."""
+    return stats.keep_top_k(stats.rank_within(pairs, "item_b", "item_a", "rank_b"), k)
 
 
-def _top_k_udf(batch: pa.Table, k: int) -> pa.Table:
-    return conform(stats.keep_top_k(_frame(batch), k).to_arrow(), ItemPair)
+def _conform_udf(batch: pa.Table) -> pa.Table:
+    return conform(batch, ItemPair)
 
 
 def _budget_udf(batch: pa.Table, budget: int) -> pa.Table:
@@ -135,33 +134,34 @@ def _read_events(events_dir: Path, columns: list[str], since: datetime | None) -
     return events if since is None else events.filter(expr=col("ts") >= lit(since))
 
 
-def _bucket_udf(batch: pa.Table, key: str, buckets_n: int, columns: list[str] | None) -> pa.Table:
-    frame = _frame(batch)
-    return buckets.with_bucket(frame.select(columns) if columns else frame, key, buckets_n).to_arrow()
-
-
 def _write_counts(counts: Any, increment: Increment, kind: str, key: str,
                   columns: list[str] | None = None) -> None:
     """Write this period's `counts` of `kind` (partial sums, from any blocks) into its buckets of `key`."""
-    bucketed = counts.map_batches(_bucket_udf, fn_kwargs={"key": key, "buckets_n": increment.buckets,
-                                                          "columns": columns},
-                                  batch_format="pyarrow", batch_size=None)
-    write_dataset(bucketed, periods.period_dir(increment.out_dir, kind, periods.label_for(increment.since)),
-                  partition_by=buckets.COLUMN, min_rows_per_file=buckets.ROWS_PER_FILE)
+    buckets.write_bucketed(counts, key, increment.buckets,
+                           periods.period_dir(increment.out_dir, kind, periods.label_for(increment.since)),
+                           columns)
+
+
+def _scratch(out_dir: Path) -> Path:
+    """Where the exchanges' files go: inside the output, so on storage every node reads."""
+    return out_dir / "_exchange"
 
 
 def _count_pairs(events_dir: Path, increment: Increment, config: CandidatesSection,
                  partitions_for: Callable[[int], int]) -> Any:
-    """This period's pair counts per basket block (additive partials, a pair in several blocks)."""
-    map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
+    """This period's pair counts per basket bucket (additive partials, a pair in several buckets).
+
+    None when no event has a basket key.
+    """
     basket_columns = ["session_id"] if config.basket_by == "session" else ["user_id"]
-    # Read only what is needed, and drop repeat (basket, item) rows before the shuffle: the
-    # shuffle moves every byte that reaches it.
+    # Read only what is needed, and drop repeat (basket, item) rows before the exchange: it
+    # writes every byte that reaches it.
     basket_items = _read_events(events_dir, [*basket_columns, "item_id", "ts"], increment.since).map_batches(
         _basket_items_udf, fn_kwargs={"config": config},
         batch_format="pyarrow")
-    return (basket_items.repartition(partitions_for(increment.events), keys=["basket"])
-            .map_batches(_pair_partials_udf, fn_kwargs={"config": config}, **map_kwargs))
+    return buckets.exchanged(basket_items, "basket", partitions_for(increment.events),
+                             _scratch(increment.out_dir) / "baskets",
+                             partial(stats.pair_partials, max_basket_items=config.max_basket_items))
 
 
 def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSection,
@@ -171,8 +171,8 @@ def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSecti
     This period's counts are written first, as each basket block counted them: a pair's
     partials from several blocks (and periods) meet in its bucket, where the merge sums them.
     """
-    if increment.events:
-        partials = _count_pairs(events_dir, increment, config, partitions_for)
+    partials = _count_pairs(events_dir, increment, config, partitions_for) if increment.events else None
+    if partials is not None:
         _write_counts(partials, increment, "pairs", "item_a")
     return buckets.merged(periods.kind_dir(increment.out_dir, "pairs"), stats.sum_partials)
 
@@ -181,34 +181,45 @@ def mine_with_ray(events_dir: Path, increment: Increment, config: CandidatesSect
                   partitions_for: Callable[[int], int]) -> MiningResult:
     """Build and run the Ray Data plan; returns lazy pair and query datasets.
 
-    `partitions_for(rows)` sizes each shuffle by the rows it moves: events by basket, pairs by
+    `partitions_for(rows)` sizes each exchange by the rows it moves: events by basket, pairs by
     item_b. This period's counts are written under `increment.out_dir/counts` on the way.
+    Pairs are None when no basket holds two items counted often enough.
     """
+    try:
+        pairs, n_baskets, capped = _mine_pairs(events_dir, increment, config, partitions_for)
+        map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
+        block_tops = (_collect(pairs.map_batches(_budget_udf, fn_kwargs={"budget": config.llm_budget},
+                                                 **map_kwargs)) if pairs is not None else pl.DataFrame())
+        queue = stats.top_by_score(block_tops, config.llm_budget) if block_tops.height else None
+        query_items = _mine_queries_with_ray(events_dir, increment, config)
+    finally:
+        shutil.rmtree(_scratch(increment.out_dir), ignore_errors=True)
+    return MiningResult(pairs, _queue_table(queue), query_items, n_baskets, capped)
+
+
+def _mine_pairs(events_dir: Path, increment: Increment, config: CandidatesSection,
+                partitions_for: Callable[[int], int]) -> tuple[Any, int, int]:
+    """(kept pairs, materialized or None; baskets; capped baskets) over every period's counts."""
     import ray
     from ray.data.expressions import col
 
-    map_kwargs: dict[str, Any] = {"batch_format": "pyarrow", "batch_size": None}
     totals = _pair_totals(events_dir, increment, config, partitions_for)
+    if totals is None:
+        return None, 0, 0
     diagonal = totals.filter(expr=col("item_a") == col("item_b"))  # item and basket counts
     item_counts, n_baskets, capped = _split_totals(_collect(diagonal))
-    pairs = (
-        totals.map_batches(
-            _statistics_udf,
-            fn_kwargs={"item_counts": ray.put(item_counts.to_arrow()), "n_baskets": n_baskets,
-                       "config": config},
-            **map_kwargs,
-        )
-        .repartition(partitions_for(totals.count()), keys=["item_b"])
-        .map_batches(_rank_udf, fn_kwargs={"key": "item_b", "partner": "item_a",
-                                           "rank_column": "rank_b"}, **map_kwargs)
-        .map_batches(_top_k_udf, fn_kwargs={"k": config.top_k_per_item}, **map_kwargs)
-        .materialize()
+    scored = totals.map_batches(
+        _statistics_udf,
+        fn_kwargs={"item_counts": ray.put(item_counts.to_arrow()), "n_baskets": n_baskets, "config": config},
+        batch_format="pyarrow", batch_size=None,
     )
-    block_tops = _collect(pairs.map_batches(_budget_udf, fn_kwargs={"budget": config.llm_budget},
-                                            **map_kwargs))
-    queue = stats.top_by_score(block_tops, config.llm_budget) if block_tops.height else None
-    query_items = _mine_queries_with_ray(events_dir, increment, config)
-    return MiningResult(pairs, _queue_table(queue), query_items, n_baskets, capped)
+    ranked = buckets.exchanged(scored, "item_b", partitions_for(totals.count()),
+                               _scratch(increment.out_dir) / "pairs", partial(_rank_b_top_k,
+                                                                               k=config.top_k_per_item))
+    if ranked is None:
+        return None, n_baskets, capped
+    kept = ranked.map_batches(_conform_udf, batch_format="pyarrow", batch_size=None).materialize()
+    return kept, n_baskets, capped
 
 
 def _query_totals(events_dir: Path, increment: Increment) -> Any:

@@ -4,8 +4,8 @@ The head and a second node are real `ray start` processes with their own raylets
 are submitted with `ray job submit`, as on a cluster. Killing the second node's raylet is a
 real node failure. What happens then depends on what the node held: tasks (and the LLM
 answerers' batches) Ray retries on the head, but an actor Ray Data does not restart (a hash
-shuffle's aggregator) dies with it and the stage fails, naming the node
-(`pipelines.cli.node_loss`). A run that completed must hold exactly the undisturbed run's rows;
+shuffle's aggregator; candidates regroups through files, with tasks only) dies with it and the
+stage fails, naming the node (`pipelines.cli.node_loss`). A run that completed must hold exactly the undisturbed run's rows;
 one that failed must, once the command is run again: none twice, and no LLM question asked
 twice (the answer cache holds them). The extract case re-runs after either outcome.
 """
@@ -33,8 +33,8 @@ from tests._support.ray_nodes import RayHead, RayNode, submit, succeeded
 EVENTS = 10_000
 STORE = ["--object-store-memory", str(256 * 2**20)]
 CANDIDATE_TABLES: dict[str, tuple[str, ...] | None] = {"pairs": None, "llm_queue": None, "query_items": None}
-# A cluster-sized plan for a small input: kgrec would give 10k events one partition (one
-# aggregator); four spread the shuffles' aggregators over both nodes, as a large input's do.
+# A cluster-sized plan for a small input: kgrec would give 10k events one bucket per exchange;
+# four spread the exchanges' tasks over both nodes, as a large input's do.
 CANDIDATES_CONFIG = {"ray": {"progress_bars": False}, "candidates": {"shuffle_partitions": 4}}
 
 
@@ -146,7 +146,7 @@ def test_the_stages_run_on_both_nodes(cluster: TwoNodes, mined: Path) -> None:
                                            raise_on_missing_output=False)}
     assert len(alive) == 2
     # Ray packs tasks on the head until it is half busy, so a small stage may stay there; the
-    # candidates stage (shuffles, aggregators) spreads over both.
+    # candidates stage (four buckets per exchange) spreads over both.
     ran_on = {job: {t.node_id for t in cluster.job_tasks(job) if t.state == "FINISHED" and t.node_id}
               for job in ("ingest", "candidates")}
     assert ran_on["candidates"] == alive, ran_on
