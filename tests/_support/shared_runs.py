@@ -43,7 +43,7 @@ def run_synthetic(root: Path) -> SharedRun:
         "graph": {"state_dir": str(root / "falkordb")},
         "synth": {"events": 20_000, "corrupt_fraction": 0.01},
         "candidates": {"llm_budget": 50},
-        "extract": {"max_pairs": 8, "max_items": 1, "max_type_pairs": 2,
+        "extract": {"max_pairs": 4, "max_items": 1, "max_type_pairs": 1,
                     "cache_dir": str(root / "llm_cache")},
         "gnn": {"max_events": 4000, "text_cache_dir": str(root / "text_cache")},
         "ctr": {"max_baskets": 500, "epochs": 1},
