@@ -30,7 +30,7 @@ def _pack(args: tuple[Any, ...]) -> list[bytes]:
         return [hiredis.pack_command(args)]
     except TypeError:
         # redis-py's serializer converts bytearray and raises its DataError on the rest
-        return cast(list[bytes], HiredisRespSerializer().pack(*args))
+        return cast(list[bytes], HiredisRespSerializer().pack(*args))  # type: ignore[no-untyped-call,unused-ignore]
 
 
 _PACKED: dict[type[AbstractConnection], type[AbstractConnection]] = {}
