@@ -168,8 +168,8 @@ def _pair_totals(events_dir: Path, increment: Increment, config: CandidatesSecti
                  partitions_for: Callable[[int], int]) -> Any:
     """Pair counts summed over every period, one block per bucket of item_a (None: none counted).
 
-    This period's counts are written first, as each basket block counted them: a pair's
-    partials from several blocks (and periods) meet in its bucket, where the merge sums them.
+    This period's counts are written first, as each basket bucket counted them: a pair's
+    partials from several basket buckets (and periods) meet in its bucket, where the merge sums them.
     """
     partials = _count_pairs(events_dir, increment, config, partitions_for) if increment.events else None
     if partials is not None:
